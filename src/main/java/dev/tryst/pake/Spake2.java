@@ -2,6 +2,7 @@ package dev.tryst.pake;
 
 import cafe.cryptography.curve25519.CompressedEdwardsY;
 import cafe.cryptography.curve25519.Constants;
+import cafe.cryptography.curve25519.EdwardsBasepointTable;
 import cafe.cryptography.curve25519.EdwardsPoint;
 import cafe.cryptography.curve25519.InvalidEncodingException;
 import cafe.cryptography.curve25519.Scalar;
@@ -43,10 +44,11 @@ import javax.crypto.spec.HKDFParameterSpec;
  * <li>x = 64 random bytes read as a <b>big-endian</b> integer, reduced mod ℓ.</li>
  * <li>On receipt of Y*: K = x·(Y* − pw·Q) with Q the peer's blinding point
  *     (S for symmetric, N when we are A, M when we are B).</li>
- * <li>Symmetric key = SHA256(SHA256(pw) ‖ SHA256(idS) ‖ min(X*,Y*) ‖ max(X*,Y*) ‖ K),
+ * <li>Symmetric key = SHA256(SHA256(password) ‖ SHA256(idS) ‖ min(X*,Y*) ‖ max(X*,Y*) ‖ K),
  *     with X*, Y* the 32-byte points (no side byte), ordered as unsigned byte strings.</li>
- * <li>A/B key = SHA256(SHA256(pw) ‖ SHA256(idA) ‖ SHA256(idB) ‖ X*_A ‖ Y*_B ‖ K)
- *     where "pw" in the hashes means the raw password bytes.</li>
+ * <li>A/B key = SHA256(SHA256(password) ‖ SHA256(idA) ‖ SHA256(idB) ‖ X*_A ‖ Y*_B ‖ K).</li>
+ * <li>"password" in the hashes is the raw password bytes (not the scalar); K and all points
+ *     are 32-byte compressed encodings.</li>
  * </ul>
  * The inbound point must decode canonically, be in the prime-order subgroup
  * (python-spake2 checks ℓ·P = 0 too) and not be the identity, and must not equal our
@@ -88,14 +90,19 @@ public final class Spake2 {
     private static final EdwardsPoint S = constantPoint(S_HEX);
     private static final EdwardsPoint M = constantPoint(M_HEX);
     private static final EdwardsPoint N = constantPoint(N_HEX);
+    // Precomputed (constant-time) multiplication tables: pw·S, pw·M, pw·N are computed
+    // for every session, and a fixed-base table is several times faster than multiply().
+    private static final EdwardsBasepointTable S_TABLE = new EdwardsBasepointTable(S);
+    private static final EdwardsBasepointTable M_TABLE = new EdwardsBasepointTable(M);
+    private static final EdwardsBasepointTable N_TABLE = new EdwardsBasepointTable(N);
 
     private static final byte[] PW_INFO = "SPAKE2 pw".getBytes(StandardCharsets.US_ASCII);
     private static final int PW_OKM_LENGTH = 32 + 16;
     private static final int ENTROPY_LENGTH = 64;
 
     private final byte side;
-    private final EdwardsPoint myBlinding;
-    private final EdwardsPoint peerBlinding;
+    private final EdwardsBasepointTable myBlinding;
+    private final EdwardsBasepointTable peerBlinding;
     /** SHA256(password), SHA256(idA or idS), SHA256(idB) or null in symmetric mode. */
     private byte[] pwHash;
     private final byte[] idAHash;
@@ -108,15 +115,15 @@ public final class Spake2 {
 
     private Spake2(byte side, byte[] password, byte[] idA, byte[] idB, byte[] entropy) {
         Objects.requireNonNull(password, "password");
-        Objects.requireNonNull(idA, "id");
+        Objects.requireNonNull(idA, side == SIDE_SYMMETRIC ? "idSymmetric" : "idA");
         if (entropy.length != ENTROPY_LENGTH) {
             throw new IllegalArgumentException("entropy must be " + ENTROPY_LENGTH + " bytes, got " + entropy.length);
         }
         this.side = side;
         switch (side) {
-            case SIDE_SYMMETRIC -> { myBlinding = S; peerBlinding = S; }
-            case SIDE_A -> { myBlinding = M; peerBlinding = N; }
-            case SIDE_B -> { myBlinding = N; peerBlinding = M; }
+            case SIDE_SYMMETRIC -> { myBlinding = S_TABLE; peerBlinding = S_TABLE; }
+            case SIDE_A -> { myBlinding = M_TABLE; peerBlinding = N_TABLE; }
+            case SIDE_B -> { myBlinding = N_TABLE; peerBlinding = M_TABLE; }
             default -> throw new IllegalArgumentException("bad side");
         }
         this.pwHash = sha256(password);
