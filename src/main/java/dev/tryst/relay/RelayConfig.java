@@ -1,0 +1,105 @@
+package dev.tryst.relay;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Every bound the relay enforces, validated on construction.
+ *
+ * <p>Defaults ({@link #defaults()}):
+ * <ul>
+ *   <li>{@code bind} 0.0.0.0:{@value RelayWire#DEFAULT_PORT} (the wildcard address; dual-stack where available)</li>
+ *   <li>{@code handshakeTimeout} 10 s: time allowed to deliver the 33-byte pairing key</li>
+ *   <li>{@code waitTimeout} 600 s: how long a key may wait alone for its peer</li>
+ *   <li>{@code idleTimeout} 300 s: a stapled pair with no byte in either direction for this long is closed</li>
+ *   <li>{@code maxWaiting} 50 000 keys waiting for a peer</li>
+ *   <li>{@code maxPairs} 50 000 stapled pairs</li>
+ *   <li>{@code maxConnections} 110 000 concurrent connections (all states)</li>
+ *   <li>{@code maxPerAddress} 256 concurrent connections per source IP address</li>
+ *   <li>{@code bufferSize} 64 KiB direct buffer per direction of a stapled pair (so a pair costs
+ *       2 x bufferSize of native memory, freed when the pair ends)</li>
+ * </ul>
+ */
+public record RelayConfig(InetSocketAddress bind, Duration handshakeTimeout, Duration waitTimeout, Duration idleTimeout,
+                          int maxWaiting, int maxPairs, int maxConnections, int maxPerAddress, int bufferSize) {
+
+    /** Smallest accepted buffer size. */
+    public static final int MIN_BUFFER_SIZE = 1024;
+    /** Largest accepted buffer size. */
+    public static final int MAX_BUFFER_SIZE = 64 << 20;
+
+    public RelayConfig {
+        Objects.requireNonNull(bind, "bind");
+        positive(handshakeTimeout, "handshakeTimeout");
+        positive(waitTimeout, "waitTimeout");
+        positive(idleTimeout, "idleTimeout");
+        atLeastOne(maxWaiting, "maxWaiting");
+        atLeastOne(maxPairs, "maxPairs");
+        atLeastOne(maxConnections, "maxConnections");
+        atLeastOne(maxPerAddress, "maxPerAddress");
+        if (bufferSize < MIN_BUFFER_SIZE || bufferSize > MAX_BUFFER_SIZE) {
+            throw new IllegalArgumentException("bufferSize must be in [" + MIN_BUFFER_SIZE + ", " + MAX_BUFFER_SIZE
+                    + "], got " + bufferSize);
+        }
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + d);
+        }
+        if (d.compareTo(Duration.ofDays(365)) > 0) {
+            throw new IllegalArgumentException(name + " must be at most 365 days, got " + d);
+        }
+    }
+
+    private static void atLeastOne(int v, String name) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+        }
+    }
+
+    /** The documented defaults, bound to 0.0.0.0:8080. */
+    public static RelayConfig defaults() {
+        return new RelayConfig(new InetSocketAddress(RelayWire.DEFAULT_PORT),
+                Duration.ofSeconds(10), Duration.ofSeconds(600), Duration.ofSeconds(300),
+                50_000, 50_000, 110_000, 256, 64 * 1024);
+    }
+
+    public RelayConfig withBind(InetSocketAddress b) {
+        return new RelayConfig(b, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withHandshakeTimeout(Duration d) {
+        return new RelayConfig(bind, d, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withWaitTimeout(Duration d) {
+        return new RelayConfig(bind, handshakeTimeout, d, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withIdleTimeout(Duration d) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, d, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withMaxWaiting(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, n, maxPairs, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withMaxPairs(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, n, maxConnections, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withMaxConnections(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, n, maxPerAddress, bufferSize);
+    }
+
+    public RelayConfig withMaxPerAddress(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, n, bufferSize);
+    }
+
+    public RelayConfig withBufferSize(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, n);
+    }
+}

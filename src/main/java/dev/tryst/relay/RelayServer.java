@@ -1,0 +1,609 @@
+package dev.tryst.relay;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The relay: staples two TCP connections that present the same 33-byte pairing key and pipes
+ * bytes between them blindly (see {@link RelayWire}).
+ *
+ * <h2>Threads</h2>
+ * One virtual thread accepts ({@code relay-accept}). Each admitted connection gets one virtual
+ * thread ({@code relay-conn-N}) that reads the key, registers it, and, once stapled, becomes the
+ * pipe for that connection's direction ({@code relay-pipe-N}): it reads from its own socket and
+ * writes to the peer's, through a direct buffer of {@link RelayConfig#bufferSize()} bytes that is
+ * freed deterministically when the direction ends. So a pair is piped by exactly two threads.
+ *
+ * <h2>Deadlines</h2>
+ * Blocking channels ignore SO_TIMEOUT, so one virtual thread ({@code relay-sweeper}) ticks every
+ * min(250 ms, shortest timeout / 4) (at least 10 ms) and closes connections whose handshake or
+ * wait deadline passed and pairs whose last read or write is older than the idle timeout. Closing
+ * a channel wakes the thread blocked on it, which then exits.
+ *
+ * <h2>Locking</h2>
+ * One lock makes "is this key waiting / stapled" decisions atomic: the waiter is removed from the
+ * waiting map in the same critical section that creates the pair, so exactly one arrival staples
+ * to a waiter. No I/O happens while the lock is held.
+ */
+public final class RelayServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RelayServer.class.getName());
+
+    /** Bytes read from a waiting client before its peer arrives (only to notice hang-ups early). */
+    private static final int PROBE_SIZE = 512;
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private static final int HANDSHAKE = 0, REGISTERING = 1, WAITING = 2, PIPING = 3, CLOSED = 4;
+
+    private final RelayConfig config;
+    private final ServerSocketChannel server;
+    private final InetSocketAddress address;
+    private final long handshakeNanos, waitNanos, idleNanos, tickMillis;
+
+    /** Guards decisions over {@link #waiting} and {@link #pairs} and the {@link #closed} flag. */
+    private final Object lock = new Object();
+    private final Map<String, Conn> waiting = new ConcurrentHashMap<>();
+    private final Map<String, Pair> pairs = new ConcurrentHashMap<>();
+    private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private final AtomicInteger activeConnections = new AtomicInteger();
+    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final AtomicLong connIds = new AtomicLong();
+    private final AtomicLong pairIds = new AtomicLong();
+    private final LongAdder accepted = new LongAdder();
+    private final LongAdder stapled = new LongAdder();
+    private final LongAdder bytesRelayed = new LongAdder();
+    private final LongAdder refusedConnections = new LongAdder();
+    private final LongAdder refusedPerAddress = new LongAdder();
+    private final LongAdder refusedWaiting = new LongAdder();
+    private final LongAdder refusedPairs = new LongAdder();
+    private final LongAdder refusedKeyStapled = new LongAdder();
+    private final LongAdder handshakeTimeouts = new LongAdder();
+    private final LongAdder handshakeFailures = new LongAdder();
+    private final LongAdder waitTimeouts = new LongAdder();
+    private final LongAdder waitAbandoned = new LongAdder();
+    private final LongAdder idleTimeouts = new LongAdder();
+
+    private Thread acceptor;
+    private Thread sweeper;
+
+    private RelayServer(RelayConfig config, ServerSocketChannel server) throws IOException {
+        this.config = config;
+        this.server = server;
+        this.address = (InetSocketAddress) server.getLocalAddress();
+        this.handshakeNanos = config.handshakeTimeout().toNanos();
+        this.waitNanos = config.waitTimeout().toNanos();
+        this.idleNanos = config.idleTimeout().toNanos();
+        long shortest = Math.min(config.handshakeTimeout().toMillis(),
+                Math.min(config.waitTimeout().toMillis(), config.idleTimeout().toMillis()));
+        this.tickMillis = Math.clamp(shortest / 4, 10L, 250L);
+    }
+
+    /** Binds, starts accepting and sweeping, and returns. */
+    public static RelayServer start(RelayConfig config) throws IOException {
+        Objects.requireNonNull(config, "config");
+        ServerSocketChannel ssc = ServerSocketChannel.open();
+        RelayServer relay;
+        try {
+            ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ssc.bind(config.bind(), 4096);
+            relay = new RelayServer(config, ssc);
+        } catch (IOException | RuntimeException e) {
+            ssc.close();
+            throw e;
+        }
+        try {
+            relay.sweeper = relay.spawn("relay-sweeper", relay::sweepLoop);
+            relay.acceptor = relay.spawn("relay-accept", relay::acceptLoop);
+        } catch (RuntimeException | Error e) {
+            relay.close();
+            throw e;
+        }
+        LOG.log(Level.INFO, () -> "relay listening on " + relay.address);
+        return relay;
+    }
+
+    /** The bound address (useful when binding port 0). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** A snapshot of the counters and gauges. */
+    public RelayStats stats() {
+        return new RelayStats(accepted.sum(), activeConnections.get(), waiting.size(), pairs.size(),
+                stapled.sum(), bytesRelayed.sum(),
+                refusedConnections.sum(), refusedPerAddress.sum(), refusedWaiting.sum(), refusedPairs.sum(),
+                refusedKeyStapled.sum(),
+                handshakeTimeouts.sum(), handshakeFailures.sum(), waitTimeouts.sum(), waitAbandoned.sum(),
+                idleTimeouts.sum(), liveThreads.get());
+    }
+
+    /** Stops accepting, closes every connection, and waits (up to 5 s) for the relay's threads to end. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            waiting.clear();
+        }
+        closeQuietly(server);
+        if (sweeper != null) {
+            sweeper.interrupt();
+        }
+        for (Pair p : pairs.values()) {
+            p.end("relay closing");
+        }
+        for (Conn c : conns) {
+            c.close();
+        }
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        while (liveThreads.get() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (liveThreads.get() > 0) {
+            LOG.log(Level.WARNING, "relay closed with {0} threads still running", liveThreads.get());
+        } else {
+            LOG.log(Level.INFO, () -> "relay on " + address + " closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- accepting
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = server.accept();
+            } catch (ClosedChannelException e) {
+                break;
+            } catch (IOException e) {
+                if (closed) {
+                    break;
+                }
+                // Typically EMFILE: back off instead of spinning.
+                LOG.log(Level.WARNING, "accept failed: {0}", e.toString());
+                sleepQuietly(50);
+                continue;
+            }
+            accepted.increment();
+            admit(ch);
+        }
+    }
+
+    private void admit(SocketChannel ch) {
+        InetSocketAddress remote;
+        try {
+            remote = (InetSocketAddress) ch.getRemoteAddress();
+        } catch (IOException e) {
+            closeQuietly(ch);
+            return;
+        }
+        if (remote == null) { // already disconnected
+            closeQuietly(ch);
+            return;
+        }
+        if (activeConnections.incrementAndGet() > config.maxConnections()) {
+            activeConnections.decrementAndGet();
+            refusedConnections.increment();
+            LOG.log(Level.DEBUG, "refused {0}: maxConnections reached", remote);
+            closeQuietly(ch);
+            return;
+        }
+        InetAddress ip = remote.getAddress();
+        if (!acquireAddress(ip)) {
+            activeConnections.decrementAndGet();
+            refusedPerAddress.increment();
+            LOG.log(Level.DEBUG, "refused {0}: maxPerAddress reached", remote);
+            closeQuietly(ch);
+            return;
+        }
+        Conn c = new Conn(connIds.incrementAndGet(), ch, remote, System.nanoTime() + handshakeNanos);
+        conns.add(c);
+        if (closed) { // close() may have swept conns before we added this one
+            c.close();
+            return;
+        }
+        try {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            spawn("relay-conn-" + c.id, () -> serve(c));
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            LOG.log(Level.DEBUG, "dropping {0}: {1}", remote, e.toString());
+            c.close();
+        }
+    }
+
+    private boolean acquireAddress(InetAddress ip) {
+        boolean[] ok = {false};
+        perAddress.compute(ip, (k, v) -> {
+            int n = v == null ? 0 : v;
+            if (n >= config.maxPerAddress()) {
+                return v;
+            }
+            ok[0] = true;
+            return n + 1;
+        });
+        return ok[0];
+    }
+
+    private void releaseAddress(InetAddress ip) {
+        perAddress.computeIfPresent(ip, (k, v) -> v <= 1 ? null : v - 1);
+    }
+
+    // ---------------------------------------------------------------- one connection
+
+    private void serve(Conn c) {
+        try {
+            String key = readKey(c);
+            if (key != null) {
+                register(c, key);
+            }
+        } finally {
+            if (c.pair == null) {
+                c.close();
+            }
+        }
+    }
+
+    /** Reads exactly the key and not one byte more, so early payload stays in the socket for the pipe. */
+    private String readKey(Conn c) {
+        ByteBuffer kb = ByteBuffer.allocate(RelayWire.PAIRING_KEY_LENGTH);
+        try {
+            while (kb.hasRemaining()) {
+                if (c.ch.read(kb) < 0) {
+                    handshakeFailures.increment();
+                    LOG.log(Level.DEBUG, "{0} hung up after {1} key bytes", c.remote, kb.position());
+                    return null;
+                }
+            }
+        } catch (IOException e) {
+            if (c.phase.get() != CLOSED && !closed) {
+                handshakeFailures.increment();
+                LOG.log(Level.DEBUG, "{0} failed during handshake: {1}", c.remote, e.toString());
+            }
+            return null;
+        }
+        if (!c.phase.compareAndSet(HANDSHAKE, REGISTERING)) {
+            return null; // the sweeper cut it at the deadline
+        }
+        return new String(kb.array(), StandardCharsets.ISO_8859_1);
+    }
+
+    private enum Outcome { WAIT, STAPLE, REFUSE_CLOSED, REFUSE_STAPLED, REFUSE_PAIRS, REFUSE_WAITING }
+
+    private void register(Conn c, String key) {
+        Outcome outcome;
+        Pair pair = null;
+        Conn waiter = null;
+        synchronized (lock) {
+            Conn w = waiting.get(key);
+            if (w != null && w.released.get()) { // stale entry; should not happen, but never staple to a dead socket
+                waiting.remove(key, w);
+                w = null;
+            }
+            if (closed) {
+                outcome = Outcome.REFUSE_CLOSED;
+            } else if (pairs.containsKey(key)) {
+                outcome = Outcome.REFUSE_STAPLED;
+            } else if (w != null) {
+                if (pairs.size() >= config.maxPairs()) {
+                    outcome = Outcome.REFUSE_PAIRS;
+                } else {
+                    waiting.remove(key, w);
+                    waiter = w;
+                    pair = new Pair(pairIds.incrementAndGet(), key, w, c);
+                    pairs.put(key, pair);
+                    w.phase.set(PIPING);
+                    c.phase.set(PIPING);
+                    w.pair = pair;
+                    c.pair = pair;
+                    outcome = Outcome.STAPLE;
+                }
+            } else if (waiting.size() >= config.maxWaiting()) {
+                outcome = Outcome.REFUSE_WAITING;
+            } else {
+                c.key = key;
+                c.deadline = System.nanoTime() + waitNanos;
+                c.phase.set(WAITING);
+                waiting.put(key, c);
+                outcome = Outcome.WAIT;
+            }
+        }
+        switch (outcome) {
+            case WAIT -> awaitPeer(c);
+            case STAPLE -> {
+                stapled.increment();
+                Pair p = pair;
+                LOG.log(Level.INFO, () -> "pair " + p.id + " stapled: " + p.a.remote + " <-> " + p.b.remote);
+                waiter.stapled.complete(pair);
+                pipe(c, pair, ByteBuffer.allocate(0), false);
+            }
+            case REFUSE_CLOSED -> LOG.log(Level.DEBUG, "refused {0}: relay closing", c.remote);
+            case REFUSE_STAPLED -> {
+                refusedKeyStapled.increment();
+                LOG.log(Level.DEBUG, "refused {0}: key already stapled", c.remote);
+            }
+            case REFUSE_PAIRS -> {
+                refusedPairs.increment();
+                LOG.log(Level.DEBUG, "refused {0}: maxPairs reached", c.remote);
+            }
+            case REFUSE_WAITING -> {
+                refusedWaiting.increment();
+                LOG.log(Level.DEBUG, "refused {0}: maxWaiting reached", c.remote);
+            }
+        }
+    }
+
+    /**
+     * Waits for the peer. Meanwhile one small read is kept pending so that a client that hangs up
+     * while waiting frees its key at once (otherwise a retry with the same key would be stapled to
+     * the dead socket). The read only ever happens while nothing is buffered, so stapling never
+     * strands bytes: whatever it returns is forwarded as soon as the pair exists.
+     */
+    private void awaitPeer(Conn c) {
+        ByteBuffer probe = ByteBuffer.allocate(PROBE_SIZE);
+        int n;
+        IOException error = null;
+        try {
+            n = c.ch.read(probe);
+        } catch (IOException e) {
+            n = -1;
+            error = e;
+        }
+        if (c.pair == null && n < 0) {
+            boolean withdrawn;
+            synchronized (lock) {
+                withdrawn = waiting.remove(c.key, c);
+            }
+            if (withdrawn) {
+                c.phase.set(CLOSED);
+                waitAbandoned.increment();
+                LOG.log(Level.DEBUG, "{0} hung up while waiting", c.remote);
+                return;
+            }
+            // Not in the map any more: stapled meanwhile, or dropped by the sweeper / close().
+        }
+        Pair p = c.stapled.join();
+        if (p == null) {
+            p = c.pair; // closed while being stapled: make sure the pair ends too
+            if (p != null) {
+                p.end("closed while stapling");
+            }
+            return;
+        }
+        if (error != null) {
+            p.end("error: " + error);
+            return;
+        }
+        pipe(c, p, probe.flip(), n < 0);
+    }
+
+    /** Copies this connection's input to the peer until EOF, then passes the half-close on. */
+    private void pipe(Conn me, Pair p, ByteBuffer early, boolean eof) {
+        Thread.currentThread().setName("relay-pipe-" + me.id);
+        Conn peer = p.a == me ? p.b : p.a;
+        AtomicLong counter = p.a == me ? p.aToB : p.bToA;
+        try {
+            if (early.hasRemaining()) {
+                int n = early.remaining();
+                writeFully(peer.ch, early);
+                counter.addAndGet(n);
+                bytesRelayed.add(n);
+                p.touch();
+            }
+            if (!eof) {
+                try (Arena arena = Arena.ofConfined()) {
+                    ByteBuffer buf = arena.allocate(config.bufferSize(), 64).asByteBuffer();
+                    for (;;) {
+                        buf.clear();
+                        int n = me.ch.read(buf);
+                        if (n < 0) {
+                            break;
+                        }
+                        p.touch();
+                        buf.flip();
+                        writeFully(peer.ch, buf);
+                        counter.addAndGet(n);
+                        bytesRelayed.add(n);
+                        p.touch();
+                    }
+                }
+            }
+            peer.ch.shutdownOutput();
+            if (p.openDirections.decrementAndGet() == 0) {
+                p.end("both sides closed");
+            }
+        } catch (IOException | RuntimeException e) {
+            p.end("error: " + e);
+        } catch (Error e) {
+            p.end("error: " + e);
+            LOG.log(Level.WARNING, "pipe failed", e);
+        }
+    }
+
+    private static void writeFully(SocketChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
+
+    // ---------------------------------------------------------------- deadlines
+
+    private void sweepLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(tickMillis);
+            } catch (InterruptedException e) {
+                break;
+            }
+            try {
+                sweep(System.nanoTime());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "sweep failed", e);
+            }
+        }
+    }
+
+    private void sweep(long now) {
+        for (Conn c : conns) {
+            int phase = c.phase.get();
+            if (phase == HANDSHAKE && now - c.deadline > 0) {
+                if (c.phase.compareAndSet(HANDSHAKE, CLOSED)) {
+                    handshakeTimeouts.increment();
+                    LOG.log(Level.DEBUG, "{0}: handshake timeout", c.remote);
+                    c.close();
+                }
+            } else if (phase == WAITING && now - c.deadline > 0) {
+                boolean removed;
+                synchronized (lock) {
+                    removed = waiting.remove(c.key, c);
+                }
+                if (removed) {
+                    c.phase.set(CLOSED);
+                    waitTimeouts.increment();
+                    LOG.log(Level.DEBUG, "{0}: wait timeout", c.remote);
+                    c.close();
+                }
+            }
+        }
+        for (Pair p : pairs.values()) {
+            if (now - p.lastActivity > idleNanos && p.end("idle timeout")) {
+                idleTimeouts.increment();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private Thread spawn(String name, Runnable body) {
+        liveThreads.incrementAndGet();
+        try {
+            return Thread.ofVirtual().name(name).start(() -> {
+                try {
+                    body.run();
+                } finally {
+                    liveThreads.decrementAndGet();
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            liveThreads.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(java.nio.channels.Channel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing useful to do
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One client connection, from accept to close. */
+    private final class Conn {
+        final long id;
+        final SocketChannel ch;
+        final InetSocketAddress remote;
+        final AtomicInteger phase = new AtomicInteger(HANDSHAKE);
+        final AtomicBoolean released = new AtomicBoolean();
+        final CompletableFuture<Pair> stapled = new CompletableFuture<>();
+        /** Handshake deadline, then wait deadline (System.nanoTime). */
+        volatile long deadline;
+        /** Set under the lock before the connection is published in {@link #waiting}. */
+        volatile String key;
+        /** Set under the lock when stapled; from then on the pair owns closing this connection. */
+        volatile Pair pair;
+
+        Conn(long id, SocketChannel ch, InetSocketAddress remote, long deadline) {
+            this.id = id;
+            this.ch = ch;
+            this.remote = remote;
+            this.deadline = deadline;
+        }
+
+        /** Closes the socket and gives back its slots; idempotent. */
+        void close() {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            closeQuietly(ch);
+            conns.remove(this);
+            activeConnections.decrementAndGet();
+            releaseAddress(remote.getAddress());
+            stapled.complete(null);
+        }
+    }
+
+    /** Two stapled connections. {@code a} waited, {@code b} arrived second. */
+    private final class Pair {
+        final long id;
+        final String key;
+        final Conn a, b;
+        final long startNanos = System.nanoTime();
+        final AtomicLong aToB = new AtomicLong(), bToA = new AtomicLong();
+        final AtomicInteger openDirections = new AtomicInteger(2);
+        final AtomicBoolean ended = new AtomicBoolean();
+        volatile long lastActivity = startNanos;
+
+        Pair(long id, String key, Conn a, Conn b) {
+            this.id = id;
+            this.key = key;
+            this.a = a;
+            this.b = b;
+        }
+
+        void touch() {
+            lastActivity = System.nanoTime();
+        }
+
+        /** Ends the pair once (first reason wins): unregisters it and closes both sockets. */
+        boolean end(String reason) {
+            if (!ended.compareAndSet(false, true)) {
+                return false;
+            }
+            synchronized (lock) {
+                pairs.remove(key, this);
+            }
+            a.close();
+            b.close();
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+            LOG.log(Level.INFO, () -> "pair " + id + " ended after " + millis + " ms: " + aToB.get() + " bytes "
+                    + a.remote + " -> " + b.remote + ", " + bToA.get() + " bytes back; reason: " + reason);
+            return true;
+        }
+    }
+}
