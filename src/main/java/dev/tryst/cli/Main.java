@@ -1,7 +1,106 @@
 package dev.tryst.cli;
 
-public final class Main {
+import dev.tryst.client.SessionException;
+import dev.tryst.transfer.TransferException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tryst} command line. */
+@Command(name = "tryst", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Two machines meet through a server and talk end-to-end encrypted.",
+        subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:unexpected error (a bug: please report it)",
+            "2:command line or code not understood",
+            "3:the codes did not match (nothing transferred; the code is used up)",
+            "4:the relay could not be reached",
+            "5:the other side went away or the connection broke",
+            "6:timed out waiting for the other side",
+            "7:the other side declined or stopped",
+            "8:the data did not verify"})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
-        System.out.println("tryst");
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        if (args.length == 1 && args[0].equals("--train-aot")) {
+            try {
+                return AotTraining.run();
+            } catch (Exception e) {
+                e.printStackTrace();
+                return ExitCode.FAILURE.code;
+            }
+        }
+        CommandLine cli = commandLine();
+        return cli.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(Main::handle);
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("tryst: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return ExitCode.USAGE.code;
+        });
+        return cli;
+    }
+
+    /** Every failure becomes one line saying what happened and what to do, and a documented exit code. */
+    private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        ExitCode code = switch (e) {
+            case UsageException u -> ExitCode.USAGE;
+            case SessionException s -> switch (s.kind()) {
+                case RELAY_UNREACHABLE -> ExitCode.UNREACHABLE;
+                case WRONG_CODE -> ExitCode.WRONG_CODE;
+                case PEER_GONE, PROTOCOL -> ExitCode.PEER_GONE;
+                case TIMED_OUT -> ExitCode.TIMED_OUT;
+            };
+            case TransferException t -> switch (t.reason()) {
+                case DECLINED, ABORTED_BY_PEER -> ExitCode.DECLINED;
+                case VERIFICATION_FAILED -> ExitCode.VERIFICATION;
+                case UNEXPECTED_MESSAGE -> ExitCode.PEER_GONE;
+            };
+            case java.io.IOException io -> ExitCode.PEER_GONE;
+            default -> ExitCode.FAILURE;
+        };
+        if (code == ExitCode.FAILURE) {
+            err.println("tryst: unexpected error: " + e);
+            e.printStackTrace(err);
+        } else {
+            err.println("tryst: " + e.getMessage());
+        }
+        err.flush();
+        return code.code;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+    }
+
+    /** A mistake in what the user typed: exit code 2 and the message alone. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"tryst " + (v == null ? "0.1.0-dev" : v) + " (Java " + Runtime.version() + ")"};
+        }
     }
 }

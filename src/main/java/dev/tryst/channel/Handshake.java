@@ -1,0 +1,195 @@
+package dev.tryst.channel;
+
+import dev.tryst.pake.PakeException;
+import dev.tryst.pake.Spake2;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+
+/**
+ * Turns a byte stream between two peers who share a password (the code phrase) into a
+ * {@link SecureChannel}: SPAKE2, then key confirmation, then per-direction traffic keys.
+ *
+ * <pre>
+ *  both sides, at once                      HELLO, 39 bytes
+ *  +----+----+----+----+---------+------+---------------------------------------+
+ *  | 'T'| 'R'| 'Y'| 'S'| version | role | SPAKE2 symmetric message (33 bytes)   |
+ *  +----+----+----+----+---------+------+---------------------------------------+
+ *                         0x01     0x01 initiator (made the code) / 0x02 responder
+ *
+ *  then both sides, at once                 CONFIRM, 32 bytes
+ *  +--------------------------------------------------------------------------+
+ *  | HKDF-Expand(prk, "tryst/v1 confirm initiator" or "... responder", 32)    |
+ *  +--------------------------------------------------------------------------+
+ *
+ *  K          = SPAKE2 key (symmetric mode, idSymmetric "tryst/v1", password = the code)
+ *  transcript = HELLO(initiator) || HELLO(responder)
+ *  prk        = HKDF-Extract(salt = SHA-256(transcript), ikm = K)
+ *  keys       = HKDF-Expand(prk, "tryst/v1 key initiator->responder", 32), "... iv ...", 12,
+ *               and the same for responder->initiator
+ * </pre>
+ *
+ * Each side sends its confirmation before checking the peer's, so both learn of a mismatch. The
+ * labels differ by role, so a peer that echoes our own HELLO and CONFIRM back fails, and so does
+ * a second peer of the same role (the HELLO's role byte catches that before any confirmation is
+ * sent). A wrong password gives a different K and so a different confirmation: {@link WrongCodeException}.
+ */
+public final class Handshake {
+    private Handshake() {}
+
+    public static final byte[] MAGIC = {'T', 'R', 'Y', 'S'};
+    public static final byte VERSION = 1;
+    public static final int HELLO_LENGTH = MAGIC.length + 2 + Spake2.MESSAGE_LENGTH;
+    public static final int CONFIRM_LENGTH = 32;
+    public static final byte[] SPAKE2_ID = "tryst/v1".getBytes(StandardCharsets.US_ASCII);
+
+    /** Which side of the session we are: the one that made the code, or the one that typed it. */
+    public enum Role {
+        INITIATOR((byte) 1, "initiator"),
+        RESPONDER((byte) 2, "responder");
+
+        final byte wire;
+        final String label;
+
+        Role(byte wire, String label) {
+            this.wire = wire;
+            this.label = label;
+        }
+
+        Role other() {
+            return this == INITIATOR ? RESPONDER : INITIATOR;
+        }
+    }
+
+    /** The HELLO we will send; the caller may write it early (for instance right behind a relay pairing key). */
+    public static final class Start {
+        private final Spake2 spake;
+        private final Role role;
+        private final byte[] hello;
+
+        private Start(Spake2 spake, Role role) {
+            this.spake = spake;
+            this.role = role;
+            this.hello = new byte[HELLO_LENGTH];
+            System.arraycopy(MAGIC, 0, hello, 0, MAGIC.length);
+            hello[4] = VERSION;
+            hello[5] = role.wire;
+            System.arraycopy(spake.message(), 0, hello, 6, Spake2.MESSAGE_LENGTH);
+        }
+
+        public byte[] hello() {
+            return hello.clone();
+        }
+    }
+
+    public static Start start(Role role, byte[] password, SecureRandom random) {
+        return new Start(Spake2.startSymmetric(password, SPAKE2_ID, random), role);
+    }
+
+    /** Runs the whole handshake: writes our HELLO, then {@link #finish}. */
+    public static SecureChannel run(ByteChannel io, Role role, byte[] password, SecureRandom random) throws IOException {
+        Start start = start(role, password, random);
+        writeHello(io, start);
+        return finish(io, start);
+    }
+
+    public static void writeHello(ByteChannel io, Start start) throws IOException {
+        writeFully(io, start.hello);
+    }
+
+    /** Completes a handshake whose HELLO has already been written to {@code io}. */
+    public static SecureChannel finish(ByteChannel io, Start start) throws IOException {
+        byte[] peerHello = readFully(io, HELLO_LENGTH, "its handshake");
+        checkHello(peerHello, start);
+        byte[] k;
+        try {
+            k = start.spake.finish(Arrays.copyOfRange(peerHello, 6, HELLO_LENGTH));
+        } catch (PakeException e) {
+            throw new ChannelException("the other side sent a broken handshake: " + e.getMessage(), e);
+        }
+        Role role = start.role;
+        byte[] transcript = role == Role.INITIATOR ? concat(start.hello, peerHello) : concat(peerHello, start.hello);
+        byte[] prk = Hkdf.extract(sha256(transcript), k);
+        Arrays.fill(k, (byte) 0);
+
+        writeFully(io, Hkdf.expand(prk, "tryst/v1 confirm " + role.label, CONFIRM_LENGTH));
+        byte[] expected = Hkdf.expand(prk, "tryst/v1 confirm " + role.other().label, CONFIRM_LENGTH);
+        byte[] got = readFully(io, CONFIRM_LENGTH, "its key confirmation");
+        if (!MessageDigest.isEqual(expected, got)) {
+            throw new WrongCodeException();
+        }
+        String out = role.label + "->" + role.other().label;
+        String back = role.other().label + "->" + role.label;
+        RecordCipher sealer = RecordCipher.sealer(
+                Hkdf.expand(prk, "tryst/v1 key " + out, RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, "tryst/v1 iv " + out, RecordWire.NONCE_LENGTH));
+        RecordCipher opener = RecordCipher.opener(
+                Hkdf.expand(prk, "tryst/v1 key " + back, RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, "tryst/v1 iv " + back, RecordWire.NONCE_LENGTH));
+        Arrays.fill(prk, (byte) 0);
+        return new SecureChannel(io, sealer, opener);
+    }
+
+    private static void checkHello(byte[] peer, Start start) throws ChannelException {
+        if (!Arrays.equals(peer, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new ChannelException("the other end is not a tryst peer (its first bytes are not 'TRYS')");
+        }
+        if (peer[4] != VERSION) {
+            throw new ChannelException("the other side speaks tryst protocol version " + (peer[4] & 0xff)
+                    + ", this one speaks " + VERSION + "; update the older one");
+        }
+        if (peer[5] == start.role.wire) {
+            throw new ChannelException(start.role == Role.INITIATOR
+                    ? "the other side is also sending with this code: someone is using the same code; make a new one"
+                    : "the other side is also receiving with this code; run 'send' on the other machine");
+        }
+        if (peer[5] != start.role.other().wire) {
+            throw new ChannelException("the other side sent an unknown role " + (peer[5] & 0xff));
+        }
+        if (Arrays.equals(peer, start.hello)) {
+            throw new ChannelException("our own handshake came back: the path reflects traffic");
+        }
+    }
+
+    static void writeFully(ByteChannel io, byte[] data) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        while (b.hasRemaining()) {
+            io.write(b);
+        }
+    }
+
+    static byte[] readFully(ByteChannel io, int n, String what) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        try {
+            while (b.hasRemaining()) {
+                if (io.read(b) < 0) {
+                    throw new EOFException();
+                }
+            }
+        } catch (IOException e) {
+            throw new ChannelCutException("the other side hung up before sending " + what
+                    + " (" + b.position() + " of " + n + " bytes)", e);
+        }
+        return b.array();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.tryst.channel;
+
+import static dev.tryst.channel.RecordWire.*;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An encrypted, authenticated, ordered record stream over any byte stream: a relayed socket, a
+ * direct TCP connection, or an in-memory pipe in tests. Made by {@link Handshake}.
+ *
+ * <p>One thread may send while another receives. Records keep their boundaries, so an application
+ * protocol can put one message in each. {@link #receive()} returns {@code null} only after the
+ * peer's authenticated CLOSE record; a stream that just stops is a {@link ChannelCutException}.
+ *
+ * <p>Receive path: (1) fill the read buffer until a 4-byte header is there; (2) check the type and
+ * bound the length before reading further; (3) wait for the whole body; (4) authenticate and
+ * decrypt with the next counter of the receive direction; (5) hand out the plaintext.
+ * After any failure the channel is dead in both directions.
+ */
+public final class SecureChannel implements Closeable {
+    private static final int READ_BUFFER = 4 * MAX_RECORD;
+
+    private final ByteChannel io;
+    private final RecordCipher sealer;
+    private final RecordCipher opener;
+
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final byte[] sealed = new byte[MAX_RECORD];
+    private final ByteBuffer out = ByteBuffer.allocateDirect(MAX_RECORD);
+    private boolean outputClosed;
+
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER).flip();
+    private final byte[] header = new byte[HEADER_LENGTH];
+    private final byte[] body = new byte[MAX_BODY];
+    private final byte[] plain = new byte[MAX_PLAINTEXT];
+    private boolean inputClosed;
+    private volatile ChannelException failure;
+
+    private long bytesSent;
+    private long bytesReceived;
+
+    SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener) {
+        this.io = io;
+        this.sealer = sealer;
+        this.opener = opener;
+    }
+
+    /** Sends {@code len} bytes (1 to {@value RecordWire#MAX_PLAINTEXT}) as one record. */
+    public void send(byte[] data, int off, int len) throws IOException {
+        if (len < 1 || len > MAX_PLAINTEXT) {
+            throw new IllegalArgumentException("a record carries 1 to " + MAX_PLAINTEXT + " bytes, not " + len);
+        }
+        writeRecord(TYPE_DATA, data, off, len);
+    }
+
+    public void send(byte[] data) throws IOException {
+        send(data, 0, data.length);
+    }
+
+    /** Sends the clean end of our direction; the peer's {@link #receive()} then returns null. */
+    public void shutdownOutput() throws IOException {
+        writeRecord(TYPE_CLOSE, plain, 0, 0);
+        writeLock.lock();
+        try {
+            if (io instanceof SocketChannel sc && sc.isOpen()) {
+                sc.shutdownOutput();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void writeRecord(byte type, byte[] data, int off, int len) throws IOException {
+        writeLock.lock();
+        try {
+            checkUsable();
+            if (outputClosed) {
+                throw new IllegalStateException("output already closed");
+            }
+            int n = sealer.seal(type, data, off, len, sealed, 0);
+            out.clear();
+            out.put(sealed, 0, n).flip();
+            while (out.hasRemaining()) {
+                io.write(out);
+            }
+            bytesSent += len;
+            if (type == TYPE_CLOSE) {
+                outputClosed = true;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * The next record's plaintext, as a read-only buffer valid until the next call; {@code null}
+     * once the peer has closed its direction cleanly.
+     *
+     * @throws ChannelCutException if the stream ended or broke before the peer's CLOSE record
+     * @throws ChannelException if a record is malformed or fails authentication
+     */
+    public ByteBuffer receive() throws IOException {
+        readLock.lock();
+        try {
+            checkUsable();
+            if (inputClosed) {
+                return null;
+            }
+            try {
+                return readRecord();
+            } catch (ChannelException e) {
+                failure = e;
+                throw e;
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private ByteBuffer readRecord() throws ChannelException {
+        long record = opener.counter();
+        if (!fill(HEADER_LENGTH)) {
+            throw new ChannelCutException(in.hasRemaining()
+                    ? "connection cut inside the header of record " + record
+                    : "connection cut after " + record + " records, before the peer's end record");
+        }
+        in.get(header);
+        byte type = header[0];
+        int len = ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
+        if (type != TYPE_DATA && type != TYPE_CLOSE) {
+            throw new ChannelException("record " + record + " has unknown type " + (type & 0xff));
+        }
+        int min = type == TYPE_CLOSE ? TAG_LENGTH : TAG_LENGTH + 1;
+        int max = type == TYPE_CLOSE ? TAG_LENGTH : MAX_BODY;
+        if (len < min || len > max) {
+            throw new ChannelException("record " + record + " claims " + len + " bytes; type " + type
+                    + " allows " + min + " to " + max);
+        }
+        if (!fill(len)) {
+            throw new ChannelCutException("connection cut inside record " + record + " (" + in.remaining()
+                    + " of " + len + " bytes)");
+        }
+        in.get(body, 0, len);
+        int n = opener.open(header, 0, body, 0, len, plain);
+        if (type == TYPE_CLOSE) {
+            inputClosed = true;
+            return null;
+        }
+        bytesReceived += n;
+        return ByteBuffer.wrap(plain, 0, n).asReadOnlyBuffer();
+    }
+
+    /** Reads until at least {@code need} bytes are buffered; false if the stream ended first. */
+    private boolean fill(int need) throws ChannelException {
+        if (in.remaining() >= need) {
+            return true;
+        }
+        in.compact();
+        try {
+            while (in.position() < need) {
+                if (io.read(in) < 0) {
+                    in.flip();
+                    return false;
+                }
+            }
+        } catch (ClosedChannelException e) {
+            in.flip();
+            throw new ChannelCutException("connection closed locally while reading", e);
+        } catch (IOException e) {
+            in.flip();
+            throw new ChannelCutException("connection broken: " + e.getMessage(), e);
+        }
+        in.flip();
+        return true;
+    }
+
+    private void checkUsable() throws ChannelException {
+        ChannelException f = failure;
+        if (f != null) {
+            throw new ChannelException("channel already failed: " + f.getMessage(), f);
+        }
+    }
+
+    /** Plaintext bytes sent in DATA records so far. */
+    public long bytesSent() {
+        return bytesSent;
+    }
+
+    /** Plaintext bytes received in DATA records so far. */
+    public long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /** The underlying stream, for callers that need its address or want to close it from a watchdog. */
+    public ByteChannel transport() {
+        return io;
+    }
+
+    @Override
+    public void close() throws IOException {
+        io.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SecureChannel[sent " + sealer.counter() + " records, received " + opener.counter() + "]";
+    }
+}

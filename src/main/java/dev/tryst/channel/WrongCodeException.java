@@ -1,0 +1,8 @@
+package dev.tryst.channel;
+
+/** Key confirmation failed: the two sides did not type the same code (or someone guessed, once, and lost). */
+public final class WrongCodeException extends ChannelException {
+    public WrongCodeException() {
+        super("the codes did not match");
+    }
+}

@@ -1,0 +1,41 @@
+package dev.tryst.cli;
+
+import java.time.Duration;
+import picocli.CommandLine;
+
+/** "500ms", "30s", "10m", "2h", or a plain number of seconds. */
+final class Durations implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+        String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) {
+                return positive(Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))), value);
+            }
+            char unit = v.charAt(v.length() - 1);
+            String num = Character.isDigit(unit) ? v : v.substring(0, v.length() - 1);
+            long n = Long.parseLong(num);
+            Duration d = switch (unit) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> {
+                    if (!Character.isDigit(unit)) {
+                        throw new NumberFormatException();
+                    }
+                    yield Duration.ofSeconds(n);
+                }
+            };
+            return positive(d, value);
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a duration; write e.g. 30s, 10m or 500ms");
+        }
+    }
+
+    private static Duration positive(Duration d, String value) {
+        if (d.isNegative() || d.isZero()) {
+            throw new CommandLine.TypeConversionException("'" + value + "': a duration must be positive");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,22 @@
+package dev.tryst.cli;
+
+/** The process exit codes; README.md lists them for users. */
+public enum ExitCode {
+    OK(0, "success"),
+    FAILURE(1, "an unexpected error (a bug: please report it with the message)"),
+    USAGE(2, "the command line or the code was not understood"),
+    WRONG_CODE(3, "the codes did not match; nothing was transferred and the code is used up"),
+    UNREACHABLE(4, "the relay could not be reached"),
+    PEER_GONE(5, "the other side went away or the connection broke"),
+    TIMED_OUT(6, "nobody came, or the other side fell silent, within the time allowed"),
+    DECLINED(7, "the other side declined or stopped the transfer"),
+    VERIFICATION(8, "the data did not verify; nothing unverified was kept");
+
+    final int code;
+    final String meaning;
+
+    ExitCode(int code, String meaning) {
+        this.code = code;
+        this.meaning = meaning;
+    }
+}

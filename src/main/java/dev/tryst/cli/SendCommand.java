@@ -1,0 +1,145 @@
+package dev.tryst.cli;
+
+import dev.tryst.channel.Handshake;
+import dev.tryst.client.Connector;
+import dev.tryst.client.Session;
+import dev.tryst.client.SessionException;
+import dev.tryst.code.Code;
+import dev.tryst.code.CodeFormatException;
+import dev.tryst.transfer.StreamTransfer;
+import dev.tryst.transfer.TransferWire;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "send", mixinStandardHelpOptions = true,
+        description = {"Send text, or what arrives on standard input, to whoever enters the code this prints.",
+            "Examples:  tryst send --text \"hello\"     echo data | tryst send"})
+final class SendCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RelayOption relay = new RelayOption();
+
+    @Option(names = {"-t", "--text"}, paramLabel = "TEXT", description = "Send this text (at most 1 MiB).")
+    String text;
+
+    @Option(names = "--code", paramLabel = "CODE",
+            description = "Use this code instead of a generated one (only for codes you made up carefully).")
+    String code;
+
+    @Option(names = "--words", paramLabel = "N", defaultValue = "3",
+            description = "Secret words in a generated code (2 to 8; 3 gives 38.8 bits). Default: ${DEFAULT-VALUE}.")
+    int words;
+
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+            description = "How long to wait for the receiver. Default: ${DEFAULT-VALUE}.")
+    Duration wait;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only the code.")
+    boolean quiet;
+
+    @Parameters(paramLabel = "FILE", arity = "0..*", hidden = true)
+    List<String> files = List.of();
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        if (!files.isEmpty()) {
+            throw new Main.UsageException("sending files is not available yet; send a stream instead, for example:"
+                    + " tar c " + String.join(" ", files) + " | tryst send");
+        }
+        byte[] textBytes = null;
+        byte kind;
+        InputStream in;
+        long size;
+        if (text != null) {
+            textBytes = text.getBytes(StandardCharsets.UTF_8);
+            if (textBytes.length > TransferWire.MAX_TEXT) {
+                throw new Main.UsageException("--text takes at most 1 MiB; pipe longer input on standard input");
+            }
+            kind = TransferWire.KIND_TEXT;
+            in = new ByteArrayInputStream(textBytes);
+            size = textBytes.length;
+        } else if (Terminal.isTerminal(0)) {
+            throw new Main.UsageException("nothing to send: give --text \"...\", or pipe data in (echo hi | tryst send)");
+        } else {
+            kind = TransferWire.KIND_STREAM;
+            in = System.in;
+            size = -1;
+        }
+        if (words < Code.MIN_WORDS || words > Code.MAX_WORDS) {
+            throw new Main.UsageException("--words must be " + Code.MIN_WORDS + " to " + Code.MAX_WORDS);
+        }
+        SecureRandom random = new SecureRandom();
+        Code c;
+        try {
+            c = code != null ? Code.parse(code) : Code.generate(random, words);
+        } catch (CodeFormatException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        var relayAddress = relay.address();
+        if (quiet) {
+            err.println(c.phrase());
+        } else {
+            err.println("Code: " + c.phrase());
+            err.println("On the other machine run:  tryst receive " + c.phrase());
+        }
+        err.flush();
+        var timeouts = Connector.Timeouts.defaults(Handshake.Role.INITIATOR);
+        timeouts = new Connector.Timeouts(timeouts.connect(), wait, timeouts.idle());
+        long started = System.nanoTime();
+        try (Session s = Connector.viaRelay(relayAddress, c, Handshake.Role.INITIATOR, timeouts, random)) {
+            if (!quiet) {
+                err.println("Connected, " + s.path() + "; sending.");
+                err.flush();
+            }
+            long t0 = System.nanoTime();
+            long n;
+            try {
+                n = StreamTransfer.send(s.channel(), kind, in, size, StreamTransfer.Progress.NONE);
+            } catch (IOException e) {
+                throw s.timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
+                        "the receiver fell silent for " + Connector.Timeouts.defaults(Handshake.Role.INITIATOR).idle().toSeconds()
+                                + " s; the transfer did not finish", e) : e;
+            }
+            if (!quiet) {
+                err.println(summary("Sent", n, System.nanoTime() - t0));
+            }
+        }
+        return ExitCode.OK.code;
+    }
+
+    static String summary(String verb, long bytes, long nanos) {
+        double s = Math.max(nanos, 1) / 1e9;
+        return String.format(Locale.ROOT, "%s %s in %.2f s (%s/s).", verb, size(bytes), s, size((long) (bytes / s)));
+    }
+
+    static String size(long b) {
+        if (b < 1000) {
+            return b + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB", "PB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.tryst.cli;
+
+import dev.tryst.net.HostPort;
+import dev.tryst.relay.RelayConfig;
+import dev.tryst.relay.RelayServer;
+import dev.tryst.relay.RelayWire;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run the tryst server: the relay (TCP ${DEFAULT-VALUE:-8080}) that staples two clients"
+            + " presenting the same pairing key and pipes their encrypted bytes, blind."})
+final class ServerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Address to listen on. Default: ${DEFAULT-VALUE}.")
+    String bind;
+
+    @Option(names = {"-p", "--relay-port"}, paramLabel = "PORT", defaultValue = "" + RelayWire.DEFAULT_PORT,
+            description = "Relay TCP port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--wait-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "How long a client may wait alone for its peer (default 10m).")
+    Duration waitTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "A stapled pair with no traffic this long is closed (default 5m).")
+    Duration idleTimeout;
+
+    @Option(names = "--max-per-address", paramLabel = "N", description = "Concurrent connections per source address (default 256).")
+    Integer maxPerAddress;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        if (port < 0 || port > 65535) {
+            throw new Main.UsageException("--relay-port must be 0 to 65535");
+        }
+        RelayConfig config = RelayConfig.defaults().withBind(new InetSocketAddress(bind, port));
+        if (waitTimeout != null) {
+            config = config.withWaitTimeout(waitTimeout);
+        }
+        if (idleTimeout != null) {
+            config = config.withIdleTimeout(idleTimeout);
+        }
+        if (maxPerAddress != null) {
+            config = config.withMaxPerAddress(maxPerAddress);
+        }
+        RelayServer relay;
+        try {
+            relay = RelayServer.start(config);
+        } catch (java.net.BindException e) {
+            throw new Main.UsageException("cannot listen on " + bind + ":" + port + " (" + e.getMessage()
+                    + "); is another server running? Choose another port with --relay-port");
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            relay.close();
+            stopped.countDown();
+        }, "tryst-shutdown"));
+        err.println("tryst relay listening on " + HostPort.format(relay.address()));
+        err.flush();
+        stopped.await();
+        return ExitCode.OK.code;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.tryst.net;
+
+import java.net.InetSocketAddress;
+
+/** Parses "host:port", "[v6]:port" or a bare host (with a default port), without resolving. */
+public final class HostPort {
+    private HostPort() {}
+
+    public static InetSocketAddress parse(String text, int defaultPort) {
+        String s = text.strip();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty address");
+        }
+        String host;
+        int port = defaultPort;
+        if (s.startsWith("[")) {
+            int end = s.indexOf(']');
+            if (end < 0) {
+                throw new IllegalArgumentException("'" + text + "': missing ']' after the IPv6 address");
+            }
+            host = s.substring(1, end);
+            String rest = s.substring(end + 1);
+            if (rest.startsWith(":")) {
+                port = port(rest.substring(1), text);
+            } else if (!rest.isEmpty()) {
+                throw new IllegalArgumentException("'" + text + "': expected ':port' after ']'");
+            }
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon >= 0 && s.indexOf(':') == colon) {
+                host = s.substring(0, colon);
+                port = port(s.substring(colon + 1), text);
+            } else {
+                host = s;
+            }
+        }
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("'" + text + "': no host");
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    private static int port(String p, String text) {
+        try {
+            int port = Integer.parseInt(p);
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "': port must be 1 to 65535, not '" + p + "'");
+        }
+    }
+
+    public static String format(InetSocketAddress a) {
+        String h = a.getHostString();
+        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+}

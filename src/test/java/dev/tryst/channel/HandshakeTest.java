@@ -1,0 +1,148 @@
+package dev.tryst.channel;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.tryst.channel.Handshake.Role;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class HandshakeTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private ServerSocketChannel server;
+    private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+
+    @BeforeEach
+    void listen() throws IOException {
+        server = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        server.close();
+        pool.shutdownNow();
+    }
+
+    private SocketChannel[] pair() throws IOException {
+        SocketChannel a = SocketChannel.open(server.getLocalAddress());
+        SocketChannel b = server.accept();
+        return new SocketChannel[] {a, b};
+    }
+
+    private static byte[] pw(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void sameCodeGivesAWorkingChannelBothWays() throws Exception {
+        SocketChannel[] p = pair();
+        Future<SecureChannel> responder = pool.submit(() -> Handshake.run(p[1], Role.RESPONDER, pw("1-a-b"), RANDOM));
+        try (SecureChannel a = Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM);
+             SecureChannel b = responder.get(10, TimeUnit.SECONDS)) {
+            a.send(pw("ping"));
+            assertEquals(ByteBuffer.wrap(pw("ping")), b.receive());
+            b.send(pw("pong"));
+            assertEquals(ByteBuffer.wrap(pw("pong")), a.receive());
+            a.shutdownOutput();
+            assertNull(b.receive());
+            b.shutdownOutput();
+            assertNull(a.receive());
+        }
+    }
+
+    @Test
+    void wrongCodeFailsConfirmationOnBothSides() throws Exception {
+        SocketChannel[] p = pair();
+        Future<SecureChannel> responder = pool.submit(() -> Handshake.run(p[1], Role.RESPONDER, pw("1-a-c"), RANDOM));
+        assertThrows(WrongCodeException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> responder.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(WrongCodeException.class, e.getCause());
+        assertEquals("the codes did not match", e.getCause().getMessage());
+        p[0].close();
+        p[1].close();
+    }
+
+    @Test
+    void sameRoleOnBothSidesIsRefusedBeforeAnyConfirmation() throws Exception {
+        SocketChannel[] p = pair();
+        Future<SecureChannel> other = pool.submit(() -> Handshake.run(p[1], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        assertTrue(e.getMessage().contains("also sending"), e.getMessage());
+        assertThrows(Exception.class, () -> other.get(10, TimeUnit.SECONDS));
+        p[0].close();
+        p[1].close();
+    }
+
+    /** A peer that echoes everything back, with the role byte flipped so the role check alone cannot catch it. */
+    @Test
+    void anEchoingPeerFails() throws Exception {
+        SocketChannel[] p = pair();
+        pool.submit(() -> {
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            boolean first = true;
+            while (p[1].read(b) > 0) {
+                b.flip();
+                if (first && b.remaining() >= Handshake.HELLO_LENGTH) {
+                    b.put(5, (byte) (b.get(5) == 1 ? 2 : 1));
+                    first = false;
+                }
+                while (b.hasRemaining()) {
+                    p[1].write(b);
+                }
+                b.clear();
+            }
+            return null;
+        });
+        var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        assertFalse(e instanceof ChannelCutException, e.toString());
+        p[0].close();
+        p[1].close();
+    }
+
+    @Test
+    void notATrystPeer() throws Exception {
+        SocketChannel[] p = pair();
+        p[1].write(ByteBuffer.wrap(("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + "x".repeat(20)).getBytes(StandardCharsets.US_ASCII)));
+        var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        assertTrue(e.getMessage().contains("not a tryst peer"), e.getMessage());
+        p[0].close();
+        p[1].close();
+    }
+
+    @Test
+    void peerHangingUpMidHandshakeIsACut() throws Exception {
+        SocketChannel[] p = pair();
+        p[1].write(ByteBuffer.wrap(new byte[] {'T', 'R', 'Y'}));
+        p[1].close();
+        assertThrows(ChannelCutException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        p[0].close();
+    }
+
+    /** RFC 5869 appendix A.1. */
+    @Test
+    void hkdfMatchesRfc5869() {
+        HexFormat h = HexFormat.of();
+        byte[] ikm = h.parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+        byte[] salt = h.parseHex("000102030405060708090a0b0c");
+        byte[] info = h.parseHex("f0f1f2f3f4f5f6f7f8f9");
+        byte[] prk = Hkdf.extract(salt, ikm);
+        assertEquals("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", h.formatHex(prk));
+        assertEquals("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+                h.formatHex(Hkdf.expand(prk, info, 42)));
+    }
+}
