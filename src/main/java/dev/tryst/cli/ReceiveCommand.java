@@ -27,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "receive", aliases = "recv", mixinStandardHelpOptions = true,
         description = {"Receive what the sender of CODE sends: text or a stream is written to standard output.",
-            "Example:  tryst receive 481756-bison-orbit-tundra"})
+            "Example:  tryst receive 481756-pelican-walnut-glider"})
 final class ReceiveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

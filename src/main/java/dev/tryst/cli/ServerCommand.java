@@ -69,8 +69,6 @@ final class ServerCommand implements Callable<Integer> {
             relay.close();
             stopped.countDown();
         }, "tryst-shutdown"));
-        err.println("tryst relay listening on " + HostPort.format(relay.address()));
-        err.flush();
         stopped.await();
         return ExitCode.OK.code;
     }

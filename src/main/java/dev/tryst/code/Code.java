@@ -56,7 +56,7 @@ public record Code(String nameplate, List<String> words) {
         String s = Normalizer.normalize(typed, Normalizer.Form.NFC).strip().toLowerCase(Locale.ROOT);
         String[] parts = s.split("[-\\s_]+");
         if (s.isEmpty() || parts.length < 1 + MIN_WORDS) {
-            throw new CodeFormatException("'" + typed + "' is not a whole code: a code looks like 481756-bison-orbit-tundra");
+            throw new CodeFormatException("'" + typed + "' is not a whole code: a code looks like 481756-pelican-walnut-glider");
         }
         String nameplate = parts[0];
         if (!nameplate.chars().allMatch(c -> c >= '0' && c <= '9') || nameplate.length() > MAX_NAMEPLATE_DIGITS) {

@@ -65,6 +65,7 @@ public final class StreamTransfer {
             case Message m -> throw unexpected(m, "DONE");
         }
         ch.shutdownOutput();
+        expectEnd(ch);
         return total;
     }
 
@@ -109,11 +110,23 @@ public final class StreamTransfer {
                     out.flush();
                     ch.send(encode(new Done()));
                     ch.shutdownOutput();
+                    expectEnd(ch);
                     return new Received(offer.kind(), total);
                 }
                 case Abort a -> throw aborted(a);
                 case Message m -> throw unexpected(m, "DATA or END");
             }
+        }
+    }
+
+    /**
+     * Waits for the peer's end record, so that neither side closes its socket with the other's
+     * last record unread (which would reset the connection instead of ending it).
+     */
+    private static void expectEnd(SecureChannel ch) throws IOException {
+        ByteBuffer extra = ch.receive();
+        if (extra != null) {
+            throw unexpected(decode(extra), "the end of the session");
         }
     }
 
