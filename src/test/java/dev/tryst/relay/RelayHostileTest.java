@@ -36,8 +36,8 @@ class RelayHostileTest {
                 .withMaxPerAddress(10_000); // everything comes from 127.0.0.1
         List<SocketChannel> hostile = new ArrayList<>();
         int partial = 0, keyed = 0;
-        try (RelayServer relay = RelayServer.start(config);
-             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+        RelayServer relay = RelayServer.start(config);
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             byte[] key = randomKey();
             SocketChannel a = dial(relay, key);
             SocketChannel b = dial(relay, key);
@@ -98,6 +98,7 @@ class RelayHostileTest {
             assertEquals(0, relay.stats().activeConnections());
             assertEquals(0, relay.stats().liveThreads());
         } finally {
+            relay.close(); // idempotent
             for (SocketChannel ch : hostile) {
                 closeQuietly(ch);
             }
