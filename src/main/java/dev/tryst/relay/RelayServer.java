@@ -365,6 +365,10 @@ public final class RelayServer implements AutoCloseable {
      * while waiting frees its key at once (otherwise a retry with the same key would be stapled to
      * the dead socket). The read only ever happens while nothing is buffered, so stapling never
      * strands bytes: whatever it returns is forwarded as soon as the pair exists.
+     *
+     * <p>Consequences: EOF before a peer came counts as a hang-up (a half-close is only passed on
+     * once stapled); and once early payload sits in the probe, a later hang-up is only noticed at
+     * the wait timeout (the probe is not read again until the peer arrives).
      */
     private void awaitPeer(Conn c) {
         ByteBuffer probe = ByteBuffer.allocate(PROBE_SIZE);
