@@ -3,6 +3,7 @@ package dev.tryst.cli;
 import dev.tryst.net.HostPort;
 import dev.tryst.relay.RelayConfig;
 import dev.tryst.relay.RelayServer;
+import dev.tryst.relay.RelayStats;
 import dev.tryst.relay.RelayWire;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -41,6 +42,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-per-address", paramLabel = "N", description = "Concurrent connections per source address (default 256).")
     Integer maxPerAddress;
 
+    @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5m", converter = Durations.class,
+            description = "Log the relay's counters this often when they changed. Default: ${DEFAULT-VALUE}.")
+    Duration statsInterval;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
@@ -69,7 +74,15 @@ final class ServerCommand implements Callable<Integer> {
             relay.close();
             stopped.countDown();
         }, "tryst-shutdown"));
-        stopped.await();
+        var log = System.getLogger("dev.tryst.relay.stats");
+        RelayStats last = null;
+        while (!stopped.await(statsInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            RelayStats now = relay.stats();
+            if (!now.equals(last)) {
+                log.log(System.Logger.Level.INFO, now.toString());
+                last = now;
+            }
+        }
         return ExitCode.OK.code;
     }
 }

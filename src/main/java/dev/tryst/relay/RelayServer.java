@@ -340,7 +340,7 @@ public final class RelayServer implements AutoCloseable {
             case STAPLE -> {
                 stapled.increment();
                 Pair p = pair;
-                LOG.log(Level.INFO, () -> "pair " + p.id + " stapled: " + p.a.remote + " <-> " + p.b.remote);
+                LOG.log(Level.DEBUG, () -> "pair " + p.id + " stapled: " + p.a.remote + " <-> " + p.b.remote);
                 waiter.stapled.complete(pair);
                 pipe(c, pair, ByteBuffer.allocate(0), false);
             }
