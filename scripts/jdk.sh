@@ -1,6 +1,6 @@
 # Sourced by ./tryst, ./test and bench/ scripts: sets JDK to a Java 25 JDK home, or explains and exits.
 is_jdk25() { # $1 = a JDK home
-  [ -x "$1/bin/java" ] || return 1
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1   # a JDK, not a JRE: the first run compiles
   local v
   v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true)
   if [ -z "$v" ]; then

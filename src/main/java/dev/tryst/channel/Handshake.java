@@ -137,6 +137,9 @@ public final class Handshake {
     }
 
     private static void checkHello(byte[] peer, Start start) throws ChannelException {
+        if (Arrays.equals(peer, start.hello)) {
+            throw new ChannelException("our own handshake came back: the path reflects traffic");
+        }
         if (!Arrays.equals(peer, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new ChannelException("the other end is not a tryst peer (its first bytes are not 'TRYS')");
         }
@@ -151,9 +154,6 @@ public final class Handshake {
         }
         if (peer[5] != start.role.other().wire) {
             throw new ChannelException("the other side sent an unknown role " + (peer[5] & 0xff));
-        }
-        if (Arrays.equals(peer, start.hello)) {
-            throw new ChannelException("our own handshake came back: the path reflects traffic");
         }
     }
 

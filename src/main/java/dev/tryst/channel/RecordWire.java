@@ -10,8 +10,9 @@ package dev.tryst.channel;
  *  +--------+--------------------------+----------------------------+------------+
  *  \___ header: 4 bytes, the AEAD's associated data ___/
  *
- *  type    0x01 DATA   payload is application bytes (1 .. 65536)
- *          0x02 CLOSE  empty payload: the sender's clean end of stream
+ *  type    0x01 DATA       payload is application bytes (1 .. 65536)
+ *          0x02 CLOSE      empty payload: the sender's clean end of stream
+ *          0x03 KEEPALIVE  empty payload: "still here"; consumed by the channel, never handed out
  *  length  ciphertext + tag, 16 .. 65552; anything else is refused before reading the body
  *  nonce   iv XOR (0x00000000 || counter as u64 big-endian), counter = 0, 1, 2 ... per direction
  *  cipher  AES-256-GCM, 16-byte tag
@@ -38,6 +39,7 @@ public final class RecordWire {
 
     public static final byte TYPE_DATA = 0x01;
     public static final byte TYPE_CLOSE = 0x02;
+    public static final byte TYPE_KEEPALIVE = 0x03;
 
     /** Records per key before the key is ratcheted forward (2^24, TLS 1.3's AES-GCM margin). */
     public static final long REKEY_INTERVAL = 1L << 24;

@@ -18,6 +18,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * protocol can put one message in each. {@link #receive()} returns {@code null} only after the
  * peer's authenticated CLOSE record; a stream that just stops is a {@link ChannelCutException}.
  *
+ * <p>Liveness: only an authenticated record counts as a sign of life from the peer; the
+ * {@link #onAuthenticatedRecord} hook tells an idle watchdog. {@link #keepAliveIfQuiet} sends an
+ * empty KEEPALIVE record when we have sent nothing for a while, so a peer that is busy with its
+ * own disk or terminal is not taken for a dead one.
+ *
  * <p>Receive path: (1) fill the read buffer until a 4-byte header is there; (2) check the type and
  * bound the length before reading further; (3) wait for the whole body; (4) authenticate and
  * decrypt with the next counter of the receive direction; (5) hand out the plaintext.
@@ -45,6 +50,8 @@ public final class SecureChannel implements Closeable {
 
     private long bytesSent;
     private long bytesReceived;
+    private volatile long lastSendNanos = System.nanoTime();
+    private volatile Runnable onAuthenticatedRecord = () -> {};
 
     SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener) {
         this.io = io;
@@ -66,9 +73,9 @@ public final class SecureChannel implements Closeable {
 
     /** Sends the clean end of our direction; the peer's {@link #receive()} then returns null. */
     public void shutdownOutput() throws IOException {
-        writeRecord(TYPE_CLOSE, plain, 0, 0);
         writeLock.lock();
         try {
+            writeRecordLocked(TYPE_CLOSE, plain, 0, 0);
             if (io instanceof SocketChannel sc && sc.isOpen()) {
                 sc.shutdownOutput();
             }
@@ -77,25 +84,60 @@ public final class SecureChannel implements Closeable {
         }
     }
 
-    private void writeRecord(byte type, byte[] data, int off, int len) throws IOException {
-        writeLock.lock();
+    /**
+     * Sends a KEEPALIVE record if nothing was sent for {@code quietNanos}; does nothing if another
+     * thread is writing right now (that write is a sign of life too) or our output is closed.
+     * Never blocks on the write lock, so a timer thread may call it.
+     */
+    public void keepAliveIfQuiet(long quietNanos) throws IOException {
+        if (System.nanoTime() - lastSendNanos < quietNanos || !writeLock.tryLock()) {
+            return;
+        }
         try {
-            checkUsable();
-            if (outputClosed) {
-                throw new IllegalStateException("output already closed");
-            }
-            int n = sealer.seal(type, data, off, len, sealed, 0);
-            out.clear();
-            out.put(sealed, 0, n).flip();
-            while (out.hasRemaining()) {
-                io.write(out);
-            }
-            bytesSent += len;
-            if (type == TYPE_CLOSE) {
-                outputClosed = true;
+            if (!outputClosed && failure == null && io.isOpen()) {
+                writeRecordLocked(TYPE_KEEPALIVE, plain, 0, 0);
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /** Called, on the receiving thread, after every record that passed authentication. */
+    public void onAuthenticatedRecord(Runnable hook) {
+        this.onAuthenticatedRecord = hook;
+    }
+
+    private void writeRecord(byte type, byte[] data, int off, int len) throws IOException {
+        writeLock.lock();
+        try {
+            writeRecordLocked(type, data, off, len);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void writeRecordLocked(byte type, byte[] data, int off, int len) throws IOException {
+        checkUsable();
+        if (outputClosed) {
+            throw new IllegalStateException("output already closed");
+        }
+        int n = sealer.seal(type, data, off, len, sealed, 0);
+        out.clear();
+        out.put(sealed, 0, n).flip();
+        try {
+            while (out.hasRemaining()) {
+                io.write(out);
+            }
+        } catch (IOException e) {
+            // Half a record may be on the wire: nothing may follow it.
+            ChannelCutException cut = new ChannelCutException("connection broken while sending: " + e.getMessage(), e);
+            failure = cut;
+            throw cut;
+        }
+        lastSendNanos = System.nanoTime();
+        bytesSent += len;
+        if (type == TYPE_CLOSE) {
+            outputClosed = true;
         }
     }
 
@@ -125,6 +167,16 @@ public final class SecureChannel implements Closeable {
     }
 
     private ByteBuffer readRecord() throws ChannelException {
+        ByteBuffer r;
+        do {
+            r = readOneRecord();
+        } while (r == KEEPALIVE);
+        return r;
+    }
+
+    private static final ByteBuffer KEEPALIVE = ByteBuffer.allocate(0);
+
+    private ByteBuffer readOneRecord() throws ChannelException {
         long record = opener.counter();
         if (!fill(HEADER_LENGTH)) {
             throw new ChannelCutException(in.hasRemaining()
@@ -134,11 +186,11 @@ public final class SecureChannel implements Closeable {
         in.get(header);
         byte type = header[0];
         int len = ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
-        if (type != TYPE_DATA && type != TYPE_CLOSE) {
+        if (type != TYPE_DATA && type != TYPE_CLOSE && type != TYPE_KEEPALIVE) {
             throw new ChannelException("record " + record + " has unknown type " + (type & 0xff));
         }
-        int min = type == TYPE_CLOSE ? TAG_LENGTH : TAG_LENGTH + 1;
-        int max = type == TYPE_CLOSE ? TAG_LENGTH : MAX_BODY;
+        int min = type == TYPE_DATA ? TAG_LENGTH + 1 : TAG_LENGTH;
+        int max = type == TYPE_DATA ? MAX_BODY : TAG_LENGTH;
         if (len < min || len > max) {
             throw new ChannelException("record " + record + " claims " + len + " bytes; type " + type
                     + " allows " + min + " to " + max);
@@ -149,6 +201,10 @@ public final class SecureChannel implements Closeable {
         }
         in.get(body, 0, len);
         int n = opener.open(header, 0, body, 0, len, plain);
+        onAuthenticatedRecord.run();
+        if (type == TYPE_KEEPALIVE) {
+            return KEEPALIVE;
+        }
         if (type == TYPE_CLOSE) {
             inputClosed = true;
             return null;

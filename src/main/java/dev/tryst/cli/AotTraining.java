@@ -2,7 +2,10 @@ package dev.tryst.cli;
 
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
+import dev.tryst.client.Session;
 import dev.tryst.code.Code;
+import dev.tryst.net.Watchdog;
+import java.time.Duration;
 import dev.tryst.transfer.StreamTransfer;
 import dev.tryst.transfer.TransferWire;
 import java.io.ByteArrayInputStream;
@@ -32,21 +35,25 @@ final class AotTraining {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             CompletableFuture<Long> sender = CompletableFuture.supplyAsync(() -> {
                 try (SocketChannel s = SocketChannel.open(server.getLocalAddress());
-                     SecureChannel ch = Handshake.run(s, Handshake.Role.INITIATOR, code.password(), random)) {
+                     Session session = session(Handshake.run(s, Handshake.Role.INITIATOR, code.password(), random))) {
                     byte[] text = "hello".getBytes();
-                    return StreamTransfer.send(ch, TransferWire.KIND_TEXT, new ByteArrayInputStream(text), text.length,
+                    return StreamTransfer.send(session, TransferWire.KIND_TEXT, new ByteArrayInputStream(text), text.length,
                             StreamTransfer.Progress.NONE);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
             try (SocketChannel s = server.accept();
-                 SecureChannel ch = Handshake.run(s, Handshake.Role.RESPONDER, code.password(), random)) {
-                StreamTransfer.receive(ch, new ByteArrayOutputStream(), StreamTransfer.Progress.NONE);
+                 Session session = session(Handshake.run(s, Handshake.Role.RESPONDER, code.password(), random))) {
+                StreamTransfer.receive(session, new ByteArrayOutputStream(), StreamTransfer.Progress.NONE);
             }
             sender.get();
         }
         return 0;
+    }
+
+    private static Session session(SecureChannel ch) {
+        return Session.start(ch, Watchdog.watch(ch, Duration.ofSeconds(30)), Duration.ofSeconds(30), "loopback");
     }
 
     private static picocli.CommandLine CommandLine() {

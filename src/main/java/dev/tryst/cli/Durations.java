@@ -27,7 +27,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
                 }
             };
             return positive(d, value);
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+        } catch (NumberFormatException | StringIndexOutOfBoundsException | ArithmeticException e) {
             throw new CommandLine.TypeConversionException("'" + value + "' is not a duration; write e.g. 30s, 10m or 500ms");
         }
     }
@@ -35,6 +35,9 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
     private static Duration positive(Duration d, String value) {
         if (d.isNegative() || d.isZero()) {
             throw new CommandLine.TypeConversionException("'" + value + "': a duration must be positive");
+        }
+        if (d.compareTo(Duration.ofDays(365)) > 0) {
+            throw new CommandLine.TypeConversionException("'" + value + "': at most 365 days");
         }
         return d;
     }

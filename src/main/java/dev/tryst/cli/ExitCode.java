@@ -10,7 +10,8 @@ public enum ExitCode {
     PEER_GONE(5, "the other side went away or the connection broke"),
     TIMED_OUT(6, "nobody came, or the other side fell silent, within the time allowed"),
     DECLINED(7, "the other side declined or stopped the transfer"),
-    VERIFICATION(8, "the data did not verify; nothing unverified was kept");
+    VERIFICATION(8, "the data did not verify: discard any output of a stream (text is never printed unverified)"),
+    LOCAL_IO(9, "our own input or output failed (closed pipe, full disk)");
 
     final int code;
     final String meaning;

@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
             "5:the other side went away or the connection broke",
             "6:timed out waiting for the other side",
             "7:the other side declined or stopped",
-            "8:the data did not verify"})
+            "8:the data did not verify (discard a stream's output)",
+            "9:our own input or output failed"})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -66,6 +67,7 @@ public final class Main implements Runnable {
                 case PEER_GONE, PROTOCOL -> ExitCode.PEER_GONE;
                 case TIMED_OUT -> ExitCode.TIMED_OUT;
             };
+            case dev.tryst.transfer.LocalIoException l -> ExitCode.LOCAL_IO;
             case TransferException t -> switch (t.reason()) {
                 case DECLINED, ABORTED_BY_PEER -> ExitCode.DECLINED;
                 case VERIFICATION_FAILED -> ExitCode.VERIFICATION;

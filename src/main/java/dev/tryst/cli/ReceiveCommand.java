@@ -78,11 +78,11 @@ final class ReceiveCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             StreamTransfer.Received got;
             try {
-                got = StreamTransfer.receive(s.channel(), stdout, StreamTransfer.Progress.NONE);
+                got = StreamTransfer.receive(s, stdout, StreamTransfer.Progress.NONE);
             } catch (IOException e) {
-                stdout.flush();
+                // No flush: what is still buffered is not written. A stream's earlier output must be discarded (exit code).
                 throw s.timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
-                        "the sender fell silent for " + defaults.idle().toSeconds() + " s; the transfer did not finish", e) : e;
+                        "the sender fell silent for " + s.idle().toSeconds() + " s; the transfer did not finish", e) : e;
             }
             if (got.kind() == TransferWire.KIND_TEXT) {
                 stdout.write('\n');

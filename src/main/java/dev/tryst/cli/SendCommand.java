@@ -111,11 +111,10 @@ final class SendCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             long n;
             try {
-                n = StreamTransfer.send(s.channel(), kind, in, size, StreamTransfer.Progress.NONE);
+                n = StreamTransfer.send(s, kind, in, size, StreamTransfer.Progress.NONE);
             } catch (IOException e) {
                 throw s.timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
-                        "the receiver fell silent for " + Connector.Timeouts.defaults(Handshake.Role.INITIATOR).idle().toSeconds()
-                                + " s; the transfer did not finish", e) : e;
+                        "the receiver fell silent for " + s.idle().toSeconds() + " s; the transfer did not finish", e) : e;
             }
             if (!quiet) {
                 err.println(summary("Sent", n, System.nanoTime() - t0));

@@ -7,7 +7,6 @@ import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;
 import dev.tryst.code.Code;
 import dev.tryst.net.HostPort;
-import dev.tryst.net.WatchedChannel;
 import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
 import java.io.IOException;
@@ -24,7 +23,7 @@ import java.time.Duration;
  *   <li>connect to the relay and send the pairing key (from the nameplate only) and our HELLO at once;</li>
  *   <li>wait, up to {@code waitForPeer}, for the peer's HELLO (the relay staples us when it arrives);</li>
  *   <li>SPAKE2 and key confirmation ({@link Handshake}); a mismatch is a wrong code, and the code is spent;</li>
- *   <li>hand over the channel with an idle watchdog of {@code idle}.</li>
+ *   <li>hand over the channel as a {@link Session}: watched for {@code idle} silence, kept alive.</li>
  * </ol>
  */
 public final class Connector {
@@ -64,14 +63,13 @@ public final class Connector {
                     "cannot reach the relay at " + where + " (" + e.getMessage() + "); is 'tryst server' running there?"
                             + " Point elsewhere with --relay HOST:PORT or TRYST_RELAY", e);
         }
+        // A hard deadline for the whole handshake: nothing kicks this watchdog before it is done.
         Watchdog watchdog = Watchdog.watch(socket, timeouts.waitForPeer());
-        WatchedChannel io = new WatchedChannel(socket, watchdog);
         try {
             Handshake.Start start = Handshake.start(role, code.password(), random);
-            Handshake.writeHello(io, start);
-            SecureChannel channel = Handshake.finish(io, start);
-            watchdog.reset(timeouts.idle());
-            return new Session(channel, watchdog, "relayed via " + where);
+            Handshake.writeHello(socket, start);
+            SecureChannel channel = Handshake.finish(socket, start);
+            return Session.start(channel, watchdog, timeouts.idle(), "relayed via " + where);
         } catch (IOException e) {
             watchdog.close();
             closeQuietly(socket);

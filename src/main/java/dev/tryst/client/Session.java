@@ -3,14 +3,50 @@ package dev.tryst.client;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.net.Watchdog;
 import java.io.IOException;
+import java.time.Duration;
 
 /**
- * An established end-to-end encrypted session with a peer, and how it travels. Closing it closes
- * the channel and stops its idle watchdog.
+ * An established end-to-end encrypted session with a peer, and how it travels.
+ *
+ * <p>It keeps itself alive and notices a dead peer: the watchdog is kicked by every authenticated
+ * record from the peer and closes the session after {@code idle} without one; we send a KEEPALIVE
+ * whenever we have sent nothing for a third of that. Wrap local work that may block for long
+ * (reading stdin, writing to a terminal) in {@link #local} so it does not count as the peer's silence.
  *
  * @param path a person-readable description of the path, e.g. "relayed via relay.example:8080"
  */
-public record Session(SecureChannel channel, Watchdog watchdog, String path) implements AutoCloseable {
+public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, String path) implements AutoCloseable {
+
+    /** Takes over {@code channel}: from now on it is watched and kept alive. */
+    public static Session start(SecureChannel channel, Watchdog watchdog, Duration idle, String path) {
+        channel.onAuthenticatedRecord(watchdog::kick);
+        watchdog.reset(idle);
+        long quiet = idle.toNanos() / 3;
+        watchdog.every(idle.dividedBy(6), () -> {
+            try {
+                channel.keepAliveIfQuiet(quiet);
+            } catch (IOException e) {
+                // the reading side sees the broken connection and reports it
+            }
+        });
+        return new Session(channel, watchdog, idle, path);
+    }
+
+    /** Runs local, possibly slow work (our disk, our terminal) with the idle watchdog paused. */
+    public <T> T local(IoSupplier<T> work) throws IOException {
+        watchdog.pause();
+        try {
+            return work.get();
+        } finally {
+            watchdog.resume();
+        }
+    }
+
+    @FunctionalInterface
+    public interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
     /** Whether the idle watchdog ended this session (so an I/O error means "timed out"). */
     public boolean timedOut() {
         return watchdog.fired();
@@ -21,4 +57,5 @@ public record Session(SecureChannel channel, Watchdog watchdog, String path) imp
         watchdog.close();
         channel.close();
     }
+
 }

@@ -59,7 +59,8 @@ public record Code(String nameplate, List<String> words) {
             throw new CodeFormatException("'" + typed + "' is not a whole code: a code looks like 481756-pelican-walnut-glider");
         }
         String nameplate = parts[0];
-        if (!nameplate.chars().allMatch(c -> c >= '0' && c <= '9') || nameplate.length() > MAX_NAMEPLATE_DIGITS) {
+        if (nameplate.isEmpty() || !nameplate.chars().allMatch(c -> c >= '0' && c <= '9')
+                || nameplate.length() > MAX_NAMEPLATE_DIGITS) {
             throw new CodeFormatException("a code starts with its number (such as 481756), not '" + nameplate + "'");
         }
         if (parts.length - 1 > MAX_WORDS) {

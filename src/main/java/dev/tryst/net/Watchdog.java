@@ -3,15 +3,24 @@ package dev.tryst.net;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Closes a connection when nothing has happened on it for too long. Blocking channels ignore
- * socket read timeouts, so deadlines are enforced from outside: the blocked reader then sees its
- * channel closed and reports the timeout through {@link #fired()}.
+ * Closes a connection when the peer has shown no sign of life for too long. Blocking channels
+ * ignore socket read timeouts, so deadlines are enforced from outside: the blocked reader then
+ * sees its channel closed, and {@link #fired()} tells it why.
+ *
+ * <p>What counts as a sign of life is the caller's choice, made by calling {@link #kick()}; for a
+ * secure channel it is an authenticated record, never a raw byte, so a path that trickles junk
+ * cannot keep a session alive. While we are busy with our own disk or terminal the watchdog can be
+ * {@link #pause() paused}: our slowness is not the peer's silence.
  */
 public final class Watchdog implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -21,11 +30,12 @@ public final class Watchdog implements AutoCloseable {
     });
 
     private final Closeable target;
+    private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+    private final AtomicInteger paused = new AtomicInteger();
     private volatile long timeoutNanos;
     private volatile long lastKick;
     private volatile boolean fired;
     private volatile boolean closed;
-    private ScheduledFuture<?> task;
 
     private Watchdog(Closeable target, Duration timeout) {
         this.target = target;
@@ -37,19 +47,57 @@ public final class Watchdog implements AutoCloseable {
     public static Watchdog watch(Closeable target, Duration timeout) {
         Watchdog w = new Watchdog(target, timeout);
         long period = Math.max(10, Math.min(1000, timeout.toMillis() / 10));
-        w.task = TIMER.scheduleAtFixedRate(w::check, period, period, TimeUnit.MILLISECONDS);
+        synchronized (w.tasks) {
+            w.tasks.add(TIMER.scheduleAtFixedRate(w::check, period, period, TimeUnit.MILLISECONDS));
+        }
         return w;
     }
 
-    /** Something happened: the timeout starts again. */
+    /**
+     * Also runs {@code action} every {@code period} until closed, each time on a fresh virtual
+     * thread (it may block on I/O without holding up any watchdog), skipping a turn if the last
+     * run has not finished.
+     */
+    public void every(Duration period, Runnable action) {
+        AtomicBoolean running = new AtomicBoolean();
+        Runnable launch = () -> {
+            if (!closed && running.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("tryst-periodic").start(() -> {
+                    try {
+                        action.run();
+                    } finally {
+                        running.set(false);
+                    }
+                });
+            }
+        };
+        long ms = Math.max(1, period.toMillis());
+        synchronized (tasks) {
+            if (!closed) {
+                tasks.add(TIMER.scheduleAtFixedRate(launch, ms, ms, TimeUnit.MILLISECONDS));
+            }
+        }
+    }
+
+    /** The peer showed a sign of life: the timeout starts again. */
     public void kick() {
         lastKick = System.nanoTime();
     }
 
-    /** A new timeout from now on (for instance a short one after a long wait for the peer). */
+    /** A new timeout from now on (for instance a shorter one once the peer has arrived). */
     public void reset(Duration timeout) {
         timeoutNanos = timeout.toNanos();
         kick();
+    }
+
+    /** We are busy locally (disk, terminal); until {@link #resume()} the peer's silence is not counted. */
+    public void pause() {
+        paused.incrementAndGet();
+    }
+
+    public void resume() {
+        kick();
+        paused.decrementAndGet();
     }
 
     /** Whether this watchdog closed the target. */
@@ -58,11 +106,11 @@ public final class Watchdog implements AutoCloseable {
     }
 
     private void check() {
-        if (closed || System.nanoTime() - lastKick < timeoutNanos) {
+        if (closed || fired || paused.get() > 0 || System.nanoTime() - lastKick < timeoutNanos) {
             return;
         }
         fired = true;
-        task.cancel(false);
+        close();
         try {
             target.close();
         } catch (IOException ignored) {
@@ -72,9 +120,10 @@ public final class Watchdog implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        if (task != null) {
-            task.cancel(false);
+        synchronized (tasks) {
+            closed = true;
+            tasks.forEach(t -> t.cancel(false));
+            tasks.clear();
         }
     }
 }

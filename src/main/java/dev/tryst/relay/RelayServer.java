@@ -239,7 +239,25 @@ public final class RelayServer implements AutoCloseable {
         }
     }
 
-    private boolean acquireAddress(InetAddress ip) {
+    /**
+     * What the per-address limit counts: an IPv4 address itself, but an IPv6 address by its /64,
+     * since one host commonly holds a whole /64 and could otherwise open connections without limit.
+     */
+    static InetAddress addressGroup(InetAddress ip) {
+        if (ip instanceof java.net.Inet6Address) {
+            byte[] b = ip.getAddress();
+            java.util.Arrays.fill(b, 8, 16, (byte) 0);
+            try {
+                return InetAddress.getByAddress(b);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException("16 bytes are always an IPv6 address", e);
+            }
+        }
+        return ip;
+    }
+
+    private boolean acquireAddress(InetAddress address) {
+        InetAddress ip = addressGroup(address);
         boolean[] ok = {false};
         perAddress.compute(ip, (k, v) -> {
             int n = v == null ? 0 : v;
@@ -252,8 +270,8 @@ public final class RelayServer implements AutoCloseable {
         return ok[0];
     }
 
-    private void releaseAddress(InetAddress ip) {
-        perAddress.computeIfPresent(ip, (k, v) -> v <= 1 ? null : v - 1);
+    private void releaseAddress(InetAddress address) {
+        perAddress.computeIfPresent(addressGroup(address), (k, v) -> v <= 1 ? null : v - 1);
     }
 
     // ---------------------------------------------------------------- one connection
@@ -329,6 +347,7 @@ public final class RelayServer implements AutoCloseable {
                 outcome = Outcome.REFUSE_WAITING;
             } else {
                 c.key = key;
+                c.probe = ByteBuffer.allocate(PROBE_SIZE);
                 c.deadline = System.nanoTime() + waitNanos;
                 c.phase.set(WAITING);
                 waiting.put(key, c);
@@ -342,7 +361,9 @@ public final class RelayServer implements AutoCloseable {
                 Pair p = pair;
                 LOG.log(Level.DEBUG, () -> "pair " + p.id + " stapled: " + p.a.remote + " <-> " + p.b.remote);
                 waiter.stapled.complete(pair);
-                pipe(c, pair, ByteBuffer.allocate(0), false);
+                if (forwardEarly(waiter, c, pair)) {
+                    pipe(c, pair, ByteBuffer.allocate(0), false);
+                }
             }
             case REFUSE_CLOSED -> LOG.log(Level.DEBUG, "refused {0}: relay closing", c.remote);
             case REFUSE_STAPLED -> {
@@ -361,37 +382,65 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Waits for the peer. Meanwhile one small read is kept pending so that a client that hangs up
-     * while waiting frees its key at once (otherwise a retry with the same key would be stapled to
-     * the dead socket). The read only ever happens while nothing is buffered, so stapling never
-     * strands bytes: whatever it returns is forwarded as soon as the pair exists.
+     * Waits for the peer, reading all the while, so that a client that hangs up while waiting
+     * frees its key at once, even after it sent early payload (a tryst client sends its HELLO
+     * right behind the key). Early payload collects in the connection's probe (at most
+     * {@value #PROBE_SIZE} bytes); the thread that staples takes the probe and forwards it, and
+     * this thread forwards whatever its read returns after that, once the probe has gone out.
+     * So stapling never waits for this client to send more, and bytes keep their order.
      *
      * <p>Consequences: EOF before a peer came counts as a hang-up (a half-close is only passed on
-     * once stapled); and once early payload sits in the probe, a later hang-up is only noticed at
-     * the wait timeout (the probe is not read again until the peer arrives).
+     * once stapled); a client that filled the whole probe before its peer came has a later
+     * hang-up noticed only at the wait timeout.
      */
     private void awaitPeer(Conn c) {
-        ByteBuffer probe = ByteBuffer.allocate(PROBE_SIZE);
-        int n;
+        byte[] tmp = new byte[PROBE_SIZE];
+        ByteBuffer leftover = ByteBuffer.allocate(0);
+        boolean eof = false;
         IOException error = null;
-        try {
-            n = c.ch.read(probe);
-        } catch (IOException e) {
-            n = -1;
-            error = e;
-        }
-        if (c.pair == null && n < 0) {
-            boolean withdrawn;
-            synchronized (lock) {
-                withdrawn = waiting.remove(c.key, c);
+        for (;;) {
+            int room;
+            synchronized (c.probeLock) {
+                room = c.probeTaken ? PROBE_SIZE : c.probe.remaining();
             }
-            if (withdrawn) {
-                c.phase.set(CLOSED);
-                waitAbandoned.increment();
-                LOG.log(Level.DEBUG, "{0} hung up while waiting", c.remote);
-                return;
+            if (room == 0) {
+                break; // probe full and still alone: wait for the peer without reading
             }
-            // Not in the map any more: stapled meanwhile, or dropped by the sweeper / close().
+            int n;
+            try {
+                n = c.ch.read(ByteBuffer.wrap(tmp, 0, room));
+            } catch (IOException e) {
+                n = -1;
+                error = e;
+            }
+            boolean taken;
+            synchronized (c.probeLock) {
+                taken = c.probeTaken;
+                if (!taken && n > 0) {
+                    c.probe.put(tmp, 0, n);
+                }
+            }
+            if (n < 0) {
+                eof = true;
+                if (!taken && c.pair == null) {
+                    boolean withdrawn;
+                    synchronized (lock) {
+                        withdrawn = waiting.remove(c.key, c);
+                    }
+                    if (withdrawn) {
+                        c.phase.set(CLOSED);
+                        waitAbandoned.increment();
+                        LOG.log(Level.DEBUG, "{0} hung up while waiting", c.remote);
+                        return;
+                    }
+                    // Not in the map any more: stapled meanwhile, or dropped by the sweeper / close().
+                }
+                break;
+            }
+            if (taken) {
+                leftover = ByteBuffer.wrap(tmp, 0, n);
+                break;
+            }
         }
         Pair p = c.stapled.join();
         if (p == null) {
@@ -401,11 +450,36 @@ public final class RelayServer implements AutoCloseable {
             }
             return;
         }
+        c.earlyForwarded.join();
         if (error != null) {
             p.end("error: " + error);
             return;
         }
-        pipe(c, p, probe.flip(), n < 0);
+        pipe(c, p, leftover, eof);
+    }
+
+    /** Run by the thread that stapled: sends the waiter's early payload on to the newcomer. */
+    private boolean forwardEarly(Conn waiter, Conn newcomer, Pair p) {
+        ByteBuffer early;
+        synchronized (waiter.probeLock) {
+            waiter.probeTaken = true;
+            early = waiter.probe.flip();
+        }
+        try {
+            int n = early.remaining();
+            if (n > 0) {
+                writeFully(newcomer.ch, early);
+                p.aToB.addAndGet(n);
+                bytesRelayed.add(n);
+                p.touch();
+            }
+            return true;
+        } catch (IOException e) {
+            p.end("error: " + e);
+            return false;
+        } finally {
+            waiter.earlyForwarded.complete(null);
+        }
     }
 
     /** Copies this connection's input to the peer until EOF, then passes the half-close on. */
@@ -551,6 +625,12 @@ public final class RelayServer implements AutoCloseable {
         volatile String key;
         /** Set under the lock when stapled; from then on the pair owns closing this connection. */
         volatile Pair pair;
+        /** Early payload of a waiting connection; guarded by {@link #probeLock}. */
+        final Object probeLock = new Object();
+        ByteBuffer probe;
+        boolean probeTaken;
+        /** Completed once the stapling thread has sent the probe on. */
+        final CompletableFuture<Void> earlyForwarded = new CompletableFuture<>();
 
         Conn(long id, SocketChannel ch, InetSocketAddress remote, long deadline) {
             this.id = id;
@@ -569,6 +649,7 @@ public final class RelayServer implements AutoCloseable {
             activeConnections.decrementAndGet();
             releaseAddress(remote.getAddress());
             stapled.complete(null);
+            earlyForwarded.complete(null);
         }
     }
 

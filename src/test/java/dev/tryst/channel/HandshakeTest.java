@@ -115,6 +115,26 @@ class HandshakeTest {
     }
 
     @Test
+    void aReflectingPathIsNamedAsSuch() throws Exception {
+        SocketChannel[] p = pair();
+        pool.submit(() -> {
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            while (p[1].read(b) > 0) {
+                b.flip();
+                while (b.hasRemaining()) {
+                    p[1].write(b);
+                }
+                b.clear();
+            }
+            return null;
+        });
+        var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
+        assertTrue(e.getMessage().contains("reflects"), e.getMessage());
+        p[0].close();
+        p[1].close();
+    }
+
+    @Test
     void notATrystPeer() throws Exception {
         SocketChannel[] p = pair();
         p[1].write(ByteBuffer.wrap(("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + "x".repeat(20)).getBytes(StandardCharsets.US_ASCII)));

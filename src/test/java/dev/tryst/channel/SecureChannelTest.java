@@ -178,6 +178,28 @@ class SecureChannelTest {
         assertThrows(ChannelException.class, stale::receive);
     }
 
+    @Test
+    void keepalivesAreConsumedByTheChannelAndCountAsLife() throws IOException {
+        var m = new Streams.Memory();
+        SecureChannel w = Streams.writer(m);
+        w.keepAliveIfQuiet(0);
+        w.send("a".getBytes(StandardCharsets.UTF_8));
+        w.keepAliveIfQuiet(0);
+        w.keepAliveIfQuiet(Long.MAX_VALUE); // not quiet long enough: nothing sent
+        w.send("b".getBytes(StandardCharsets.UTF_8));
+        w.shutdownOutput();
+        w.keepAliveIfQuiet(0); // after the end: nothing
+        SecureChannel r = Streams.reader(m.written.toByteArray());
+        int[] authenticated = {0};
+        r.onAuthenticatedRecord(() -> authenticated[0]++);
+        assertEquals(ByteBuffer.wrap("a".getBytes(StandardCharsets.UTF_8)), r.receive());
+        assertEquals(ByteBuffer.wrap("b".getBytes(StandardCharsets.UTF_8)), r.receive());
+        assertNull(r.receive());
+        assertEquals(5, authenticated[0], "2 keepalives, 2 data records, 1 end record");
+        byte[] keepaliveWithBody = {RecordWire.TYPE_KEEPALIVE, 0, 0, 0x11};
+        assertThrows(ChannelException.class, () -> readAll(keepaliveWithBody));
+    }
+
     /** Seeded mutations of a valid stream: the decoder only ever throws its own exception, or reads the original. */
     @Test
     void mutationLoopOnlyThrowsChannelExceptions() throws IOException {

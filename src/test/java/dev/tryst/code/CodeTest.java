@@ -71,6 +71,7 @@ class CodeTest {
         var nonsense = assertThrows(CodeFormatException.class, () -> Code.parse("123456-qqqqqqqqq-walnut"));
         assertFalse(nonsense.getMessage().contains("did you mean"), nonsense.getMessage());
         assertThrows(CodeFormatException.class, () -> Code.parse("pelican-walnut-glider"));
+        assertThrows(CodeFormatException.class, () -> Code.parse("-pelican-walnut-glider"));
         assertThrows(CodeFormatException.class, () -> Code.parse("123456-pelican"));
         assertThrows(CodeFormatException.class, () -> Code.parse(""));
         assertThrows(CodeFormatException.class, () -> Code.parse("1234567890123-pelican-walnut"));

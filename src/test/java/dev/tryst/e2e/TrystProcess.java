@@ -28,7 +28,7 @@ final class TrystProcess implements AutoCloseable {
     }
 
     static TrystProcess start(Path dir, String name, Path stdin, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(JAVA, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+        List<String> cmd = new ArrayList<>(List.of(JAVA, "-XX:+UseSerialGC", "-jar", JAR.toString()));
         cmd.addAll(List.of(args));
         Path out = dir.resolve(name + ".out");
         Path err = dir.resolve(name + ".err");

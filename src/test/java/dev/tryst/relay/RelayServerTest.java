@@ -273,6 +273,49 @@ class RelayServerTest {
         assertEquals(1, relay.stats().pairsStapled());
     }
 
+    /** A tryst client sends its HELLO right behind the key: its hang-up must still free the key at once. */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    void aWaiterThatSentEarlyBytesAndHangsUpIsStillNoticed() throws Exception {
+        RelayServer relay = start(testConfig());
+        byte[] key = randomKey();
+        SocketChannel gone = client(relay, key);
+        writeAll(gone, new byte[39]);
+        await("waiting", GENEROUS, () -> relay.stats().waitingKeys() == 1);
+        gone.close();
+        await("withdrawn", GENEROUS, () -> relay.stats().waitingKeys() == 0);
+        assertEquals(1, relay.stats().waitAbandoned());
+        // A retry with the same key waits for a live peer instead of getting the dead one's bytes.
+        SocketChannel a = client(relay, key);
+        SocketChannel b = client(relay, key);
+        writeAll(a, new byte[] {7});
+        assertArrayEquals(new byte[] {7}, readExactly(b, 1));
+    }
+
+    /** The waiter's early bytes reach the newcomer without the waiter sending anything more, in order. */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    void earlyBytesFlowWhileTheWaiterWaitsForAReply() throws Exception {
+        RelayServer relay = start(testConfig());
+        byte[] key = randomKey();
+        SocketChannel a = client(relay, key);
+        writeAll(a, "hello".getBytes());
+        await("waiting", GENEROUS, () -> relay.stats().waitingKeys() == 1);
+        Thread.sleep(50);
+        SocketChannel b = client(relay, key);
+        assertArrayEquals("hello".getBytes(), readExactly(b, 5));
+        writeAll(b, "world".getBytes());
+        assertArrayEquals("world".getBytes(), readExactly(a, 5));
+        for (int i = 0; i < 50; i++) {
+            writeAll(a, new byte[] {(byte) i});
+        }
+        for (int i = 0; i < 50; i++) {
+            assertArrayEquals(new byte[] {(byte) i}, readExactly(b, 1));
+        }
+        a.shutdownOutput();
+        assertTrue(closedWithin(b, GENEROUS));
+    }
+
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void manyPairsAtOnceEachGetTheirOwnPeer() throws Exception {

@@ -6,6 +6,11 @@ import dev.tryst.channel.ChannelCutException;
 import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
+import dev.tryst.client.Session;
+import dev.tryst.net.Watchdog;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,9 +39,16 @@ class StreamTransferTest {
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     private SecureChannel sender;
     private SecureChannel receiver;
+    private Session senderSession;
+    private Session receiverSession;
 
     @BeforeEach
     void connect() throws Exception {
+        connectChannelsOnly();
+        sessions(Duration.ofSeconds(20), Duration.ofSeconds(20));
+    }
+
+    private void connectChannelsOnly() throws Exception {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             SocketChannel a = SocketChannel.open(server.getLocalAddress());
@@ -47,10 +59,27 @@ class StreamTransferTest {
         }
     }
 
+    /** Starts over: a new channel pair, watched with these idle timeouts. */
+    private void reconnect(Duration senderIdle, Duration receiverIdle) throws Exception {
+        senderSession.close();
+        receiverSession.close();
+        connectChannelsOnly();
+        sessions(senderIdle, receiverIdle);
+    }
+
+    private void sessions(Duration senderIdle, Duration receiverIdle) {
+        senderSession = session(sender, senderIdle);
+        receiverSession = session(receiver, receiverIdle);
+    }
+
+    private static Session session(SecureChannel ch, Duration idle) {
+        return Session.start(ch, Watchdog.watch(ch, idle), idle, "loopback");
+    }
+
     @AfterEach
     void close() throws IOException {
-        sender.close();
-        receiver.close();
+        senderSession.close();
+        receiverSession.close();
         pool.shutdownNow();
     }
 
@@ -59,9 +88,9 @@ class StreamTransferTest {
         byte[] data = new byte[5_000_000];
         new Random(5).nextBytes(data);
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         long[] lastProgress = {0};
-        long sent = StreamTransfer.send(sender, TransferWire.KIND_STREAM, new ByteArrayInputStream(data), -1, n -> lastProgress[0] = n);
+        long sent = StreamTransfer.send(senderSession, TransferWire.KIND_STREAM, new ByteArrayInputStream(data), -1, n -> lastProgress[0] = n);
         assertEquals(data.length, sent);
         assertEquals(data.length, lastProgress[0]);
         assertEquals(new StreamTransfer.Received(TransferWire.KIND_STREAM, data.length), got.get(10, TimeUnit.SECONDS));
@@ -71,8 +100,8 @@ class StreamTransferTest {
     @Test
     void emptyTextArrives() throws Exception {
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
-        assertEquals(0, StreamTransfer.send(sender, TransferWire.KIND_TEXT, new ByteArrayInputStream(new byte[0]), 0,
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
+        assertEquals(0, StreamTransfer.send(senderSession, TransferWire.KIND_TEXT, new ByteArrayInputStream(new byte[0]), 0,
                 StreamTransfer.Progress.NONE));
         assertEquals(0, got.get(10, TimeUnit.SECONDS).bytes());
     }
@@ -81,7 +110,7 @@ class StreamTransferTest {
     @Test
     void hashMismatchIsRejected() throws Exception {
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_STREAM, -1)));
         assertInstanceOf(TransferWire.Accept.class, TransferWire.decode(sender.receive()));
         sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
@@ -95,7 +124,7 @@ class StreamTransferTest {
     @Test
     void moreBytesThanOfferedAreRefused() throws Exception {
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_TEXT, 2)));
         TransferWire.decode(sender.receive());
         sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
@@ -107,7 +136,7 @@ class StreamTransferTest {
     @Test
     void fewerBytesThanOfferedAreRefused() throws Exception {
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_TEXT, 10)));
         TransferWire.decode(sender.receive());
         sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
@@ -119,7 +148,7 @@ class StreamTransferTest {
     @Test
     void senderVanishingIsACutNotSuccess() throws Exception {
         var out = new ByteArrayOutputStream();
-        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiver, out, StreamTransfer.Progress.NONE));
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_STREAM, -1)));
         TransferWire.decode(sender.receive());
         sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
@@ -135,7 +164,7 @@ class StreamTransferTest {
             receiver.send(TransferWire.encode(new TransferWire.Decline("no thanks\u001b[2J")));
             return null;
         });
-        var e = assertThrows(TransferException.class, () -> StreamTransfer.send(sender, TransferWire.KIND_TEXT,
+        var e = assertThrows(TransferException.class, () -> StreamTransfer.send(senderSession, TransferWire.KIND_TEXT,
                 new ByteArrayInputStream("x".getBytes()), 1, StreamTransfer.Progress.NONE));
         assertEquals(TransferException.Reason.DECLINED, e.reason());
         assertEquals("the receiver declined: no thanks?[2J", e.getMessage(), "control characters are neutralised");
@@ -159,6 +188,136 @@ class StreamTransferTest {
         byte[] longReason = new byte[TransferWire.MAX_REASON + 2];
         longReason[0] = TransferWire.ABORT;
         assertThrows(ChannelException.class, () -> TransferWire.decode(ByteBuffer.wrap(longReason)));
+    }
+
+    /** Text is held until it verifies: a sender cut off mid-text leaves nothing written. */
+    @Test
+    void unverifiedTextIsNeverWritten() throws Exception {
+        var out = new ByteArrayOutputStream();
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
+        sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_TEXT, 6)));
+        TransferWire.decode(sender.receive());
+        sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
+        sender.close();
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> got.get(10, TimeUnit.SECONDS));
+        assertEquals(0, out.size());
+    }
+
+    /** The receiver's ABORT mid-stream reaches the sender, which reports the receiver's reason. */
+    @Test
+    void receiverAbortMidStreamIsHeardBySender() throws Exception {
+        OutputStream failing = new OutputStream() {
+            long n;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                n += len;
+                if (n > 1_000_000) {
+                    throw new IOException("No space left on device");
+                }
+            }
+        };
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, failing, StreamTransfer.Progress.NONE));
+        InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return len;
+            }
+        };
+        var e = assertThrows(TransferException.class, () -> StreamTransfer.send(senderSession, TransferWire.KIND_STREAM,
+                endless, -1, StreamTransfer.Progress.NONE));
+        assertEquals(TransferException.Reason.ABORTED_BY_PEER, e.reason());
+        assertTrue(e.getMessage().contains("could not write the output: No space left on device"), e.getMessage());
+        var r = assertThrows(java.util.concurrent.ExecutionException.class, () -> got.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(LocalIoException.class, r.getCause());
+    }
+
+    /**
+     * A slow local input (longer than the idle timeout) is not the peer's silence: keepalives flow
+     * and the transfer completes; the same for a slow local output.
+     */
+    @Test
+    void slowLocalInputAndOutputDoNotTimeOut() throws Exception {
+        reconnect(Duration.ofMillis(400), Duration.ofMillis(400));
+        InputStream slow = new InputStream() {
+            int calls;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (calls++ >= 3) {
+                    return -1;
+                }
+                sleep(1000);
+                b[off] = (byte) calls;
+                return 1;
+            }
+        };
+        var out = new ByteArrayOutputStream() {
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                sleep(1000);
+                super.write(b, off, len);
+            }
+        };
+        Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
+        assertEquals(3, StreamTransfer.send(senderSession, TransferWire.KIND_STREAM, slow, -1, StreamTransfer.Progress.NONE));
+        assertEquals(3, got.get(20, TimeUnit.SECONDS).bytes());
+        assertArrayEquals(new byte[] {1, 2, 3}, out.toByteArray());
+        assertFalse(senderSession.timedOut() || receiverSession.timedOut());
+    }
+
+    /** A peer that goes silent is cut at the idle timeout, and the session says so. */
+    @Test
+    void silentPeerIsCutAtTheIdleTimeout() throws Exception {
+        reconnect(Duration.ofSeconds(30), Duration.ofMillis(300));
+        senderSession.watchdog().close(); // the sender stops keeping the session alive: a silent peer
+        long t0 = System.nanoTime();
+        assertThrows(ChannelCutException.class, receiver::receive);
+        assertTrue(receiverSession.timedOut());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+    }
+
+    /** Bytes that never make an authenticated record are not a sign of life. */
+    @Test
+    void trickledJunkDoesNotKeepTheSessionAlive() throws Exception {
+        reconnect(Duration.ofSeconds(30), Duration.ofMillis(500));
+        senderSession.watchdog().close();
+        SocketChannel raw = (SocketChannel) sender.transport();
+        pool.submit(() -> {
+            byte[] header = {0x01, 0x01, 0x00, 0x10};
+            for (int i = 0; i < 200 && raw.isOpen(); i++) {
+                raw.write(ByteBuffer.wrap(new byte[] {header[Math.min(i, 3)]}));
+                Thread.sleep(100);
+            }
+            return null;
+        });
+        long t0 = System.nanoTime();
+        assertThrows(ChannelCutException.class, receiver::receive);
+        assertTrue(receiverSession.timedOut());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "cut at the idle timeout, not kept alive");
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] sha256(byte[] b) throws Exception {
