@@ -48,13 +48,14 @@ free_port() {
 
 raw="$tmp/raw"   # lines: what<TAB>MB/s<TAB>relay CPU seconds
 : > "$raw"
-row_tryst="tryst server relay (64 KiB, JVM process)"
+relay_buffer="${RELAY_BUFFER:-262144}"   # the server's default
+row_tryst="tryst server relay ($((relay_buffer / 1024)) KiB, JVM process)"
 row_socat="socat relay, default buffer (8 KiB)"
 row_socat256="socat relay, -b262144"
 row_direct="direct loopback, no relay (ceiling)"
 
 # 1. tryst server as a real process, started once like a long-lived server; port 0, read from its log.
-"$JDK/bin/java" -XX:+UseParallelGC -jar target/tryst.jar server --bind 127.0.0.1 --relay-port 0 2> "$tmp/server.err" &
+"$JDK/bin/java" -XX:+UseParallelGC -jar target/tryst.jar server --bind 127.0.0.1 --relay-port 0 --buffer-size "$relay_buffer" 2> "$tmp/server.err" &
 server=$!
 pids+=("$server")
 port=""

@@ -19,10 +19,10 @@ class RelayConfigTest {
         assertEquals(Duration.ofSeconds(600), d.waitTimeout());
         assertEquals(Duration.ofSeconds(300), d.idleTimeout());
         assertEquals(50_000, d.maxWaiting());
-        assertEquals(50_000, d.maxPairs());
+        assertEquals(20_000, d.maxPairs());
         assertEquals(110_000, d.maxConnections());
         assertEquals(256, d.maxPerAddress());
-        assertEquals(65_536, d.bufferSize());
+        assertEquals(262_144, d.bufferSize());
         assertEquals(33, RelayWire.PAIRING_KEY_LENGTH);
         assertEquals(8080, RelayWire.DEFAULT_PORT);
     }
