@@ -48,6 +48,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Handshake.warmUp();
         PrintWriter err = spec.commandLine().getErr();
         String typed = String.join("-", codeWords);
         if (typed.isBlank()) {

@@ -58,6 +58,7 @@ final class SendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Handshake.warmUp();
         PrintWriter err = spec.commandLine().getErr();
         if (!files.isEmpty()) {
             throw new Main.UsageException("sending files is not available yet; send a stream instead, for example:"

@@ -87,22 +87,29 @@ public final class Spake2 {
     static final String M_HEX = "15cfd18e385952982b6a8f8c7854963b58e34388c8e6dae891db756481a02312";
     static final String N_HEX = "f04f2e7eb734b2a8f8b472eaf9c3c632576ac64aea650b496a8a20ff00e583c3";
 
-    private static final EdwardsPoint S = constantPoint(S_HEX);
-    private static final EdwardsPoint M = constantPoint(M_HEX);
-    private static final EdwardsPoint N = constantPoint(N_HEX);
-    // Precomputed (constant-time) multiplication tables: pw·S, pw·M, pw·N are computed
-    // for every session, and a fixed-base table is several times faster than multiply().
-    private static final EdwardsBasepointTable S_TABLE = new EdwardsBasepointTable(S);
-    private static final EdwardsBasepointTable M_TABLE = new EdwardsBasepointTable(M);
-    private static final EdwardsBasepointTable N_TABLE = new EdwardsBasepointTable(N);
+    // Precomputed (constant-time) multiplication tables: pw·S, pw·M, pw·N are computed for every
+    // session, and a fixed-base table is several times faster than multiply(). Each is built on
+    // first use only (holder classes): a command-line run needs S alone, and building all three at
+    // class load cost ~30 ms of a cold start.
+    private static final class SymmetricTable {
+        static final EdwardsBasepointTable S = new EdwardsBasepointTable(constantPoint(S_HEX));
+    }
+
+    private static final class MTable {
+        static final EdwardsBasepointTable M = new EdwardsBasepointTable(constantPoint(M_HEX));
+    }
+
+    private static final class NTable {
+        static final EdwardsBasepointTable N = new EdwardsBasepointTable(constantPoint(N_HEX));
+    }
 
     private static final byte[] PW_INFO = "SPAKE2 pw".getBytes(StandardCharsets.US_ASCII);
     private static final int PW_OKM_LENGTH = 32 + 16;
     private static final int ENTROPY_LENGTH = 64;
 
     private final byte side;
-    private final EdwardsBasepointTable myBlinding;
-    private final EdwardsBasepointTable peerBlinding;
+    /** pw times the peer's blinding point, computed up front (the same point as ours in symmetric mode). */
+    private EdwardsPoint peerBlindingTimesPw;
     /** SHA256(password), SHA256(idA or idS), SHA256(idB) or null in symmetric mode. */
     private byte[] pwHash;
     private final byte[] idAHash;
@@ -120,20 +127,24 @@ public final class Spake2 {
             throw new IllegalArgumentException("entropy must be " + ENTROPY_LENGTH + " bytes, got " + entropy.length);
         }
         this.side = side;
-        switch (side) {
-            case SIDE_SYMMETRIC -> { myBlinding = S_TABLE; peerBlinding = S_TABLE; }
-            case SIDE_A -> { myBlinding = M_TABLE; peerBlinding = N_TABLE; }
-            case SIDE_B -> { myBlinding = N_TABLE; peerBlinding = M_TABLE; }
-            default -> throw new IllegalArgumentException("bad side");
-        }
         this.pwHash = sha256(password);
         this.idAHash = sha256(idA);
         this.idBHash = idB == null ? null : sha256(Objects.requireNonNull(idB));
         this.pwScalar = passwordToScalar(password);
         this.xyScalar = scalarFromBigEndianEntropy(entropy);
         Arrays.fill(entropy, (byte) 0);
-        EdwardsPoint x = Constants.ED25519_BASEPOINT_TABLE.multiply(xyScalar)
-                .add(myBlinding.multiply(pwScalar));
+        EdwardsPoint myBlindingTimesPw = switch (side) {
+            case SIDE_SYMMETRIC -> SymmetricTable.S.multiply(pwScalar);
+            case SIDE_A -> MTable.M.multiply(pwScalar);
+            case SIDE_B -> NTable.N.multiply(pwScalar);
+            default -> throw new IllegalArgumentException("bad side");
+        };
+        this.peerBlindingTimesPw = switch (side) {
+            case SIDE_SYMMETRIC -> myBlindingTimesPw;
+            case SIDE_A -> NTable.N.multiply(pwScalar);
+            default -> MTable.M.multiply(pwScalar);
+        };
+        EdwardsPoint x = Constants.ED25519_BASEPOINT_TABLE.multiply(xyScalar).add(myBlindingTimesPw);
         this.outboundPoint = x.compress().toByteArray();
     }
 
@@ -187,6 +198,7 @@ public final class Spake2 {
             pwHash = null;
             pwScalar = null;
             xyScalar = null;
+            peerBlindingTimesPw = null;
         }
     }
 
@@ -214,7 +226,7 @@ public final class Spake2 {
         if (MessageDigest.isEqual(inboundPoint, outboundPoint)) {
             throw new PakeException("peer message reflects our own message");
         }
-        EdwardsPoint k = y.subtract(peerBlinding.multiply(pwScalar)).multiply(xyScalar);
+        EdwardsPoint k = y.subtract(peerBlindingTimesPw).multiply(xyScalar);
         byte[] kBytes = k.compress().toByteArray();
         MessageDigest sha = sha256Digest();
         sha.update(pwHash);
