@@ -3,7 +3,6 @@ package dev.tryst.cli;
 import dev.tryst.channel.Handshake;
 import dev.tryst.client.Connector;
 import dev.tryst.client.Session;
-import dev.tryst.client.SessionException;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
 import dev.tryst.transfer.StreamTransfer;
@@ -82,8 +81,7 @@ final class ReceiveCommand implements Callable<Integer> {
                 got = StreamTransfer.receive(s, stdout, StreamTransfer.Progress.NONE);
             } catch (IOException e) {
                 // No flush: what is still buffered is not written. A stream's earlier output must be discarded (exit code).
-                throw s.timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
-                        "the sender fell silent for " + s.idle().toSeconds() + " s; the transfer did not finish", e) : e;
+                throw s.explain(e, "the sender");
             }
             if (got.kind() == TransferWire.KIND_TEXT) {
                 stdout.write('\n');

@@ -3,7 +3,6 @@ package dev.tryst.cli;
 import dev.tryst.channel.Handshake;
 import dev.tryst.client.Connector;
 import dev.tryst.client.Session;
-import dev.tryst.client.SessionException;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
 import dev.tryst.transfer.StreamTransfer;
@@ -114,8 +113,7 @@ final class SendCommand implements Callable<Integer> {
             try {
                 n = StreamTransfer.send(s, kind, in, size, StreamTransfer.Progress.NONE);
             } catch (IOException e) {
-                throw s.timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
-                        "the receiver fell silent for " + s.idle().toSeconds() + " s; the transfer did not finish", e) : e;
+                throw s.explain(e, "the receiver");
             }
             if (!quiet) {
                 err.println(summary("Sent", n, System.nanoTime() - t0));

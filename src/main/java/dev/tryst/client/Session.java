@@ -47,6 +47,15 @@ public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, S
         T get() throws IOException;
     }
 
+    /**
+     * The error to report for a failure during the session: "timed out" if the idle watchdog
+     * ended it (the I/O error is then only a consequence), else the error itself.
+     */
+    public IOException explain(IOException e, String peer) {
+        return timedOut() ? new SessionException(SessionException.Kind.TIMED_OUT,
+                peer + " fell silent for " + idle.toSeconds() + " s; the transfer did not finish", e) : e;
+    }
+
     /** Whether the idle watchdog ended this session (so an I/O error means "timed out"). */
     public boolean timedOut() {
         return watchdog.fired();

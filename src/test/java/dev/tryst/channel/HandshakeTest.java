@@ -88,26 +88,31 @@ class HandshakeTest {
         p[1].close();
     }
 
-    /** A peer that echoes everything back, with the role byte flipped so the role check alone cannot catch it. */
-    @Test
-    void anEchoingPeerFails() throws Exception {
-        SocketChannel[] p = pair();
+    /** A path that sends everything back; with {@code flipRole} it also flips HELLO's role byte. */
+    private void echo(SocketChannel ch, boolean flipRole) {
         pool.submit(() -> {
             ByteBuffer b = ByteBuffer.allocate(4096);
             boolean first = true;
-            while (p[1].read(b) > 0) {
+            while (ch.read(b) > 0) {
                 b.flip();
-                if (first && b.remaining() >= Handshake.HELLO_LENGTH) {
+                if (flipRole && first && b.remaining() >= Handshake.HELLO_LENGTH) {
                     b.put(5, (byte) (b.get(5) == 1 ? 2 : 1));
                     first = false;
                 }
                 while (b.hasRemaining()) {
-                    p[1].write(b);
+                    ch.write(b);
                 }
                 b.clear();
             }
             return null;
         });
+    }
+
+    /** A peer that echoes everything back, with the role byte flipped so the role check alone cannot catch it. */
+    @Test
+    void anEchoingPeerFails() throws Exception {
+        SocketChannel[] p = pair();
+        echo(p[1], true);
         var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
         assertFalse(e instanceof ChannelCutException, e.toString());
         p[0].close();
@@ -117,17 +122,7 @@ class HandshakeTest {
     @Test
     void aReflectingPathIsNamedAsSuch() throws Exception {
         SocketChannel[] p = pair();
-        pool.submit(() -> {
-            ByteBuffer b = ByteBuffer.allocate(4096);
-            while (p[1].read(b) > 0) {
-                b.flip();
-                while (b.hasRemaining()) {
-                    p[1].write(b);
-                }
-                b.clear();
-            }
-            return null;
-        });
+        echo(p[1], false);
         var e = assertThrows(ChannelException.class, () -> Handshake.run(p[0], Role.INITIATOR, pw("1-a-b"), RANDOM));
         assertTrue(e.getMessage().contains("reflects"), e.getMessage());
         p[0].close();
