@@ -11,7 +11,10 @@ public enum ExitCode {
     TIMED_OUT(6, "nobody came, or the other side fell silent, within the time allowed"),
     DECLINED(7, "the other side declined or stopped the transfer"),
     VERIFICATION(8, "the data did not verify: discard any output of a stream (text is never printed unverified)"),
-    LOCAL_IO(9, "our own input or output failed (closed pipe, full disk)");
+    LOCAL_IO(9, "our own input or output failed (closed pipe, full disk)"),
+    CONFLICT(10, "a received file would replace a different existing one; nothing was overwritten"),
+    NO_SPACE(11, "not enough free space for what was offered; nothing was received"),
+    UNSAFE_OFFER(12, "the offer was refused as unsafe (names outside the target folder, impossible sizes)");
 
     final int code;
     final String meaning;

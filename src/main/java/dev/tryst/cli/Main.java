@@ -21,7 +21,10 @@ import picocli.CommandLine.Command;
             "6:timed out waiting for the other side",
             "7:the other side declined or stopped",
             "8:the data did not verify (discard a stream's output)",
-            "9:our own input or output failed"})
+            "9:our own input or output failed",
+            "10:a received file would replace a different existing one (use --overwrite)",
+            "11:not enough free space",
+            "12:the offer was refused as unsafe"})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -72,6 +75,9 @@ public final class Main implements Runnable {
                 case DECLINED, ABORTED_BY_PEER -> ExitCode.DECLINED;
                 case VERIFICATION_FAILED -> ExitCode.VERIFICATION;
                 case UNEXPECTED_MESSAGE -> ExitCode.PEER_GONE;
+                case CONFLICT -> ExitCode.CONFLICT;
+                case NO_SPACE -> ExitCode.NO_SPACE;
+                case UNSAFE_OFFER -> ExitCode.UNSAFE_OFFER;
             };
             case java.io.IOException io -> ExitCode.PEER_GONE;
             default -> ExitCode.FAILURE;

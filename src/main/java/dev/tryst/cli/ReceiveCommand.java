@@ -5,7 +5,12 @@ import dev.tryst.client.Connector;
 import dev.tryst.client.Session;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
+import dev.tryst.transfer.FileReceiver;
 import dev.tryst.transfer.StreamTransfer;
+import dev.tryst.transfer.TransferWire.Message;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
 import dev.tryst.transfer.TransferWire;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -25,8 +30,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "receive", aliases = "recv", mixinStandardHelpOptions = true,
-        description = {"Receive what the sender of CODE sends: text or a stream is written to standard output.",
-            "Example:  tryst receive 481756-pelican-walnut-glider"})
+        description = {"Receive what the sender of CODE sends: files and folders go into --out (asking first),"
+            + " text or a stream to standard output.",
+            "Example:  tryst receive 481756-pelican-walnut-glider --out ~/Downloads"})
 final class ReceiveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,6 +50,15 @@ final class ReceiveCommand implements Callable<Integer> {
 
     @Option(names = {"-q", "--quiet"}, description = "Print nothing but what was received.")
     boolean quiet;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FOLDER", description = "Where received files go (default: the current folder).")
+    Path out = Path.of(".");
+
+    @Option(names = {"-y", "--yes"}, description = "Accept offered files without asking.")
+    boolean yes;
+
+    @Option(names = "--overwrite", description = "Replace existing files that differ from the ones received.")
+    boolean overwrite;
 
     @Override
     public Integer call() throws IOException {
@@ -78,7 +93,11 @@ final class ReceiveCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             StreamTransfer.Received got;
             try {
-                got = StreamTransfer.receive(s, stdout, StreamTransfer.Progress.NONE);
+                Message offer = StreamTransfer.awaitOffer(s);
+                if (offer instanceof TransferWire.OfferFiles files) {
+                    return receiveFiles(s, files, err, t0);
+                }
+                got = StreamTransfer.receive(s, (TransferWire.Offer) offer, stdout, StreamTransfer.Progress.NONE);
             } catch (IOException e) {
                 // No flush: what is still buffered is not written. A stream's earlier output must be discarded (exit code).
                 throw s.explain(e, "the sender");
@@ -92,5 +111,66 @@ final class ReceiveCommand implements Callable<Integer> {
             }
         }
         return ExitCode.OK.code;
+    }
+
+    private int receiveFiles(Session s, TransferWire.OfferFiles offer, PrintWriter err, long t0) throws IOException {
+        if (!Files.isDirectory(out)) {
+            throw new Main.UsageException("--out " + out + " is not a folder");
+        }
+        var options = new FileReceiver.Options(out, overwrite, summary -> confirm(summary, err));
+        FileReceiver.Result r;
+        try (ProgressDisplay bar = ProgressDisplay.start(System.err,
+                ProgressDisplay.modeFor(Terminal.isTerminal(2), quiet), "Receiving", offer.totalBytes(), InstantSource.system())) {
+            r = FileReceiver.receive(s, offer, options, bar::update);
+        }
+        if (!quiet) {
+            err.println(SendCommand.summary("Received", r.bytesReceived(), System.nanoTime() - t0) + " "
+                    + SendCommand.count(r.files(), "file") + (r.directories() > 0 ? " and " + SendCommand.count(r.directories(), "folder") : "")
+                    + " in " + out.toAbsolutePath().normalize() + ", every file verified (SHA-256)."
+                    + (r.skipped() > 0 ? " " + r.skipped() + " already there." : "")
+                    + (r.resumed() > 0 ? " " + r.resumed() + " resumed." : ""));
+        }
+        return ExitCode.OK.code;
+    }
+
+    /** Shows what is offered and asks; --yes accepts; without a terminal to ask on, declines with the remedy. */
+    private boolean confirm(FileReceiver.Summary sum, PrintWriter err) {
+        StringBuilder b = new StringBuilder("Offered: ").append(SendCommand.count(sum.files(), "file"));
+        if (sum.directories() > 0) {
+            b.append(" and ").append(SendCommand.count(sum.directories(), "folder"));
+        }
+        b.append(", ").append(SendCommand.size(sum.totalBytes()));
+        if (!sum.largest().isEmpty() && sum.files() > 1) {
+            b.append(" (largest: ");
+            for (int i = 0; i < sum.largest().size(); i++) {
+                var e = sum.largest().get(i);
+                b.append(i > 0 ? ", " : "").append(dev.tryst.transfer.UnsafePathException.printable(e.path())).append(' ').append(SendCommand.size(e.size()));
+            }
+            b.append(')');
+        } else if (sum.files() == 1) {
+            b.append(": ").append(dev.tryst.transfer.UnsafePathException.printable(sum.largest().getFirst().path()));
+        }
+        if (sum.present() > 0) {
+            b.append("; ").append(sum.present()).append(" already here");
+        }
+        if (sum.resumable() > 0) {
+            b.append("; ").append(sum.resumable()).append(" to resume");
+        }
+        b.append("; ").append(SendCommand.size(sum.bytesToFetch())).append(" to fetch into ").append(sum.target());
+        if (!quiet || !yes) {
+            err.println(b);
+            err.flush();
+        }
+        if (yes) {
+            return true;
+        }
+        var console = System.console();
+        if (console == null || !Terminal.isTerminal(0)) {
+            err.println("tryst: not accepting without asking; run again with --yes to accept");
+            err.flush();
+            return false;
+        }
+        String answer = console.readLine("Accept? [y/N] ");
+        return answer != null && answer.strip().toLowerCase(java.util.Locale.ROOT).startsWith("y");
     }
 }

@@ -5,7 +5,10 @@ import dev.tryst.client.Connector;
 import dev.tryst.client.Session;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
+import dev.tryst.transfer.FileSender;
 import dev.tryst.transfer.StreamTransfer;
+import java.nio.file.Path;
+import java.time.InstantSource;
 import dev.tryst.transfer.TransferWire;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -25,8 +28,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "send", mixinStandardHelpOptions = true,
-        description = {"Send text, or what arrives on standard input, to whoever enters the code this prints.",
-            "Examples:  tryst send --text \"hello\"     echo data | tryst send"})
+        description = {"Send files and folders, text, or what arrives on standard input, to whoever enters the"
+            + " code this prints.",
+            "Examples:  tryst send photos/ report.pdf     tryst send --text \"hello\"     echo data | tryst send"})
 final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -52,22 +56,36 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print only the code.")
     boolean quiet;
 
-    @Parameters(paramLabel = "FILE", arity = "0..*", hidden = true)
-    List<String> files = List.of();
+    @Parameters(paramLabel = "PATH", arity = "0..*",
+            description = "Files and folders to send (folders with everything in them; symbolic links are not followed).")
+    List<Path> files = List.of();
 
     @Override
     public Integer call() throws IOException {
         Handshake.warmUp();
         PrintWriter err = spec.commandLine().getErr();
+        if (!files.isEmpty() && text != null) {
+            throw new Main.UsageException("give either --text or files, not both");
+        }
+        List<FileSender.Source> sources = null;
         if (!files.isEmpty()) {
-            throw new Main.UsageException("sending files is not available yet; send a stream instead, for example:"
-                    + " tar c " + String.join(" ", files) + " | tryst send");
+            try {
+                sources = FileSender.scan(files, w -> err.println("tryst: " + w));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException(e.getMessage());
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new Main.UsageException("no such file or folder: " + e.getFile());
+            }
         }
         byte[] textBytes = null;
         byte kind;
         InputStream in;
         long size;
-        if (text != null) {
+        if (sources != null) {
+            kind = 0;
+            in = null;
+            size = 0;
+        } else if (text != null) {
             textBytes = text.getBytes(StandardCharsets.UTF_8);
             if (textBytes.length > TransferWire.MAX_TEXT) {
                 throw new Main.UsageException("--text takes at most 1 MiB; pipe longer input on standard input");
@@ -96,6 +114,9 @@ final class SendCommand implements Callable<Integer> {
         if (quiet) {
             err.println(c.phrase());
         } else {
+            if (sources != null) {
+                err.println("Offering " + describe(sources) + ".");
+            }
             err.println("Code: " + c.phrase());
             err.println("On the other machine run:  tryst receive " + c.phrase());
         }
@@ -109,6 +130,23 @@ final class SendCommand implements Callable<Integer> {
                 err.flush();
             }
             long t0 = System.nanoTime();
+            if (sources != null) {
+                long total = sources.stream().mapToLong(x -> x.entry().size()).sum();
+                FileSender.Sent sent;
+                try (ProgressDisplay bar = ProgressDisplay.start(System.err,
+                        ProgressDisplay.modeFor(Terminal.isTerminal(2), quiet), "Sending", total, InstantSource.system())) {
+                    sent = FileSender.send(s, sources, bar::update);
+                } catch (IOException e) {
+                    throw s.explain(e, "the receiver");
+                }
+                if (!quiet) {
+                    err.println(summary("Sent", sent.bytesSent(), System.nanoTime() - t0)
+                            + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
+                            + (sent.resumed() > 0 ? " " + sent.resumed() + " file(s) resumed." : "")
+                            + " The receiver verified everything.");
+                }
+                return ExitCode.OK.code;
+            }
             long n;
             try {
                 n = StreamTransfer.send(s, kind, in, size, StreamTransfer.Progress.NONE);
@@ -120,6 +158,17 @@ final class SendCommand implements Callable<Integer> {
             }
         }
         return ExitCode.OK.code;
+    }
+
+    static String describe(List<FileSender.Source> sources) {
+        long files = sources.stream().filter(x -> !x.entry().directory()).count();
+        long dirs = sources.size() - files;
+        long bytes = sources.stream().mapToLong(x -> x.entry().size()).sum();
+        return count(files, "file") + (dirs > 0 ? " and " + count(dirs, "folder") : "") + ", " + size(bytes);
+    }
+
+    static String count(long n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
     }
 
     static String summary(String verb, long bytes, long nanos) {

@@ -1,8 +1,8 @@
 package dev.tryst.transfer;
 
+import static dev.tryst.transfer.Peer.*;
 import static dev.tryst.transfer.TransferWire.*;
 
-import dev.tryst.channel.ChannelCutException;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.client.Session;
 import java.io.ByteArrayOutputStream;
@@ -11,10 +11,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Sends one text or byte stream over a {@link Session} and receives it on the other side (see
@@ -53,18 +51,11 @@ public final class StreamTransfer {
         switch (expect(ch, "an answer to the offer")) {
             case Accept a -> { }
             case Decline d -> throw new TransferException(TransferException.Reason.DECLINED,
-                    "the receiver declined" + (d.reason().isEmpty() ? "" : ": " + printable(d.reason())));
+                    "the receiver declined" + (d.reason().isEmpty() ? "" : ": " + Peer.printable(d.reason())));
             case Abort a -> throw aborted(a);
-            case Message m -> throw unexpected(ch, m, "ACCEPT");
+            case Message m -> throw Peer.unexpected(ch, m, "ACCEPT");
         }
-        CompletableFuture<Message> verdict = new CompletableFuture<>();
-        Thread.ofVirtual().name("tryst-verdict").start(() -> {
-            try {
-                verdict.complete(expect(ch, "the receiver's confirmation"));
-            } catch (Throwable e) {
-                verdict.completeExceptionally(e);
-            }
-        });
+        CompletableFuture<Message> verdict = verdict(ch, StreamTransfer.Progress.NONE);
         MessageDigest sha = sha256();
         byte[] buf = new byte[1 + 65535];
         buf[0] = DATA;
@@ -100,11 +91,22 @@ public final class StreamTransfer {
         switch (await(verdict)) {
             case Done d -> { }
             case Abort a -> throw aborted(a);
-            case Message m -> throw unexpected(ch, m, "DONE");
+            case Message m -> throw Peer.unexpected(ch, m, "DONE");
         }
         ch.shutdownOutput();
         expectEnd(ch);
         return total;
+    }
+
+    /** Waits for what the sender offers: an {@link Offer} (text, stream) or an {@link OfferFiles}. */
+    public static Message awaitOffer(Session session) throws IOException {
+        SecureChannel ch = session.channel();
+        return switch (expect(ch, "an offer")) {
+            case Offer o -> o;
+            case OfferFiles o -> o;
+            case Abort a -> throw aborted(a);
+            case Message m -> throw Peer.unexpected(ch, m, "OFFER or OFFER_FILES");
+        };
     }
 
     /** Accepts the peer's offer and writes what arrives to {@code out}, verifying count and hash. */
@@ -113,8 +115,14 @@ public final class StreamTransfer {
         Offer offer = switch (expect(ch, "an offer")) {
             case Offer o -> o;
             case Abort a -> throw aborted(a);
-            case Message m -> throw unexpected(ch, m, "OFFER");
+            case Message m -> throw Peer.unexpected(ch, m, "OFFER");
         };
+        return receive(session, offer, out, progress);
+    }
+
+    /** Accepts {@code offer}, already read, and writes what arrives to {@code out}, verifying count and hash. */
+    public static Received receive(Session session, Offer offer, OutputStream out, Progress progress) throws IOException {
+        SecureChannel ch = session.channel();
         ch.send(encode(new Accept()));
         boolean text = offer.kind() == KIND_TEXT;
         long limit = offer.size() >= 0 ? offer.size() : text ? MAX_TEXT : Long.MAX_VALUE;
@@ -128,7 +136,7 @@ public final class StreamTransfer {
                     ByteBuffer p = d.payload();
                     int n = p.remaining();
                     if (total + n > limit) {
-                        throw rejected(ch, "the sender sent more than the " + limit + " bytes it offered");
+                        throw Peer.refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender sent more than the " + limit + " bytes it offered");
                     }
                     p.get(copy, 0, n);
                     sha.update(copy, 0, n);
@@ -143,7 +151,7 @@ public final class StreamTransfer {
                 case End e -> {
                     String hash = HexFormat.of().formatHex(sha.digest());
                     if (e.total() != total || !hash.equals(e.sha256Hex()) || (offer.size() >= 0 && total != offer.size())) {
-                        throw rejected(ch, "the data did not verify: got " + total + " bytes, the sender said " + e.total()
+                        throw Peer.refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the data did not verify: got " + total + " bytes, the sender said " + e.total()
                                 + (hash.equals(e.sha256Hex()) ? "" : ", and the SHA-256 differs"));
                     }
                     if (held != null) {
@@ -159,7 +167,7 @@ public final class StreamTransfer {
                     return new Received(offer.kind(), total);
                 }
                 case Abort a -> throw aborted(a);
-                case Message m -> throw unexpected(ch, m, "DATA or END");
+                case Message m -> throw Peer.unexpected(ch, m, "DATA or END");
             }
         }
     }
@@ -188,90 +196,5 @@ public final class StreamTransfer {
         }
     }
 
-    /** Tells the peer we stop because of our own trouble, then hands the error back for throwing. */
-    private static LocalIoException abort(SecureChannel ch, LocalIoException e) {
-        tryToSend(ch, new Abort(e.getMessage()));
-        return e;
-    }
 
-    private static TransferException rejected(SecureChannel ch, String why) {
-        tryToSend(ch, new Abort(why));
-        return new TransferException(TransferException.Reason.VERIFICATION_FAILED, why);
-    }
-
-    private static void tryToSend(SecureChannel ch, Message m) {
-        try {
-            ch.send(encode(m));
-        } catch (IOException | RuntimeException ignored) {
-            // best effort: the peer may already be gone
-        }
-    }
-
-    private static Message await(CompletableFuture<Message> verdict) throws IOException {
-        try {
-            return verdict.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for the receiver");
-        }
-    }
-
-    private static Message verdictNow(CompletableFuture<Message> verdict) {
-        try {
-            // The receiver's ABORT may still be in flight behind the reset; give it a moment.
-            return verdict.get(2, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return null;
-        }
-    }
-
-    /**
-     * Waits for the peer's end record, so that neither side closes its socket with the other's
-     * last record unread (which would reset the connection instead of ending it).
-     */
-    private static void expectEnd(SecureChannel ch) throws IOException {
-        ByteBuffer extra = ch.receive();
-        if (extra != null) {
-            throw unexpected(ch, decode(extra), "the end of the session");
-        }
-    }
-
-    private static Message expect(SecureChannel ch, String what) throws IOException {
-        ByteBuffer r = ch.receive();
-        if (r == null) {
-            throw new ChannelCutException("the other side ended the session before " + what);
-        }
-        return decode(r);
-    }
-
-    private static TransferException aborted(Abort a) {
-        return new TransferException(TransferException.Reason.ABORTED_BY_PEER,
-                "the other side stopped: " + printable(a.reason()));
-    }
-
-    private static TransferException unexpected(SecureChannel ch, Message m, String wanted) {
-        String why = "the other side sent " + m.getClass().getSimpleName().toUpperCase() + " where " + wanted + " belongs";
-        tryToSend(ch, new Abort(why));
-        return new TransferException(TransferException.Reason.UNEXPECTED_MESSAGE, why);
-    }
-
-    /** A peer's text with control characters replaced, so it cannot drive the terminal. */
-    public static String printable(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return b.toString();
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

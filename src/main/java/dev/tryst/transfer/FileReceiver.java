@@ -1,0 +1,535 @@
+package dev.tryst.transfer;
+
+import static dev.tryst.transfer.Peer.*;
+import static dev.tryst.transfer.TransferWire.*;
+
+import dev.tryst.channel.SecureChannel;
+import dev.tryst.client.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Receives files and directories into a target directory (see {@link TransferWire}).
+ *
+ * <p>Nothing is written before the whole offer has been checked: every name (no escape from the
+ * target, no symbolic link followed, no duplicates), the sizes adding up, free space, existing files
+ * (never replaced without {@code overwrite}), and the user's yes. Each file is written to
+ * {@code .NAME.tryst-part} beside its target with a small {@code .NAME.tryst-state} describing the
+ * offer it belongs to; when it is complete its SHA-256 is compared with the sender's, it is synced,
+ * given its time and mode, and renamed into place atomically. An interrupted transfer leaves the
+ * part file, and the next run asks only for what is missing.
+ */
+public final class FileReceiver {
+    private FileReceiver() {}
+
+    static final String PART_SUFFIX = ".tryst-part";
+    static final String STATE_SUFFIX = ".tryst-state";
+    /** Free space kept beyond what the offer needs, so a transfer does not fill a disk to the last byte. */
+    static final long SPACE_MARGIN = 16L << 20;
+
+    /** What the user is asked to accept. */
+    public record Summary(int files, int directories, long totalBytes, long bytesToFetch, int resumable, int present,
+                          List<Entry> largest, Path target) {}
+
+    public record Options(Path target, boolean overwrite, Predicate<Summary> confirm) {}
+
+    public record Result(int files, int directories, long totalBytes, long bytesReceived, int skipped, int resumed) {}
+
+    private enum Plan { FRESH, RESUME, HAVE }
+
+    /** One offered file and what we know of it locally. */
+    private static final class Item {
+        final int index;
+        final Entry entry;
+        final String rel;
+        Path target;
+        Path part;
+        Path state;
+        Plan plan = Plan.FRESH;
+        long offset;
+        MessageDigest prefix;
+        String haveHash;
+        boolean replaces;
+        boolean done;
+
+        Item(int index, Entry entry, String rel) {
+            this.index = index;
+            this.entry = entry;
+            this.rel = rel;
+        }
+    }
+
+    /** Receives the offer that began with {@code offer}. */
+    public static Result receive(Session session, OfferFiles offer, Options options, StreamTransfer.Progress progress)
+            throws IOException {
+        SecureChannel ch = session.channel();
+        List<Entry> entries = readEntries(ch, offer);
+        Path root = options.target().toAbsolutePath().normalize();
+        List<String> rels = new ArrayList<>(entries.size());
+        List<Boolean> dirs = new ArrayList<>(entries.size());
+        long sum = 0;
+        try {
+            for (Entry e : entries) {
+                rels.add(SafePaths.check(e.path()));
+                dirs.add(e.directory());
+                sum = Math.addExact(sum, e.size());
+            }
+            SafePaths.checkAll(rels, dirs);
+        } catch (UnsafePathException e) {
+            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: " + e.getMessage());
+        } catch (ArithmeticException e) {
+            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: the sizes overflow");
+        }
+        if (sum != offer.totalBytes()) {
+            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER,
+                    "unsafe offer: the entries add up to " + sum + " bytes, the offer said " + offer.totalBytes());
+        }
+
+        List<Item> items = new ArrayList<>();
+        List<String> conflicts = new ArrayList<>();
+        int directories = 0;
+        long fetch = 0;
+        int resumable = 0;
+        int present = 0;
+        try {
+            if (!Files.isDirectory(root)) {
+                throw refuse(ch, TransferException.Reason.DECLINED, "the receiver's target folder does not exist");
+            }
+            for (int i = 0; i < entries.size(); i++) {
+                Entry e = entries.get(i);
+                String rel = rels.get(i);
+                Path target = SafePaths.resolve(root, rel);
+                if (e.directory()) {
+                    directories++;
+                    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                        conflicts.add(rel + " (a file is there, a folder is offered)");
+                    }
+                    continue;
+                }
+                Item it = new Item(i, e, rel);
+                it.target = target;
+                String name = target.getFileName().toString();
+                it.part = target.resolveSibling("." + name + PART_SUFFIX);
+                it.state = target.resolveSibling("." + name + STATE_SUFFIX);
+                planItem(session, it, options.overwrite(), conflicts);
+                switch (it.plan) {
+                    case HAVE -> present++;
+                    case RESUME -> {
+                        resumable++;
+                        fetch += e.size() - it.offset;
+                    }
+                    case FRESH -> fetch += e.size();
+                }
+                items.add(it);
+            }
+        } catch (UnsafePathException e) {
+            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: " + e.getMessage());
+        }
+        if (!conflicts.isEmpty()) {
+            String list = String.join(", ", conflicts.subList(0, Math.min(5, conflicts.size())))
+                    + (conflicts.size() > 5 ? " and " + (conflicts.size() - 5) + " more" : "");
+            tryToSend(ch, new Decline("the receiver already has different files by those names"));
+            throw new TransferException(TransferException.Reason.CONFLICT, "not overwriting existing " + list
+                    + " in " + root + "; nothing was received. Use --overwrite to replace them, or --out to choose another folder");
+        }
+        long usable = Files.getFileStore(root).getUsableSpace();
+        if (fetch > usable - SPACE_MARGIN) {
+            tryToSend(ch, new Decline("the receiver does not have enough free space"));
+            throw new TransferException(TransferException.Reason.NO_SPACE, "not enough space in " + root + ": the transfer needs "
+                    + human(fetch) + ", " + human(Math.max(0, usable)) + " is free; nothing was received");
+        }
+        List<Entry> largest = entries.stream().filter(e -> !e.directory())
+                .sorted(Comparator.comparingLong(Entry::size).reversed()).limit(3).toList();
+        Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root);
+        if (!options.confirm().test(summary)) {
+            tryToSend(ch, new Decline("the receiver said no"));
+            throw new TransferException(TransferException.Reason.DECLINED, "declined; nothing was received");
+        }
+
+        // Accepted: make the folders, ask for the files.
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i).directory()) {
+                Path dir = SafePaths.prepareParent(root, rels.get(i));
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectory(dir);
+                }
+            }
+        }
+        List<Ask> asks = new ArrayList<>(items.size());
+        for (Item it : items) {
+            asks.add(switch (it.plan) {
+                case FRESH -> new Ask(it.index, ASK_FRESH, 0, NO_HASH);
+                case RESUME -> new Ask(it.index, ASK_RESUME, it.offset, hex(it.prefix));
+                case HAVE -> new Ask(it.index, ASK_HAVE, it.entry.size(), it.haveHash);
+            });
+        }
+        for (byte[] r : encodeAsks(asks)) {
+            ch.send(r);
+        }
+        ch.send(encode(new Accept()));
+
+        Counts result = receiveFiles(session, root, items, options.overwrite(), sum, progress);
+        // Folder times last: writing into a folder changes its time. Deepest first.
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry e = entries.get(i);
+            if (e.directory()) {
+                Files.setLastModifiedTime(SafePaths.resolve(root, rels.get(i)), FileTime.from(e.mtimeNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
+            }
+        }
+        ch.send(encode(new Done()));
+        ch.shutdownOutput();
+        expectEnd(ch);
+        return new Result(result.files(), directories, sum, result.bytesReceived(), result.skipped(), result.resumed());
+    }
+
+    private static List<Entry> readEntries(SecureChannel ch, OfferFiles offer) throws IOException {
+        List<Entry> entries = new ArrayList<>(Math.min(offer.entries(), 4096));
+        while (entries.size() < offer.entries()) {
+            switch (expect(ch, "the rest of the offer")) {
+                case Entries e -> {
+                    if (entries.size() + e.entries().size() > offer.entries()) {
+                        throw refuse(ch, TransferException.Reason.UNSAFE_OFFER,
+                                "unsafe offer: more entries than the " + offer.entries() + " announced");
+                    }
+                    entries.addAll(e.entries());
+                }
+                case Abort a -> throw aborted(a);
+                case Message m -> throw unexpected(ch, m, "ENTRIES");
+            }
+        }
+        return entries;
+    }
+
+    /** Decides fresh, resume or have for one file, from what is on disk. */
+    private static void planItem(Session session, Item it, boolean overwrite, List<String> conflicts) throws IOException {
+        Entry e = it.entry;
+        if (Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(it.target, LinkOption.NOFOLLOW_LINKS)) {
+                conflicts.add(it.rel + " (not a regular file)");
+                return;
+            }
+            if (Files.size(it.target) == e.size()) {
+                MessageDigest d = sha256();
+                hashFile(session, it.target, e.size(), d);
+                it.plan = Plan.HAVE;
+                it.haveHash = hex(d);
+                return;
+            }
+            if (!overwrite) {
+                conflicts.add(it.rel);
+                return;
+            }
+            it.replaces = true;
+        }
+        if (Files.isRegularFile(it.part, LinkOption.NOFOLLOW_LINKS) && stateMatches(it)) {
+            long held = Files.size(it.part);
+            if (held > 0 && held <= e.size()) {
+                MessageDigest d = sha256();
+                hashFile(session, it.part, held, d);
+                it.plan = Plan.RESUME;
+                it.offset = held;
+                it.prefix = d;
+            }
+        }
+    }
+
+    private static String stateText(Entry e) {
+        return "tryst partial file v1\nsize=" + e.size() + "\nmtime=" + e.mtimeNanos() + "\n";
+    }
+
+    private static boolean stateMatches(Item it) {
+        try {
+            if (Files.size(it.state) > 256) {
+                return false;
+            }
+            return Files.readString(it.state, StandardCharsets.UTF_8).equals(stateText(it.entry));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void hashFile(Session session, Path p, long length, MessageDigest d) throws IOException {
+        session.local(() -> {
+            try (FileChannel f = FileChannel.open(p, StandardOpenOption.READ)) {
+                ByteBuffer b = ByteBuffer.allocate(1 << 16);
+                long left = length;
+                while (left > 0) {
+                    b.clear().limit((int) Math.min(b.capacity(), left));
+                    int n = f.read(b);
+                    if (n < 0) {
+                        break;
+                    }
+                    d.update(b.array(), 0, n);
+                    left -= n;
+                }
+                return null;
+            }
+        });
+    }
+
+    private record Counts(int files, long bytesReceived, int skipped, int resumed) {}
+
+    private static Counts receiveFiles(Session session, Path root, List<Item> items, boolean overwrite, long total,
+                                       StreamTransfer.Progress progress) throws IOException {
+        SecureChannel ch = session.channel();
+        long held = 0;
+        for (Item it : items) {
+            held += switch (it.plan) {
+                case HAVE -> 0;
+                case RESUME -> it.offset;
+                case FRESH -> 0;
+            };
+        }
+        byte[] plain = new byte[MAX_CHUNK];
+        byte[] copy = new byte[1 << 16];
+        int next = 0;
+        long received = 0;
+        int skipped = 0;
+        int resumed = 0;
+        long lastProgress = System.nanoTime();
+        Item open = null;
+        FileChannel out = null;
+        MessageDigest sha = null;
+        long written = 0;
+        try (Compressor.Decompressor zstd = new Compressor.Decompressor()) {
+            while (true) {
+                Message m = expect(ch, "the rest of the files");
+                switch (m) {
+                    case FileStart f -> {
+                        if (open != null) {
+                            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "FILE_START inside a file");
+                        }
+                        Item it = due(ch, items, next, f.index());
+                        if (it.plan == Plan.HAVE) {
+                            if (!overwrite) {
+                                tryToSend(ch, new Abort("the receiver already has a different " + it.rel));
+                                throw new TransferException(TransferException.Reason.CONFLICT, "not overwriting the existing "
+                                        + it.rel + ", which differs from the one offered. Use --overwrite to replace it");
+                            }
+                            it.replaces = true;
+                        }
+                        long offset = f.offset();
+                        if (offset != 0 && !(it.plan == Plan.RESUME && offset == it.offset)) {
+                            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE,
+                                    "FILE_START at " + offset + " for " + it.rel + ", which was not asked for");
+                        }
+                        if (it.plan == Plan.RESUME) {
+                            held -= it.offset;
+                        }
+                        out = openPart(session, ch, root, it, offset);
+                        sha = offset == 0 ? sha256() : it.prefix;
+                        written = offset;
+                        held += offset;
+                        if (offset > 0) {
+                            resumed++;
+                        }
+                        open = it;
+                    }
+                    case Data d -> {
+                        int n = d.payload().remaining();
+                        d.payload().get(copy, 0, n);
+                        written = write(session, ch, open, out, sha, copy, n, written);
+                        received += n;
+                        held += n;
+                    }
+                    case DataZstd z -> {
+                        ByteBuffer frame = z.frame();
+                        int len = frame.remaining();
+                        frame.get(copy, 0, len);
+                        int n = zstd.decompress(copy, 0, len, plain);
+                        written = write(session, ch, open, out, sha, plain, n, written);
+                        received += n;
+                        held += n;
+                    }
+                    case FileEnd f -> {
+                        if (open == null || f.index() != open.index) {
+                            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "FILE_END for a file not being sent");
+                        }
+                        if (written != open.entry.size()) {
+                            throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, open.rel + ": got " + written
+                                    + " bytes of the " + open.entry.size() + " offered");
+                        }
+                        String got = hex(sha);
+                        if (!got.equals(f.sha256Hex())) {
+                            out.close();
+                            out = null;
+                            Files.deleteIfExists(open.part);
+                            Files.deleteIfExists(open.state);
+                            throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, open.rel
+                                    + " did not verify (its SHA-256 differs from the sender's); it was not kept");
+                        }
+                        finish(session, open, out, overwrite || open.replaces);
+                        out = null;
+                        open.done = true;
+                        open = null;
+                        next++;
+                    }
+                    case FileSkip s -> {
+                        Item it = due(ch, items, next, s.index());
+                        if (open != null || it.plan != Plan.HAVE) {
+                            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "FILE_SKIP for " + it.rel
+                                    + ", which the receiver does not have");
+                        }
+                        it.done = true;
+                        held += it.entry.size();
+                        skipped++;
+                        next++;
+                    }
+                    case FilesDone f -> {
+                        if (open != null || next != items.size()) {
+                            throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender stopped after "
+                                    + next + " of " + items.size() + " files");
+                        }
+                        progress.bytes(total);
+                        tryToSend(ch, new TransferWire.Progress(total));
+                        return new Counts(items.size(), received, skipped, resumed);
+                    }
+                    case Abort a -> throw aborted(a);
+                    default -> throw unexpected(ch, m, "file data");
+                }
+                long now = System.nanoTime();
+                if (now - lastProgress > 1_000_000_000L) {
+                    lastProgress = now;
+                    progress.bytes(held);
+                    ch.send(encode(new TransferWire.Progress(held)));
+                }
+            }
+        } finally {
+            if (out != null) {
+                try {
+                    out.close(); // the part file stays: the next run resumes from it
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
+        }
+    }
+
+    private static Item due(SecureChannel ch, List<Item> items, int next, int index) throws TransferException {
+        if (next >= items.size() || items.get(next).index != index) {
+            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "entry " + index + " came out of order");
+        }
+        return items.get(next);
+    }
+
+    private static FileChannel openPart(Session session, SecureChannel ch, Path root, Item it, long offset) throws IOException {
+        try {
+            return session.local(() -> {
+                SafePaths.prepareParent(root, it.rel); // a file's folders need not all be in the offer
+                return openPartFile(it, offset);
+            });
+        } catch (IOException e) {
+            throw abort(ch, new LocalIoException("could not write " + it.part, e));
+        }
+    }
+
+    private static FileChannel openPartFile(Item it, long offset) throws IOException {
+        if (offset == 0) {
+            Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+            return FileChannel.open(it.part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+        }
+        FileChannel f = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        f.truncate(offset);
+        f.position(offset);
+        return f;
+    }
+
+    private static long write(Session session, SecureChannel ch, Item open, FileChannel out, MessageDigest sha,
+                              byte[] b, int n, long written) throws IOException {
+        if (open == null) {
+            throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "file data outside a file");
+        }
+        if (written + n > open.entry.size()) {
+            throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, open.rel + ": the sender sent more than the "
+                    + open.entry.size() + " bytes it offered");
+        }
+        sha.update(b, 0, n);
+        try {
+            session.local(() -> {
+                ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb);
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            throw abort(ch, new LocalIoException("could not write " + open.part, e));
+        }
+        return written + n;
+    }
+
+    /** Sync, time, mode, then the atomic rename into place. */
+    private static void finish(Session session, Item it, FileChannel out, boolean replace) throws IOException {
+        session.local(() -> {
+            out.force(true);
+            out.close();
+            Files.setLastModifiedTime(it.part, FileTime.from(it.entry.mtimeNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
+            if (it.entry.executable()) {
+                try {
+                    Set<PosixFilePermission> p = Files.getPosixFilePermissions(it.part);
+                    p.add(PosixFilePermission.OWNER_EXECUTE);
+                    if (p.contains(PosixFilePermission.GROUP_READ)) {
+                        p.add(PosixFilePermission.GROUP_EXECUTE);
+                    }
+                    if (p.contains(PosixFilePermission.OTHERS_READ)) {
+                        p.add(PosixFilePermission.OTHERS_EXECUTE);
+                    }
+                    Files.setPosixFilePermissions(it.part, p);
+                } catch (UnsupportedOperationException ignored) {
+                    // not a POSIX file system: no executable bit to keep
+                }
+            }
+            if (!replace && Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new TransferException(TransferException.Reason.CONFLICT, it.rel + " appeared in the target folder"
+                        + " during the transfer; not overwriting it (the received copy is " + it.part + ")");
+            }
+            try {
+                Files.move(it.part, it.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(it.part, it.target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.deleteIfExists(it.state);
+            return null;
+        });
+    }
+
+    private static String hex(MessageDigest d) {
+        try {
+            return HexFormat.of().formatHex(((MessageDigest) d.clone()).digest());
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String human(long b) {
+        if (b < 1000) {
+            return b + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB", "PB", "EB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

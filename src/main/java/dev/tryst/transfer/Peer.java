@@ -1,0 +1,127 @@
+package dev.tryst.transfer;
+
+import dev.tryst.channel.ChannelCutException;
+import dev.tryst.channel.SecureChannel;
+import dev.tryst.transfer.TransferWire.Abort;
+import dev.tryst.transfer.TransferWire.Message;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** The conversation steps both transfer kinds share: waiting for a message, ending, refusing, aborting. */
+final class Peer {
+    private Peer() {}
+
+    static Message expect(SecureChannel ch, String what) throws IOException {
+        ByteBuffer r = ch.receive();
+        if (r == null) {
+            throw new ChannelCutException("the other side ended the session before " + what);
+        }
+        return TransferWire.decode(r);
+    }
+
+    /**
+     * Waits for the peer's end record, so that neither side closes its socket with the other's
+     * last record unread (which would reset the connection instead of ending it).
+     */
+    static void expectEnd(SecureChannel ch) throws IOException {
+        ByteBuffer extra = ch.receive();
+        if (extra != null) {
+            throw unexpected(ch, TransferWire.decode(extra), "the end of the session");
+        }
+    }
+
+    static TransferException aborted(Abort a) {
+        return new TransferException(TransferException.Reason.ABORTED_BY_PEER, "the other side stopped: " + printable(a.reason()));
+    }
+
+    /** A message out of place: tell the peer (best effort) and fail. */
+    static TransferException unexpected(SecureChannel ch, Message m, String wanted) {
+        String why = "the other side sent " + m.getClass().getSimpleName().toUpperCase() + " where " + wanted + " belongs";
+        tryToSend(ch, new Abort(why));
+        return new TransferException(TransferException.Reason.UNEXPECTED_MESSAGE, why);
+    }
+
+    /** The peer broke the protocol's rules: tell it why and fail with that reason. */
+    static TransferException refuse(SecureChannel ch, TransferException.Reason reason, String why) {
+        tryToSend(ch, new Abort(why));
+        return new TransferException(reason, why);
+    }
+
+    /** Tells the peer we stop because of our own trouble, then hands the error back for throwing. */
+    static LocalIoException abort(SecureChannel ch, LocalIoException e) {
+        tryToSend(ch, new Abort(e.getMessage()));
+        return e;
+    }
+
+    static void tryToSend(SecureChannel ch, Message m) {
+        try {
+            ch.send(TransferWire.encode(m));
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: the peer may already be gone
+        }
+    }
+
+    /** A peer's text with control characters replaced, so it cannot drive the terminal. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return b.toString();
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts a reader for the receiver's verdict (DONE or ABORT), handing PROGRESS reports to
+     * {@code progress} on the way, so a sender that is busy writing still hears an ABORT at once.
+     */
+    static java.util.concurrent.CompletableFuture<Message> verdict(SecureChannel ch, StreamTransfer.Progress progress) {
+        var verdict = new java.util.concurrent.CompletableFuture<Message>();
+        Thread.ofVirtual().name("tryst-verdict").start(() -> {
+            try {
+                while (true) {
+                    Message m = expect(ch, "the receiver's confirmation");
+                    if (m instanceof TransferWire.Progress p) {
+                        progress.bytes(p.bytes());
+                    } else {
+                        verdict.complete(m);
+                        return;
+                    }
+                }
+            } catch (Throwable e) {
+                verdict.completeExceptionally(e);
+            }
+        });
+        return verdict;
+    }
+
+    static Message await(java.util.concurrent.CompletableFuture<Message> verdict) throws IOException {
+        try {
+            return verdict.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the receiver");
+        }
+    }
+
+    /** The verdict if it comes within a moment: after a failed write, the receiver's ABORT may still be in flight. */
+    static Message verdictNow(java.util.concurrent.CompletableFuture<Message> verdict) {
+        try {
+            return verdict.get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}
