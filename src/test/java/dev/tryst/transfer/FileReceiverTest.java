@@ -1,0 +1,332 @@
+package dev.tryst.transfer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.tryst.channel.ChannelException;
+import dev.tryst.channel.Handshake;
+import dev.tryst.channel.SecureChannel;
+import dev.tryst.client.Session;
+import dev.tryst.net.Watchdog;
+import dev.tryst.transfer.TransferWire.*;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The receiver against a scripted malicious sender, in process over a real loopback channel:
+ * every hostile offer is refused with a clear reason, nothing is written outside the target, and
+ * no file that failed to verify appears under its final name.
+ */
+@Timeout(30)
+class FileReceiverTest {
+    private static final byte[] PW = "1-zoom-zoom".getBytes();
+    private ExecutorService pool;
+    @TempDir
+    Path tmp;
+    Path target;
+    Path outside;
+    private SecureChannel evil;
+    private Session evilSession;
+    private Session receiver;
+
+    @BeforeEach
+    void connect() throws Exception {
+        pool = Executors.newVirtualThreadPerTaskExecutor();
+        target = Files.createDirectory(tmp.resolve("target"));
+        outside = Files.createDirectory(tmp.resolve("outside"));
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel a = SocketChannel.open(server.getLocalAddress());
+            SocketChannel b = server.accept();
+            Future<SecureChannel> r = pool.submit(() -> Handshake.run(b, Handshake.Role.RESPONDER, PW, new SecureRandom()));
+            evil = Handshake.run(a, Handshake.Role.INITIATOR, PW, new SecureRandom());
+            SecureChannel rc = r.get(10, TimeUnit.SECONDS);
+            evilSession = Session.start(evil, Watchdog.watch(evil, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
+            receiver = Session.start(rc, Watchdog.watch(rc, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
+        }
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        evilSession.close();
+        receiver.close();
+        pool.shutdownNow();
+    }
+
+    private Future<FileReceiver.Result> receive(boolean overwrite) {
+        return pool.submit(() -> {
+            Message first = StreamTransfer.awaitOffer(receiver);
+            return FileReceiver.receive(receiver, (OfferFiles) first,
+                    new FileReceiver.Options(target, overwrite, s -> true), StreamTransfer.Progress.NONE);
+        });
+    }
+
+    private void offer(Entry... entries) throws IOException {
+        long total = 0;
+        for (Entry e : entries) {
+            total += e.size();
+        }
+        evil.send(TransferWire.encode(new OfferFiles(entries.length, total)));
+        for (byte[] r : TransferWire.encodeEntries(List.of(entries))) {
+            evil.send(r);
+        }
+    }
+
+    /** Reads the receiver's answer: its asks up to ACCEPT, or the DECLINE / ABORT it sent instead. */
+    private Message answer(List<Ask> asks) throws IOException {
+        while (true) {
+            Message m = TransferWire.decode(evil.receive());
+            if (m instanceof Request r) {
+                asks.addAll(r.asks());
+            } else {
+                return m;
+            }
+        }
+    }
+
+    private static Entry file(String path, long size) {
+        return new Entry(path, false, size, 1_700_000_000_000_000_000L, false);
+    }
+
+    private static TransferException failure(Future<?> f) {
+        var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        return assertInstanceOf(TransferException.class, e.getCause(), () -> "got " + e.getCause());
+    }
+
+    private List<Path> everythingUnder(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            return s.filter(x -> !x.equals(p)).toList();
+        }
+    }
+
+    private void assertNothingWritten() throws IOException {
+        assertEquals(List.of(), everythingUnder(target));
+        assertEquals(List.of(), everythingUnder(outside));
+    }
+
+    @Test
+    void hostileNamesAreRefusedBeforeAnythingIsWritten() throws Exception {
+        for (String name : List.of("/etc/evil", "../outside/evil", "a/../../outside/evil", "a\u0000b", "C:evil", "c:evil",
+                "CON", "aux.txt", "a//b", "a/./b", "a\\b", ".evil.tryst-part", "x\u001b[2J")) {
+            connectFresh();
+            var f = receive(false);
+            offer(file(name, 1));
+            Message m = answer(new ArrayList<>());
+            TransferException e = failure(f);
+            assertEquals(TransferException.Reason.UNSAFE_OFFER, e.reason(), name);
+            assertInstanceOf(Abort.class, m, name);
+            assertNothingWritten();
+        }
+    }
+
+    /** Each case in a fresh session: the previous one ended in a refusal. */
+    private void connectFresh() throws Exception {
+        close();
+        Files.walk(tmp).sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(tmp)).forEach(p -> p.toFile().delete());
+        connect();
+    }
+
+    @Test
+    void duplicateEntriesAreRefused() throws Exception {
+        var f = receive(false);
+        offer(file("a", 1), file("a", 1));
+        answer(new ArrayList<>());
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, failure(f).reason());
+        assertNothingWritten();
+    }
+
+    @Test
+    void aSymlinkInTheTargetIsNotFollowed() throws Exception {
+        Files.createSymbolicLink(target.resolve("link"), outside);
+        var f = receive(false);
+        offer(file("link/evil", 1));
+        answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, e.reason());
+        assertEquals(List.of(), everythingUnder(outside));
+    }
+
+    @Test
+    void sizesThatDoNotAddUpAreRefused() throws Exception {
+        var f = receive(false);
+        evil.send(TransferWire.encode(new OfferFiles(1, 5)));
+        evil.send(TransferWire.encodeEntries(List.of(file("a", 10))).getFirst());
+        answer(new ArrayList<>());
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, failure(f).reason());
+    }
+
+    @Test
+    void moreEntriesThanAnnouncedAreRefused() throws Exception {
+        var f = receive(false);
+        evil.send(TransferWire.encode(new OfferFiles(1, 2)));
+        evil.send(TransferWire.encodeEntries(List.of(file("a", 1), file("b", 1))).getFirst());
+        answer(new ArrayList<>());
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, failure(f).reason());
+    }
+
+    @Test
+    void anOfferOfMillionsOfEntriesIsRefusedBeforeAllocating() throws Exception {
+        Future<Message> f = pool.submit(() -> StreamTransfer.awaitOffer(receiver));
+        ByteBuffer huge = ByteBuffer.allocate(13).put(TransferWire.OFFER_FILES).putInt(5_000_000).putLong(1);
+        evil.send(huge.array());
+        var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ChannelException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("5000000 entries exceeds the limit"), e.getCause().getMessage());
+    }
+
+    @Test
+    void aPetabyteFileIsRefusedForSpace() throws Exception {
+        var f = receive(false);
+        offer(file("big", 1L << 50));
+        Message m = answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.NO_SPACE, e.reason());
+        assertTrue(e.getMessage().contains("1.1 PB"), e.getMessage());
+        assertInstanceOf(Decline.class, m);
+        assertNothingWritten();
+    }
+
+    private void start(int index, long offset) throws IOException {
+        evil.send(TransferWire.encode(new FileStart(index, offset)));
+    }
+
+    private void data(byte[] b) throws IOException {
+        evil.send(TransferWire.encode(new Data(ByteBuffer.wrap(b))));
+    }
+
+    private static String sha(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    @Test
+    void moreBytesThanClaimedAreRefusedAndNoFinalFileAppears() throws Exception {
+        var f = receive(false);
+        offer(file("a", 10));
+        answer(new ArrayList<>());
+        start(0, 0);
+        data(new byte[20]);
+        assertEquals(TransferException.Reason.VERIFICATION_FAILED, failure(f).reason());
+        assertFalse(Files.exists(target.resolve("a")));
+    }
+
+    @Test
+    void fewerBytesThanClaimedAreRefused() throws Exception {
+        var f = receive(false);
+        offer(file("a", 10));
+        answer(new ArrayList<>());
+        start(0, 0);
+        data(new byte[5]);
+        evil.send(TransferWire.encode(new FileEnd(0, sha(new byte[5]))));
+        assertEquals(TransferException.Reason.VERIFICATION_FAILED, failure(f).reason());
+        assertFalse(Files.exists(target.resolve("a")));
+    }
+
+    @Test
+    void bytesThatDoNotMatchTheAnnouncedHashAreRejectedAndDiscarded() throws Exception {
+        var f = receive(false);
+        offer(file("a", 3));
+        answer(new ArrayList<>());
+        start(0, 0);
+        data("abc".getBytes());
+        evil.send(TransferWire.encode(new FileEnd(0, sha("abd".getBytes()))));
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.VERIFICATION_FAILED, e.reason());
+        assertTrue(e.getMessage().contains("did not verify"), e.getMessage());
+        assertNothingWritten(); // neither the final file nor the part file stays
+    }
+
+    @Test
+    void dataOutsideAFileOrOutOfOrderIsRefused() throws Exception {
+        var f = receive(false);
+        offer(file("a", 3), file("b", 3));
+        answer(new ArrayList<>());
+        start(1, 0); // b before a
+        assertEquals(TransferException.Reason.UNEXPECTED_MESSAGE, failure(f).reason());
+    }
+
+    @Test
+    void aResumeOffsetThatWasNotAskedForIsRefused() throws Exception {
+        var f = receive(false);
+        offer(file("a", 100));
+        answer(new ArrayList<>());
+        start(0, 50);
+        assertEquals(TransferException.Reason.UNEXPECTED_MESSAGE, failure(f).reason());
+        assertFalse(Files.exists(target.resolve("a")));
+    }
+
+    @Test
+    void aZstdBombIsRefused() throws Exception {
+        var f = receive(false);
+        offer(file("a", 1 << 20));
+        answer(new ArrayList<>());
+        start(0, 0);
+        byte[] bomb = com.github.luben.zstd.Zstd.compress(new byte[1 << 20]);
+        byte[] rec = new byte[1 + bomb.length];
+        rec[0] = TransferWire.DATA_ZSTD;
+        System.arraycopy(bomb, 0, rec, 1, bomb.length);
+        evil.send(rec);
+        var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ChannelException.class, e.getCause());
+        assertFalse(Files.exists(target.resolve("a")));
+    }
+
+    @Test
+    void anExistingDifferentFileIsNotOverwrittenWithoutTheFlag() throws Exception {
+        Files.writeString(target.resolve("a"), "mine, longer");
+        var f = receive(false);
+        offer(file("a", 3));
+        Message m = answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.CONFLICT, e.reason());
+        assertTrue(e.getMessage().contains("a") && e.getMessage().contains("--overwrite"), e.getMessage());
+        assertInstanceOf(Decline.class, m);
+        assertEquals("mine, longer", Files.readString(target.resolve("a")));
+    }
+
+    @Test
+    void anHonestTransferStillWorksAfterAllThat() throws Exception {
+        var f = receive(false);
+        offer(new Entry("d", true, 0, 1_600_000_000_000_000_000L, false), file("d/a", 3));
+        List<Ask> asks = new ArrayList<>();
+        assertInstanceOf(Accept.class, answer(asks));
+        assertEquals(List.of(new Ask(1, TransferWire.ASK_FRESH, 0, TransferWire.NO_HASH)), asks);
+        start(1, 0);
+        data("abc".getBytes());
+        evil.send(TransferWire.encode(new FileEnd(1, sha("abc".getBytes()))));
+        evil.send(TransferWire.encode(new FilesDone()));
+        Message m;
+        do {
+            m = TransferWire.decode(evil.receive());
+        } while (m instanceof TransferWire.Progress);
+        assertInstanceOf(Done.class, m);
+        evil.shutdownOutput();
+        FileReceiver.Result r = f.get(10, TimeUnit.SECONDS);
+        assertEquals(1, r.files());
+        assertEquals("abc", Files.readString(target.resolve("d/a")));
+        assertEquals(1_700_000_000_000L, Files.getLastModifiedTime(target.resolve("d/a")).toMillis());
+        assertEquals(1_600_000_000_000L, Files.getLastModifiedTime(target.resolve("d")).toMillis());
+        assertEquals(List.of(target.resolve("d"), target.resolve("d/a")), everythingUnder(target));
+    }
+}
