@@ -181,7 +181,7 @@ public final class SecureChannel implements Closeable {
         if (!fill(HEADER_LENGTH)) {
             throw new ChannelCutException(in.hasRemaining()
                     ? "connection cut inside the header of record " + record
-                    : "connection cut after " + record + " records, before the peer's end record");
+                    : "the connection was cut (the peer's end record never came)");
         }
         in.get(header);
         byte type = header[0];
@@ -239,6 +239,9 @@ public final class SecureChannel implements Closeable {
 
     private void checkUsable() throws ChannelException {
         ChannelException f = failure;
+        if (f instanceof ChannelCutException) {
+            throw new ChannelCutException(f.getMessage(), f);
+        }
         if (f != null) {
             throw new ChannelException("channel already failed: " + f.getMessage(), f);
         }

@@ -151,7 +151,7 @@ final class ReceiveCommand implements Callable<Integer> {
             b.append(": ").append(dev.tryst.transfer.UnsafePathException.printable(sum.largest().getFirst().path()));
         }
         if (sum.present() > 0) {
-            b.append("; ").append(sum.present()).append(" already here");
+            b.append("; ").append(sum.present()).append(" of the same name and size here (compared by hash, not fetched if equal)");
         }
         if (sum.resumable() > 0) {
             b.append("; ").append(sum.resumable()).append(" to resume");

@@ -130,7 +130,12 @@ public final class FileReceiver {
                 it.state = target.resolveSibling("." + name + STATE_SUFFIX);
                 planItem(session, it, options.overwrite(), conflicts);
                 switch (it.plan) {
-                    case HAVE -> present++;
+                    case HAVE -> {
+                        present++;
+                        if (options.overwrite()) {
+                            fetch += e.size(); // same size, content not yet compared: it may have to be fetched whole
+                        }
+                    }
                     case RESUME -> {
                         resumable++;
                         fetch += e.size() - it.offset;
