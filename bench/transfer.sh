@@ -22,7 +22,7 @@
 #   The path each took is checked from the clients' output / the transit relay's log.
 # Plain relay pipe throughput (tryst server vs socat, no encryption) is bench/relay.sh, not here.
 #
-# Data, made once in a temp dir: SIZE random bytes, SIZE bytes of repeated text, and a directory
+# Data, made once in a temp dir (in /dev/shm when it fits): SIZE random bytes, SIZE bytes of repeated text, and a directory
 # of 10 000 random files of 4 KiB. MB/s is (payload bytes / 10^6) / end-to-end wall seconds, from
 # starting the sender to both programs having exited: start-up, handshake and any packing (the
 # wormholes zip directories) are included. Each received copy is SHA-256-checked (directories:
@@ -32,6 +32,8 @@
 # it (clear_refs) before the run. For the wormholes "server" is mailbox + transit relay.
 # ratio = MB/s / magic-wormhole's MB/s for the same data (stdin row: against the random file).
 # Usage: bench/transfer.sh [SIZE_BYTES] [ROUNDS]   (default 1 GiB, 1 round; median round by MB/s)
+#        TRYST_BENCH_ONLY=REGEX runs only the rows whose label matches (grep -E), e.g. 'stdin|random file'.
+#        TRYST_BENCH_TIMEOUT=SECONDS overrides the per-transfer timeout (default 60 + SIZE / 10 MB/s).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/jdk.sh"
@@ -52,7 +54,14 @@ if [ "${TRYST_BENCH_NETNS:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare
   exec env TRYST_BENCH_NETNS=1 unshare -n -m bash "${BASH_SOURCE[0]}" "$@"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tryst-transfer.XXXXXX")
+# Data and received copies live in /dev/shm when it has room (unless TMPDIR is set), so disk
+# writeback does not add noise to any tool's row.
+base=${TMPDIR:-/tmp}
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  avail=$(df -Pk /dev/shm | awk 'NR == 2 {print $4 * 1024}')
+  [ "${avail:-0}" -gt $((size * 4 + 300000000)) ] && base=/dev/shm
+fi
+tmp=$(mktemp -d "$base/tryst-transfer.XXXXXX")
 pids=()
 # A process and all its descendants, children first found through /proc (bounded depth).
 tree_of() {
@@ -291,6 +300,9 @@ for r in $(seq "$rounds"); do
     case $tool in
       tryst) w=${tryst_why:-} ;; magic-wormhole) w=$mw_why ;; *) w=$ww_why ;;
     esac
+    if [ -n "${TRYST_BENCH_ONLY:-}" ] && ! grep -qE -- "$TRYST_BENCH_ONLY" <<<"$label"; then
+      why[$i]="skipped (TRYST_BENCH_ONLY)"; continue
+    fi
     if [ -n "$w" ]; then why[$i]="cannot run offline: $w"; continue; fi
     echo "round $r: $label ..." >&2
     run_once "$tool" "$item" "$mode"
