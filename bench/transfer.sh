@@ -33,6 +33,7 @@
 # ratio = MB/s / magic-wormhole's MB/s for the same data (stdin row: against the random file).
 # Usage: bench/transfer.sh [SIZE_BYTES] [ROUNDS]   (default 1 GiB, 1 round; median round by MB/s)
 #        TRYST_BENCH_ONLY=REGEX runs only the rows whose label matches (grep -E), e.g. 'stdin|random file'.
+#        TRYST_BENCH_NETNS=0 stays on the host network (loopback addresses; wormhole-william rows skipped).
 #        TRYST_BENCH_TIMEOUT=SECONDS overrides the per-transfer timeout (default 60 + SIZE / 10 MB/s).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,7 +50,7 @@ done
 # Build before entering the namespace: Maven may need the network.
 [ -f target/tryst.jar ] || JAVA_HOME="$JDK" ./mvnw -q -B -ntp -DskipTests package >&2
 
-if [ "${TRYST_BENCH_NETNS:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null \
+if [ -z "${TRYST_BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null \
     && command -v ip >/dev/null && unshare -n -m true 2>/dev/null; then
   exec env TRYST_BENCH_NETNS=1 unshare -n -m bash "${BASH_SOURCE[0]}" "$@"
 fi
@@ -58,8 +59,8 @@ fi
 # writeback does not add noise to any tool's row.
 base=${TMPDIR:-/tmp}
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
-  avail=$(df -Pk /dev/shm | awk 'NR == 2 {print $4 * 1024}')
-  [ "${avail:-0}" -gt $((size * 4 + 300000000)) ] && base=/dev/shm
+  avail_k=$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')
+  [ "${avail_k:-0}" -gt $(((size * 4 + 300000000) / 1024)) ] && base=/dev/shm
 fi
 tmp=$(mktemp -d "$base/tryst-transfer.XXXXXX")
 pids=()
@@ -72,7 +73,7 @@ tree_of() {
 }
 cleanup() {
   local p q
-  for p in "${pids[@]}" ${spid:-}; do
+  for p in "${pids[@]}" ${spid:-} ${rpid:-}; do
     for q in $(tree_of "$p"); do kill "$q" 2>/dev/null || true; done
   done
   wait 2>/dev/null || true
@@ -120,7 +121,7 @@ start_server() { # $1 = name, $2 = port, rest = command
   pids+=("$t")
   srv=""
   for i in $(seq 300); do
-    srv=$(cat /proc/"$t"/task/*/children 2>/dev/null | awk '{print $1}')
+    srv=$(cat /proc/"$t"/task/*/children 2>/dev/null | awk '{print $1}') || srv=""
     if [ -n "$srv" ] && listening "$port"; then return 0; fi
     kill -0 "$t" 2>/dev/null || break
     sleep 0.1
@@ -188,8 +189,10 @@ ww=(wormhole-william --relay-url "ws://127.0.0.1:${mport:-0}/v1")
 code_n=0
 
 # run_once TOOL ITEM [stdin]: sets $result to "MBps scpu rcpu srvcpu srss/rrss/srvrss path" or "FAILED ...".
-# Runs in this shell (not $(...)) so the cleanup trap knows the background sender ($spid).
+# Runs in this shell (not $(...)) so the cleanup trap knows both clients ($spid, $rpid); the receiver
+# runs in the background too, because `wait` lets a trapped INT/TERM through at once.
 spid=""
+rpid=""
 run_once() {
   local tool=$1 item=$2 mode=${3:-file} out="$tmp/out" servers=() snd rcv rcv_in=/dev/null rcv_out
   local p t0 t1 rs=0 ss=0 code="" i got scpu rcpu srvcpu=0 rss_srv="" path="relay" s
@@ -242,7 +245,10 @@ run_once() {
     rs="not started: no code"
   else
     ( cd "$out" && exec /usr/bin/time -o "$tmp/rcv.time" -f '%e %U %S %M' timeout -k 5 "$T" "${rcv[@]}" \
-        < "$rcv_in" > "$rcv_out" 2> "$tmp/rcv.err" ) || rs=$?
+        < "$rcv_in" > "$rcv_out" 2> "$tmp/rcv.err" ) &
+    rpid=$!
+    wait "$rpid" || rs=$?
+    rpid=""
   fi
   wait "$spid" || ss=$?
   spid=""
