@@ -182,8 +182,10 @@ command -v wormhole-william >/dev/null || ww_why="wormhole-william not installed
 [ -n "${srv_pid[tryst]:-}" ] || tryst_why="tryst server did not start"
 
 # ---------------------------------------------------------------- one transfer
-jopts=(-XX:+UseSerialGC -Xss512k -Xlog:disable -Xlog:all=warning:stderr)
-tryst=("$JDK/bin/java" "${jopts[@]}" -jar "$root/target/tryst.jar")
+# Clients run through the launcher, as users run them (its JVM options, its AOT cache); one call
+# first so that a build or the AOT training never lands inside a timed run.
+tryst=("$root/tryst")
+"${tryst[@]}" --version >/dev/null 2>&1 || true
 mw=(wormhole --relay-url "ws://127.0.0.1:${mport:-0}/v1" --transit-helper "tcp:127.0.0.1:${xport:-0}")
 ww=(wormhole-william --relay-url "ws://127.0.0.1:${mport:-0}/v1")
 code_n=0

@@ -41,6 +41,14 @@ public final class FileReceiver {
 
     static final String PART_SUFFIX = ".tryst-part";
     static final String STATE_SUFFIX = ".tryst-state";
+    /**
+     * Files smaller than this are not resumable (no state file: a fresh copy costs less than the
+     * bookkeeping) and are placed in batches: a batch is written, then synced together (one journal
+     * commit flushes them all on ext4), then renamed; bigger files are placed one by one.
+     */
+    static final long SMALL_FILE = 1 << 20;
+    static final int BATCH_FILES = 256;
+    static final long BATCH_BYTES = 64L << 20;
     /** Free space kept beyond what the offer needs, so a transfer does not fill a disk to the last byte. */
     static final long SPACE_MARGIN = 16L << 20;
 
@@ -311,6 +319,8 @@ public final class FileReceiver {
         long lastProgress = System.nanoTime();
         Item open = null;
         FileChannel out = null;
+        List<Pending> pending = new ArrayList<>();
+        long pendingBytes = 0;
         MessageDigest sha = null;
         long written = 0;
         try (Compressor.Decompressor zstd = new Compressor.Decompressor()) {
@@ -380,8 +390,13 @@ public final class FileReceiver {
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, open.rel
                                     + " did not verify (its SHA-256 differs from the sender's); it was not kept");
                         }
-                        finish(session, open, out, overwrite || open.replaces);
+                        pending.add(new Pending(open, out, overwrite || open.replaces));
+                        pendingBytes += open.entry.size();
                         out = null;
+                        if (open.entry.size() >= SMALL_FILE || pending.size() >= BATCH_FILES || pendingBytes >= BATCH_BYTES) {
+                            place(session, pending);
+                            pendingBytes = 0;
+                        }
                         open.done = true;
                         open = null;
                         next++;
@@ -402,6 +417,7 @@ public final class FileReceiver {
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender stopped after "
                                     + next + " of " + items.size() + " files");
                         }
+                        place(session, pending);
                         progress.bytes(total);
                         tryToSend(ch, new TransferWire.Progress(total));
                         return new Counts(items.size(), received, skipped, resumed);
@@ -417,6 +433,13 @@ public final class FileReceiver {
                 }
             }
         } finally {
+            for (Pending p : pending) {
+                try {
+                    p.out().close(); // verified but not placed: small parts have no state, the next run fetches them anew
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
             if (out != null) {
                 try {
                     out.close(); // the part file stays: the next run resumes from it
@@ -447,7 +470,11 @@ public final class FileReceiver {
 
     private static FileChannel openPartFile(Item it, long offset) throws IOException {
         if (offset == 0) {
-            Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+            if (it.entry.size() >= SMALL_FILE) {
+                Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+            } else {
+                Files.deleteIfExists(it.state);
+            }
             return FileChannel.open(it.part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
         }
@@ -481,39 +508,57 @@ public final class FileReceiver {
         return written + n;
     }
 
-    /** Sync, time, mode, then the atomic rename into place. */
-    private static void finish(Session session, Item it, FileChannel out, boolean replace) throws IOException {
+    /** A verified file whose part is written but not yet synced and renamed. */
+    private record Pending(Item item, FileChannel out, boolean replace) {}
+
+    /** Syncs every pending part, then gives each its time and mode and renames it into place. */
+    private static void place(Session session, List<Pending> pending) throws IOException {
+        if (pending.isEmpty()) {
+            return;
+        }
         session.local(() -> {
-            out.force(true);
-            out.close();
-            Files.setLastModifiedTime(it.part, FileTime.from(it.entry.mtimeNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
-            if (it.entry.executable()) {
-                try {
-                    Set<PosixFilePermission> p = Files.getPosixFilePermissions(it.part);
-                    p.add(PosixFilePermission.OWNER_EXECUTE);
-                    if (p.contains(PosixFilePermission.GROUP_READ)) {
-                        p.add(PosixFilePermission.GROUP_EXECUTE);
-                    }
-                    if (p.contains(PosixFilePermission.OTHERS_READ)) {
-                        p.add(PosixFilePermission.OTHERS_EXECUTE);
-                    }
-                    Files.setPosixFilePermissions(it.part, p);
-                } catch (UnsupportedOperationException ignored) {
-                    // not a POSIX file system: no executable bit to keep
-                }
+            for (Pending p : pending) {
+                p.out().force(true);
+                p.out().close();
             }
-            if (!replace && Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
-                throw new TransferException(TransferException.Reason.CONFLICT, it.rel + " appeared in the target folder"
-                        + " during the transfer; not overwriting it (the received copy is " + it.part + ")");
+            for (Pending p : pending) {
+                rename(p.item(), p.replace());
             }
-            try {
-                Files.move(it.part, it.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(it.part, it.target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            Files.deleteIfExists(it.state);
             return null;
         });
+        pending.clear();
+    }
+
+    /** Time, mode, then the atomic rename into place (the part is already synced). */
+    private static void rename(Item it, boolean replace) throws IOException {
+        Files.setLastModifiedTime(it.part, FileTime.from(it.entry.mtimeNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
+        if (it.entry.executable()) {
+            try {
+                Set<PosixFilePermission> p = Files.getPosixFilePermissions(it.part);
+                p.add(PosixFilePermission.OWNER_EXECUTE);
+                if (p.contains(PosixFilePermission.GROUP_READ)) {
+                    p.add(PosixFilePermission.GROUP_EXECUTE);
+                }
+                if (p.contains(PosixFilePermission.OTHERS_READ)) {
+                    p.add(PosixFilePermission.OTHERS_EXECUTE);
+                }
+                Files.setPosixFilePermissions(it.part, p);
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: no executable bit to keep
+            }
+        }
+        if (!replace && Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new TransferException(TransferException.Reason.CONFLICT, it.rel + " appeared in the target folder"
+                    + " during the transfer; not overwriting it (the received copy is " + it.part + ")");
+        }
+        try {
+            Files.move(it.part, it.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(it.part, it.target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (it.entry.size() >= SMALL_FILE) {
+            Files.deleteIfExists(it.state);
+        }
     }
 
     private static String hex(MessageDigest d) {
