@@ -5,7 +5,9 @@ import dev.tryst.client.Connector;
 import dev.tryst.client.Session;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
+import dev.tryst.client.SessionException;
 import dev.tryst.transfer.FileReceiver;
+import dev.tryst.transfer.TransferException;
 import dev.tryst.transfer.StreamTransfer;
 import dev.tryst.transfer.TransferWire.Message;
 import java.nio.file.Files;
@@ -122,6 +124,13 @@ final class ReceiveCommand implements Callable<Integer> {
         try (ProgressDisplay bar = ProgressDisplay.start(System.err,
                 ProgressDisplay.modeFor(Terminal.isTerminal(2), quiet), "Receiving", offer.totalBytes(), InstantSource.system())) {
             r = FileReceiver.receive(s, offer, options, bar::update);
+        } catch (TransferException | dev.tryst.transfer.LocalIoException e) {
+            throw e;
+        } catch (IOException e) {
+            IOException why = s.explain(e, "the sender");
+            var kind = why instanceof SessionException se ? se.kind() : SessionException.Kind.PEER_GONE;
+            throw new SessionException(kind, why.getMessage() + " — what arrived is kept: run send and receive again"
+                    + " and only the missing bytes will move", e);
         }
         if (!quiet) {
             err.println(SendCommand.summary("Received", r.bytesReceived(), System.nanoTime() - t0) + " "
