@@ -1,0 +1,678 @@
+package dev.tryst.control;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The control-plane framing between a peer and the rendezvous server, after Chatr Connect (2016):
+ * Chatr's frame, opcodes and field types are kept; its open or missing fields are filled in here.
+ * Every constant of the wire is in this class.
+ *
+ * <pre>
+ *  +-----------------+-----------+---------------------------+
+ *  | length (VarInt) | opcode u8 | payload (length - 1)      |
+ *  +-----------------+-----------+---------------------------+
+ *  length  counts opcode + payload: 1 .. {@value #MAX_FRAME}; anything else is refused before
+ *          the frame's body is read or anything is allocated for it
+ *
+ *  VarInt  protobuf base-128: 7 bits per byte, least significant group first, 0x80 = more follows.
+ *          1 .. 5 bytes, value 0 .. 2^31-1. Refused: a 5th byte with 0x80 set, a value over the
+ *          field's maximum, and over-long encodings (a last byte of 0x00 after the first, e.g.
+ *          80 00 for 0): every value has exactly one encoding, so every frame has one byte string.
+ *  String  VarInt byte length (0 .. {@value #MAX_STRING}) | UTF-8, strictly checked
+ *  Address version u8 (4 | 6) | 4 | 16 address bytes (network order) | port u16 big-endian
+ *          (7 or 19 bytes; Chatr forgot the port, without which a public endpoint is useless)
+ *  Address* count u8 (0 .. {@value #MAX_ADDRESSES}) | Address * count
+ *  id32    32 bytes: a peer's identity (its Ed25519 public key in identity mode)
+ *  integers are big-endian
+ *
+ *  op  packet                    payload                                         sent by
+ *   0  CONNECT                   version u8 | mode u8 (0 anonymous, 1 identity)  client
+ *                                | identity mode only: Ed25519 public key (32)
+ *   1  DISCONNECT                reason String                                   both
+ *   2  CONNECTED                 (empty)                                         server
+ *   3  PING                      id i64                                          server
+ *   4  PONG                      id i64 (the last ping's)                        client
+ *   5  CONNECTION_REQUEST        peer id32 | private Address*                    both
+ *                                (to the server: the target and the sender's own private endpoints;
+ *                                 from it: the requester and its private endpoints)
+ *   6  CONNECTION_REQUEST_ACCEPT requester id32 | private Address* (the acceptor's)  both
+ *   7  CONNECTION_REQUEST_DENIED requester id32 | reason String                 both
+ *   8  CLIENT_INFO               peer id32 | public Address (as the server saw it)  server
+ *                                | private Address* | relay pairing key (33)
+ *   9  CHALLENGE                 nonce (32)                                      server
+ *  10  CHALLENGE_RESPONSE        Ed25519 signature (64)                          client
+ * </pre>
+ *
+ * Chatr's flow is kept: CONNECT first (anything else first: DISCONNECT "Invalid Packet"), then
+ * CONNECTED; PING at least every {@link #PING_INTERVAL}, DISCONNECT "Time out" after
+ * {@link #PING_TIMEOUT} of silence; a request is forwarded with the requester's id, the target
+ * accepts or denies, and on accept both sides get CLIENT_INFO about the other. Where Chatr signed a
+ * static UUID (replayable), identity mode adds a server CHALLENGE between CONNECT and CONNECTED,
+ * answered by a CHALLENGE_RESPONSE (what exactly is signed is the server's business, not the
+ * framing's); a bad one is DISCONNECT "Failed to verify!". Those are new opcodes: Chatr's numbers
+ * keep their meaning, and no number is ever reused. A frame with an opcode not listed here is
+ * skipped by its length and read as {@link Unknown}, so newer peers can add packets.
+ * Payloads must parse exactly: too short, bytes left over, a bad field is a {@link ControlException}.
+ */
+public final class ControlWire {
+    private ControlWire() {}
+
+    public static final int CONNECT = 0;
+    public static final int DISCONNECT = 1;
+    public static final int CONNECTED = 2;
+    public static final int PING = 3;
+    public static final int PONG = 4;
+    public static final int CONNECTION_REQUEST = 5;
+    public static final int CONNECTION_REQUEST_ACCEPT = 6;
+    public static final int CONNECTION_REQUEST_DENIED = 7;
+    public static final int CLIENT_INFO = 8;
+    public static final int CHALLENGE = 9;
+    public static final int CHALLENGE_RESPONSE = 10;
+
+    /** The version this code speaks in CONNECT. */
+    public static final int PROTOCOL_VERSION = 1;
+    public static final int MODE_ANONYMOUS = 0;
+    public static final int MODE_IDENTITY = 1;
+
+    /** Largest frame length (opcode + payload): 64 KiB. */
+    public static final int MAX_FRAME = 64 * 1024;
+    public static final int MAX_VARINT_BYTES = 5;
+    /** Largest String in bytes of UTF-8. */
+    public static final int MAX_STRING = 1024;
+    /** Most addresses in one list. */
+    public static final int MAX_ADDRESSES = 8;
+
+    public static final int ID_LENGTH = 32;
+    public static final int PUBLIC_KEY_LENGTH = 32;
+    public static final int NONCE_LENGTH = 32;
+    public static final int SIGNATURE_LENGTH = 64;
+    public static final int PAIRING_KEY_LENGTH = 33;
+    public static final int ADDRESS_V4 = 4;
+    public static final int ADDRESS_V6 = 6;
+
+    /** The server pings at least this often (Chatr: 5 s). */
+    public static final Duration PING_INTERVAL = Duration.ofSeconds(5);
+    /** Silence after a ping that ends the connection with {@link #REASON_TIME_OUT} (Chatr: 15 s). */
+    public static final Duration PING_TIMEOUT = Duration.ofSeconds(15);
+
+    /** Chatr's disconnect reasons, kept verbatim. */
+    public static final String REASON_INVALID_PACKET = "Invalid Packet";
+    public static final String REASON_ALREADY_CONNECTED = "Already connected!";
+    public static final String REASON_FAILED_TO_VERIFY = "Failed to verify!";
+    public static final String REASON_TIME_OUT = "Time out";
+
+    /** What one frame reads as: a packet this code knows, or an unknown opcode that was skipped. */
+    public sealed interface Frame permits Packet, Unknown {}
+
+    /** The packets this code can write. */
+    public sealed interface Packet extends Frame permits Connect, Disconnect, Connected, Ping, Pong,
+            ConnectionRequest, ConnectionRequestAccept, ConnectionRequestDenied, ClientInfo, Challenge,
+            ChallengeResponse {}
+
+    /** A frame whose opcode this code does not know; its payload was skipped. */
+    public record Unknown(int opcode) implements Frame {}
+
+    /** {@code publicKey} is null in anonymous mode, the 32-byte Ed25519 key in identity mode. */
+    public record Connect(int version, Bytes publicKey) implements Packet {
+        public Connect {
+            u8(version, "version");
+            if (publicKey != null) {
+                length(publicKey, PUBLIC_KEY_LENGTH, "public key");
+            }
+        }
+
+        public static Connect anonymous() {
+            return new Connect(PROTOCOL_VERSION, null);
+        }
+
+        public static Connect identity(Bytes publicKey) {
+            return new Connect(PROTOCOL_VERSION, Objects.requireNonNull(publicKey));
+        }
+
+        public int mode() {
+            return publicKey == null ? MODE_ANONYMOUS : MODE_IDENTITY;
+        }
+    }
+
+    public record Disconnect(String reason) implements Packet {
+        public Disconnect {
+            checkString(reason, "reason");
+        }
+    }
+
+    public record Connected() implements Packet {}
+
+    public record Ping(long id) implements Packet {}
+
+    public record Pong(long id) implements Packet {}
+
+    /** To the server: {@code peer} is the target; from it: the requester. */
+    public record ConnectionRequest(Bytes peer, List<Address> privateAddresses) implements Packet {
+        public ConnectionRequest {
+            length(peer, ID_LENGTH, "peer id");
+            privateAddresses = addresses(privateAddresses);
+        }
+    }
+
+    /** {@code privateAddresses} are the acceptor's. */
+    public record ConnectionRequestAccept(Bytes requester, List<Address> privateAddresses) implements Packet {
+        public ConnectionRequestAccept {
+            length(requester, ID_LENGTH, "requester id");
+            privateAddresses = addresses(privateAddresses);
+        }
+    }
+
+    public record ConnectionRequestDenied(Bytes requester, String reason) implements Packet {
+        public ConnectionRequestDenied {
+            length(requester, ID_LENGTH, "requester id");
+            checkString(reason, "reason");
+        }
+    }
+
+    /** About the other party of an accepted request: who, where the server saw it, where it says it is. */
+    public record ClientInfo(Bytes peer, Address publicAddress, List<Address> privateAddresses, Bytes relayPairingKey)
+            implements Packet {
+        public ClientInfo {
+            length(peer, ID_LENGTH, "peer id");
+            Objects.requireNonNull(publicAddress, "public address");
+            privateAddresses = addresses(privateAddresses);
+            length(relayPairingKey, PAIRING_KEY_LENGTH, "relay pairing key");
+        }
+    }
+
+    public record Challenge(Bytes nonce) implements Packet {
+        public Challenge {
+            length(nonce, NONCE_LENGTH, "nonce");
+        }
+    }
+
+    public record ChallengeResponse(Bytes signature) implements Packet {
+        public ChallengeResponse {
+            length(signature, SIGNATURE_LENGTH, "signature");
+        }
+    }
+
+    /**
+     * An IP endpoint: 4 or 16 raw address bytes and a port. Raw bytes, not {@link InetAddress}, so
+     * an IPv4-mapped IPv6 address stays version 6 and every address reads back as it was written.
+     */
+    public record Address(Bytes ip, int port) {
+        public Address {
+            Objects.requireNonNull(ip, "ip");
+            if (ip.length() != 4 && ip.length() != 16) {
+                throw new IllegalArgumentException("an IP address has 4 or 16 bytes, not " + ip.length());
+            }
+            if (port < 0 || port > 0xFFFF) {
+                throw new IllegalArgumentException("port " + port + " is not in 0 .. 65535");
+            }
+        }
+
+        public static Address of(InetSocketAddress a) {
+            if (a.isUnresolved()) {
+                throw new IllegalArgumentException("unresolved address " + a);
+            }
+            return new Address(Bytes.of(a.getAddress().getAddress()), a.getPort());
+        }
+
+        /** 4 or 6. */
+        public int version() {
+            return ip.length() == 4 ? ADDRESS_V4 : ADDRESS_V6;
+        }
+
+        public InetSocketAddress toSocketAddress() {
+            try {
+                return new InetSocketAddress(InetAddress.getByAddress(ip.toByteArray()), port);
+            } catch (UnknownHostException e) {
+                throw new AssertionError("4 or 16 bytes are always an address", e);
+            }
+        }
+
+        int encodedLength() {
+            return 1 + ip.length() + 2;
+        }
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    /** The whole frame of {@code p}: length, opcode, payload. */
+    public static byte[] encode(Packet p) {
+        Out o = new Out();
+        int opcode = switch (p) {
+            case Connect c -> {
+                o.u8(c.version()).u8(c.mode());
+                if (c.publicKey() != null) {
+                    o.bytes(c.publicKey());
+                }
+                yield CONNECT;
+            }
+            case Disconnect d -> {
+                o.string(d.reason());
+                yield DISCONNECT;
+            }
+            case Connected c -> CONNECTED;
+            case Ping ping -> {
+                o.i64(ping.id());
+                yield PING;
+            }
+            case Pong pong -> {
+                o.i64(pong.id());
+                yield PONG;
+            }
+            case ConnectionRequest r -> {
+                o.bytes(r.peer()).addresses(r.privateAddresses());
+                yield CONNECTION_REQUEST;
+            }
+            case ConnectionRequestAccept a -> {
+                o.bytes(a.requester()).addresses(a.privateAddresses());
+                yield CONNECTION_REQUEST_ACCEPT;
+            }
+            case ConnectionRequestDenied d -> {
+                o.bytes(d.requester()).string(d.reason());
+                yield CONNECTION_REQUEST_DENIED;
+            }
+            case ClientInfo i -> {
+                o.bytes(i.peer()).address(i.publicAddress()).addresses(i.privateAddresses()).bytes(i.relayPairingKey());
+                yield CLIENT_INFO;
+            }
+            case Challenge c -> {
+                o.bytes(c.nonce());
+                yield CHALLENGE;
+            }
+            case ChallengeResponse r -> {
+                o.bytes(r.signature());
+                yield CHALLENGE_RESPONSE;
+            }
+        };
+        int length = 1 + o.size();
+        if (length > MAX_FRAME) {
+            throw new IllegalArgumentException("frame of " + length + " bytes exceeds " + MAX_FRAME);
+        }
+        byte[] frame = new byte[varIntLength(length) + length];
+        int at = putVarInt(frame, 0, length);
+        frame[at++] = (byte) opcode;
+        o.copyTo(frame, at);
+        return frame;
+    }
+
+    /** Writes the frame of {@code p} in one call (not flushed). */
+    public static void write(OutputStream out, Packet p) throws IOException {
+        out.write(encode(p));
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /**
+     * Reads one frame. Returns null at a clean end of stream before a frame; an end inside a frame,
+     * or a frame that does not parse, is a {@link ControlException}. Reads exactly the frame's bytes.
+     */
+    public static Frame read(InputStream in) throws IOException {
+        int first = in.read();
+        if (first < 0) {
+            return null;
+        }
+        int length = readLength(first, in::read);
+        byte[] body = in.readNBytes(length);
+        if (body.length < length) {
+            throw new ControlException("frame of " + length + " bytes ends after " + body.length);
+        }
+        return decodeBody(ByteBuffer.wrap(body));
+    }
+
+    /**
+     * Reads one frame from {@code src}, whose end counts as the end of the stream: null if nothing
+     * remains, a {@link ControlException} if a frame is cut or does not parse. On success the
+     * position moves past the frame; on failure it is unchanged.
+     */
+    public static Frame read(ByteBuffer src) throws ControlException {
+        if (!src.hasRemaining()) {
+            return null;
+        }
+        ByteBuffer b = src.duplicate();
+        int length = readLength(b);
+        if (b.remaining() < length) {
+            throw new ControlException("frame of " + length + " bytes ends after " + b.remaining());
+        }
+        Frame f = decodeBody(b.slice(b.position(), length));
+        src.position(b.position() + length);
+        return f;
+    }
+
+    /**
+     * For non-blocking readers: the number of bytes the next whole frame takes in {@code src}
+     * (length field included), or -1 if its length field is not complete yet. A bad length field
+     * is refused as soon as it is seen. Does not move the position.
+     */
+    public static int peekFrameLength(ByteBuffer src) throws ControlException {
+        ByteBuffer b = src.duplicate();
+        if (!b.hasRemaining()) {
+            return -1;
+        }
+        try {
+            int length = readLength(b);
+            return b.position() - src.position() + length;
+        } catch (Truncated t) {
+            return -1;
+        }
+    }
+
+    private interface ByteSource {
+        /** The next byte, 0 .. 255, or -1 at the end. */
+        int next() throws IOException;
+    }
+
+    /** A VarInt cut by the end of the input; a ControlException, so peek can tell it apart. */
+    private static final class Truncated extends ControlException {
+        Truncated(String message) {
+            super(message);
+        }
+    }
+
+    private static int readLength(int first, ByteSource rest) throws IOException {
+        int length = readVarInt(first, rest, MAX_FRAME, "frame length");
+        if (length == 0) {
+            throw new ControlException("frame length 0 leaves no room for the opcode");
+        }
+        return length;
+    }
+
+    /** A frame length from {@code b} (at least one byte remaining), moving its position past it. */
+    private static int readLength(ByteBuffer b) throws ControlException {
+        try {
+            return readLength(b.get() & 0xFF, () -> b.hasRemaining() ? b.get() & 0xFF : -1);
+        } catch (ControlException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new AssertionError("a buffer does no I/O", e);
+        }
+    }
+
+    /** The VarInt that starts with {@code first}; the rest from {@code rest}. */
+    private static int readVarInt(int first, ByteSource rest, int max, String what) throws IOException {
+        long value = 0;
+        int b = first;
+        for (int i = 0; ; i++) {
+            value |= (long) (b & 0x7F) << (7 * i);
+            if (value > max) {
+                throw new ControlException(what + " " + value + " exceeds " + max);
+            }
+            if ((b & 0x80) == 0) {
+                if (i > 0 && b == 0) {
+                    throw new ControlException(what + " " + value + " is over-long: " + (i + 1) + " bytes");
+                }
+                return (int) value;
+            }
+            if (i == MAX_VARINT_BYTES - 1) {
+                throw new ControlException(what + " VarInt runs past " + MAX_VARINT_BYTES + " bytes");
+            }
+            b = rest.next();
+            if (b < 0) {
+                throw new Truncated(what + " VarInt ends after " + (i + 1) + " bytes");
+            }
+        }
+    }
+
+    /**
+     * Reads a VarInt of at most {@code max} (0 .. 2^31-1) from {@code b}, with the same rules as
+     * frame lengths; the end of {@code b} inside it is a {@link ControlException}.
+     */
+    public static int readVarInt(ByteBuffer b, int max) throws ControlException {
+        if (!b.hasRemaining()) {
+            throw new ControlException("VarInt expected, 0 bytes left");
+        }
+        try {
+            return readVarInt(b.get() & 0xFF, () -> b.hasRemaining() ? b.get() & 0xFF : -1, max, "VarInt");
+        } catch (ControlException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The minimal VarInt encoding of {@code value} (0 .. 2^31-1). */
+    public static byte[] varInt(int value) {
+        byte[] out = new byte[varIntLength(value)];
+        putVarInt(out, 0, value);
+        return out;
+    }
+
+    /** Bytes in the VarInt encoding of {@code value}: 1 .. 5. */
+    public static int varIntLength(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("VarInt of negative " + value);
+        }
+        int n = 1;
+        while ((value >>>= 7) != 0) {
+            n++;
+        }
+        return n;
+    }
+
+    private static int putVarInt(byte[] dst, int at, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("VarInt of negative " + value);
+        }
+        while ((value & ~0x7F) != 0) {
+            dst[at++] = (byte) ((value & 0x7F) | 0x80);
+            value >>>= 7;
+        }
+        dst[at++] = (byte) value;
+        return at;
+    }
+
+    /** Decodes opcode + payload, exactly {@code body}'s remaining bytes (at least one). */
+    private static Frame decodeBody(ByteBuffer body) throws ControlException {
+        int opcode = body.get() & 0xFF;
+        In in = new In(body, opcode);
+        Frame f = switch (opcode) {
+            case CONNECT -> {
+                int version = in.u8("version");
+                int mode = in.u8("mode");
+                yield switch (mode) {
+                    case MODE_ANONYMOUS -> new Connect(version, null);
+                    case MODE_IDENTITY -> new Connect(version, in.bytes(PUBLIC_KEY_LENGTH, "public key"));
+                    default -> throw in.fault("unknown mode " + mode);
+                };
+            }
+            case DISCONNECT -> new Disconnect(in.string("reason"));
+            case CONNECTED -> new Connected();
+            case PING -> new Ping(in.i64("id"));
+            case PONG -> new Pong(in.i64("id"));
+            case CONNECTION_REQUEST ->
+                new ConnectionRequest(in.bytes(ID_LENGTH, "peer id"), in.addresses("private addresses"));
+            case CONNECTION_REQUEST_ACCEPT ->
+                new ConnectionRequestAccept(in.bytes(ID_LENGTH, "requester id"), in.addresses("private addresses"));
+            case CONNECTION_REQUEST_DENIED ->
+                new ConnectionRequestDenied(in.bytes(ID_LENGTH, "requester id"), in.string("reason"));
+            case CLIENT_INFO -> new ClientInfo(in.bytes(ID_LENGTH, "peer id"), in.address("public address"),
+                    in.addresses("private addresses"), in.bytes(PAIRING_KEY_LENGTH, "relay pairing key"));
+            case CHALLENGE -> new Challenge(in.bytes(NONCE_LENGTH, "nonce"));
+            case CHALLENGE_RESPONSE -> new ChallengeResponse(in.bytes(SIGNATURE_LENGTH, "signature"));
+            default -> {
+                body.position(body.limit());
+                yield new Unknown(opcode);
+            }
+        };
+        if (body.hasRemaining()) {
+            throw in.fault(body.remaining() + " bytes left over after the payload");
+        }
+        return f;
+    }
+
+    /** A payload being parsed; every shortfall names the packet, the field and the numbers. */
+    private record In(ByteBuffer b, int opcode) {
+        ControlException fault(String what) {
+            return new ControlException("opcode " + opcode + ": " + what);
+        }
+
+        void need(int n, String field) throws ControlException {
+            if (b.remaining() < n) {
+                throw fault(field + " needs " + n + " bytes, " + b.remaining() + " left");
+            }
+        }
+
+        int u8(String field) throws ControlException {
+            need(1, field);
+            return b.get() & 0xFF;
+        }
+
+        long i64(String field) throws ControlException {
+            need(8, field);
+            return b.getLong();
+        }
+
+        Bytes bytes(int n, String field) throws ControlException {
+            need(n, field);
+            byte[] a = new byte[n];
+            b.get(a);
+            return Bytes.of(a);
+        }
+
+        String string(String field) throws ControlException {
+            int n;
+            try {
+                n = readVarInt(b, MAX_STRING);
+            } catch (ControlException e) {
+                throw fault(field + " length: " + e.getMessage());
+            }
+            need(n, field);
+            byte[] a = new byte[n];
+            b.get(a);
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(a)).toString();
+            } catch (CharacterCodingException e) {
+                throw fault(field + " of " + n + " bytes is not UTF-8");
+            }
+        }
+
+        Address address(String field) throws ControlException {
+            int version = u8(field + " version");
+            int n = switch (version) {
+                case ADDRESS_V4 -> 4;
+                case ADDRESS_V6 -> 16;
+                default -> throw fault(field + " of unknown version " + version);
+            };
+            Bytes ip = bytes(n, field);
+            need(2, field + " port");
+            return new Address(ip, Short.toUnsignedInt(b.getShort()));
+        }
+
+        List<Address> addresses(String field) throws ControlException {
+            int count = u8(field + " count");
+            if (count > MAX_ADDRESSES) {
+                throw fault(count + " " + field + " exceed " + MAX_ADDRESSES);
+            }
+            List<Address> list = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                list.add(address(field + " #" + i));
+            }
+            return list;
+        }
+    }
+
+    /** A payload being built. */
+    private static final class Out extends ByteArrayOutputStream {
+        Out u8(int v) {
+            write(v);
+            return this;
+        }
+
+        Out i64(long v) {
+            for (int s = 56; s >= 0; s -= 8) {
+                write((int) (v >>> s));
+            }
+            return this;
+        }
+
+        Out bytes(Bytes v) {
+            byte[] a = new byte[v.length()];
+            v.copyTo(a, 0);
+            write(a, 0, a.length);
+            return this;
+        }
+
+        Out string(String s) {
+            byte[] a = utf8(s);
+            byte[] len = varInt(a.length);
+            write(len, 0, len.length);
+            write(a, 0, a.length);
+            return this;
+        }
+
+        Out address(Address a) {
+            u8(a.version()).bytes(a.ip());
+            write(a.port() >>> 8);
+            write(a.port());
+            return this;
+        }
+
+        Out addresses(List<Address> list) {
+            u8(list.size());
+            list.forEach(this::address);
+            return this;
+        }
+
+        void copyTo(byte[] dst, int at) {
+            System.arraycopy(buf, 0, dst, at, count);
+        }
+    }
+
+    // ---------------------------------------------------------------- record checks
+
+    private static void u8(int v, String what) {
+        if (v < 0 || v > 0xFF) {
+            throw new IllegalArgumentException(what + " " + v + " is not in 0 .. 255");
+        }
+    }
+
+    private static void length(Bytes b, int n, String what) {
+        Objects.requireNonNull(b, what);
+        if (b.length() != n) {
+            throw new IllegalArgumentException(what + " must have " + n + " bytes, not " + b.length());
+        }
+    }
+
+    private static List<Address> addresses(List<Address> list) {
+        List<Address> copy = List.copyOf(list);
+        if (copy.size() > MAX_ADDRESSES) {
+            throw new IllegalArgumentException(copy.size() + " addresses exceed " + MAX_ADDRESSES);
+        }
+        return copy;
+    }
+
+    private static void checkString(String s, String what) {
+        Objects.requireNonNull(s, what);
+        int n = utf8(s).length;
+        if (n > MAX_STRING) {
+            throw new IllegalArgumentException(what + " of " + n + " bytes exceeds " + MAX_STRING);
+        }
+    }
+
+    /** Strict: a string with an unpaired surrogate cannot be sent (it would not read back the same). */
+    private static byte[] utf8(String s) {
+        try {
+            ByteBuffer b = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(s));
+            byte[] a = new byte[b.remaining()];
+            b.get(a);
+            return a;
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("not encodable as UTF-8: unpaired surrogate", e);
+        }
+    }
+}
