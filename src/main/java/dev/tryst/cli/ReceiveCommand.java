@@ -166,6 +166,23 @@ final class ReceiveCommand implements Callable<Integer> {
             b.append("; ").append(sum.resumable()).append(" to resume");
         }
         b.append("; ").append(SendCommand.size(sum.bytesToFetch())).append(" to fetch into ").append(sum.target());
+        // Name what lands where, so decoys cannot hide a .git/hooks/ or .bashrc among photos.
+        b.append(System.lineSeparator()).append("  will create or update: ");
+        List<String> top = sum.topLevel();
+        for (int i = 0; i < Math.min(10, top.size()); i++) {
+            b.append(i > 0 ? ", " : "").append(dev.tryst.transfer.UnsafePathException.printable(top.get(i)));
+        }
+        if (top.size() > 10) {
+            b.append(" and ").append(top.size() - 10).append(" more");
+        }
+        if (sum.hidden() > 0) {
+            b.append(System.lineSeparator()).append("  note: ").append(sum.hidden()).append(" hidden (dot) entr")
+                    .append(sum.hidden() == 1 ? "y" : "ies");
+        }
+        if (sum.executables() > 0) {
+            b.append(System.lineSeparator()).append("  note: ").append(sum.executables()).append(" executable file")
+                    .append(sum.executables() == 1 ? "" : "s");
+        }
         if (!quiet || !yes) {
             err.println(b);
             err.flush();

@@ -54,7 +54,10 @@ public final class FileReceiver {
 
     /** What the user is asked to accept. */
     public record Summary(int files, int directories, long totalBytes, long bytesToFetch, int resumable, int present,
-                          List<Entry> largest, Path target) {}
+                          List<Entry> largest, Path target, List<String> topLevel, int hidden, int executables) {}
+
+    /** Most bytes of paths one offer may hold in memory (250 000 entries of 4 KiB would be 1 GB). */
+    static final long MAX_OFFER_PATH_BYTES = 32L << 20;
 
     public record Options(Path target, boolean overwrite, Predicate<Summary> confirm) {}
 
@@ -76,6 +79,8 @@ public final class FileReceiver {
         String haveHash;
         boolean replaces;
         boolean done;
+        /** The part file we created and locked, to be sure it is still ours when we rename it. */
+        Object partKey;
 
         Item(int index, Entry entry, String rel) {
             this.index = index;
@@ -101,7 +106,7 @@ public final class FileReceiver {
             }
             SafePaths.checkAll(rels, dirs);
         } catch (UnsafePathException e) {
-            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: " + e.getMessage());
+            throw unsafe(ch, e);
         } catch (ArithmeticException e) {
             throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: the sizes overflow");
         }
@@ -136,7 +141,13 @@ public final class FileReceiver {
                 String name = target.getFileName().toString();
                 it.part = target.resolveSibling("." + name + PART_SUFFIX);
                 it.state = target.resolveSibling("." + name + STATE_SUFFIX);
-                planItem(session, it, options.overwrite(), conflicts);
+                try {
+                    planItem(session, it, options.overwrite(), conflicts);
+                } catch (UnsafePathException unsafe) {
+                    throw unsafe;
+                } catch (IOException io) {
+                    throw abort(ch, new LocalIoException("could not read " + it.rel + " in " + root, io));
+                }
                 switch (it.plan) {
                     case HAVE -> {
                         present++;
@@ -153,16 +164,21 @@ public final class FileReceiver {
                 items.add(it);
             }
         } catch (UnsafePathException e) {
-            throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: " + e.getMessage());
+            throw unsafe(ch, e);
         }
         if (!conflicts.isEmpty()) {
             String list = String.join(", ", conflicts.subList(0, Math.min(5, conflicts.size())))
                     + (conflicts.size() > 5 ? " and " + (conflicts.size() - 5) + " more" : "");
-            tryToSend(ch, new Decline("the receiver already has different files by those names"));
+            tryToSend(ch, new Decline("")); // which names exist under the target is the receiver's business
             throw new TransferException(TransferException.Reason.CONFLICT, "not overwriting existing " + list
                     + " in " + root + "; nothing was received. Use --overwrite to replace them, or --out to choose another folder");
         }
-        long usable = Files.getFileStore(root).getUsableSpace();
+        long usable;
+        try {
+            usable = Files.getFileStore(root).getUsableSpace();
+        } catch (IOException e) {
+            throw abort(ch, new LocalIoException("could not read the free space of " + root, e));
+        }
         if (fetch > usable - SPACE_MARGIN) {
             tryToSend(ch, new Decline("the receiver does not have enough free space"));
             throw new TransferException(TransferException.Reason.NO_SPACE, "not enough space in " + root + ": the transfer needs "
@@ -170,8 +186,24 @@ public final class FileReceiver {
         }
         List<Entry> largest = entries.stream().filter(e -> !e.directory())
                 .sorted(Comparator.comparingLong(Entry::size).reversed()).limit(3).toList();
-        Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root);
-        if (!options.confirm().test(summary)) {
+        java.util.LinkedHashSet<String> top = new java.util.LinkedHashSet<>();
+        int hidden = 0;
+        int executables = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            String rel = rels.get(i);
+            int slash = rel.indexOf('/');
+            top.add(slash < 0 ? rel + (entries.get(i).directory() ? "/" : "") : rel.substring(0, slash + 1));
+            if (rel.startsWith(".") || rel.contains("/.")) {
+                hidden++;
+            }
+            if (entries.get(i).executable()) {
+                executables++;
+            }
+        }
+        Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root,
+                List.copyOf(top), hidden, executables);
+        // The user may take a while to answer: that is not the sender's silence.
+        if (!session.local(() -> options.confirm().test(summary))) {
             tryToSend(ch, new Decline("the receiver said no"));
             throw new TransferException(TransferException.Reason.DECLINED, "declined; nothing was received");
         }
@@ -179,9 +211,15 @@ public final class FileReceiver {
         // Accepted: make the folders, ask for the files.
         for (int i = 0; i < entries.size(); i++) {
             if (entries.get(i).directory()) {
-                Path dir = SafePaths.prepareParent(root, rels.get(i));
-                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.createDirectory(dir);
+                try {
+                    Path dir = SafePaths.prepareParent(root, rels.get(i));
+                    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createDirectory(dir);
+                    }
+                } catch (UnsafePathException e) {
+                    throw unsafe(ch, e);
+                } catch (IOException e) {
+                    throw abort(ch, new LocalIoException("could not create the folder " + rels.get(i), e));
                 }
             }
         }
@@ -212,14 +250,28 @@ public final class FileReceiver {
         return new Result(result.files(), directories, sum, result.bytesReceived(), result.skipped(), result.resumed());
     }
 
+    /** The peer hears which offered path was refused; the local user also hears why, with local detail. */
+    private static TransferException unsafe(SecureChannel ch, UnsafePathException e) {
+        return refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: the receiver refuses \"" + e.shownPath() + "\"",
+                "unsafe offer: " + e.getMessage());
+    }
+
     private static List<Entry> readEntries(SecureChannel ch, OfferFiles offer) throws IOException {
         List<Entry> entries = new ArrayList<>(Math.min(offer.entries(), 4096));
+        long pathBytes = 0;
         while (entries.size() < offer.entries()) {
             switch (expect(ch, "the rest of the offer")) {
                 case Entries e -> {
                     if (entries.size() + e.entries().size() > offer.entries()) {
                         throw refuse(ch, TransferException.Reason.UNSAFE_OFFER,
                                 "unsafe offer: more entries than the " + offer.entries() + " announced");
+                    }
+                    for (Entry x : e.entries()) {
+                        pathBytes += x.path().length();
+                    }
+                    if (pathBytes > MAX_OFFER_PATH_BYTES) {
+                        throw refuse(ch, TransferException.Reason.UNSAFE_OFFER, "unsafe offer: its paths take more than "
+                                + (MAX_OFFER_PATH_BYTES >> 20) + " MiB");
                     }
                     entries.addAll(e.entries());
                 }
@@ -394,7 +446,7 @@ public final class FileReceiver {
                         pendingBytes += open.entry.size();
                         out = null;
                         if (open.entry.size() >= SMALL_FILE || pending.size() >= BATCH_FILES || pendingBytes >= BATCH_BYTES) {
-                            place(session, pending);
+                            placeOrAbort(session, ch, pending);
                             pendingBytes = 0;
                         }
                         open.done = true;
@@ -417,7 +469,7 @@ public final class FileReceiver {
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender stopped after "
                                     + next + " of " + items.size() + " files");
                         }
-                        place(session, pending);
+                        placeOrAbort(session, ch, pending);
                         progress.bytes(total);
                         tryToSend(ch, new TransferWire.Progress(total));
                         return new Counts(items.size(), received, skipped, resumed);
@@ -433,18 +485,21 @@ public final class FileReceiver {
                 }
             }
         } finally {
+            // Verified files still waiting for their batch are placed even now; what cannot be is removed.
             for (Pending p : pending) {
                 try {
-                    p.out().close(); // verified but not placed: small parts have no state, the next run fetches them anew
-                } catch (IOException ignored) {
-                    // already failing
+                    p.out().force(true);
+                    p.out().close();
+                    rename(p.item(), p.replace());
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(p.out());
+                    deleteQuietly(p.item().part);
                 }
             }
             if (out != null) {
-                try {
-                    out.close(); // the part file stays: the next run resumes from it
-                } catch (IOException ignored) {
-                    // already failing
+                closeQuietly(out); // a big file's part stays with its state: the next run resumes from it
+                if (open != null && open.entry.size() < SMALL_FILE) {
+                    deleteQuietly(open.part); // small parts have no state and would never be resumed
                 }
             }
         }
@@ -468,20 +523,58 @@ public final class FileReceiver {
         }
     }
 
+    /**
+     * Opens the part file for writing, locked for as long as it is open, so that two receivers
+     * into one folder cannot interleave one file. A fresh start never writes through an existing
+     * part: one that another run holds is refused, one with other hard links is replaced, not
+     * truncated. The part's file key is kept, so the rename later moves our own file only.
+     */
     private static FileChannel openPartFile(Item it, long offset) throws IOException {
-        if (offset == 0) {
-            if (it.entry.size() >= SMALL_FILE) {
-                Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+        FileChannel f = null;
+        try {
+            if (offset == 0) {
+                if (Files.exists(it.part, LinkOption.NOFOLLOW_LINKS)) {
+                    try (FileChannel old = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                        if (old.tryLock() == null) {
+                            throw busy(it);
+                        }
+                        Files.delete(it.part);
+                    }
+                }
+                f = FileChannel.open(it.part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                if (f.tryLock() == null) {
+                    throw busy(it);
+                }
+                if (it.entry.size() >= SMALL_FILE) {
+                    Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+                } else {
+                    Files.deleteIfExists(it.state);
+                }
             } else {
-                Files.deleteIfExists(it.state);
+                f = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                if (f.tryLock() == null) {
+                    throw busy(it);
+                }
+                Object links = Files.getAttribute(it.part, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+                if (f.size() < offset || (links instanceof Integer n && n > 1)) {
+                    throw new IOException(it.part + " changed since it was planned");
+                }
+                f.truncate(offset);
+                f.position(offset);
             }
-            return FileChannel.open(it.part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            it.partKey = Files.readAttributes(it.part, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            return f;
+        } catch (IOException | RuntimeException e) {
+            if (f != null) {
+                f.close();
+            }
+            throw e;
         }
-        FileChannel f = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-        f.truncate(offset);
-        f.position(offset);
-        return f;
+    }
+
+    private static IOException busy(Item it) {
+        return new IOException("another tryst receive is writing " + it.part.getFileName() + "; let it finish or stop it first");
     }
 
     private static long write(Session session, SecureChannel ch, Item open, FileChannel out, MessageDigest sha,
@@ -506,6 +599,33 @@ public final class FileReceiver {
             throw abort(ch, new LocalIoException("could not write " + open.part, e));
         }
         return written + n;
+    }
+
+    private static void placeOrAbort(Session session, SecureChannel ch, List<Pending> pending) throws IOException {
+        try {
+            place(session, pending);
+        } catch (TransferException e) {
+            tryToSend(ch, new Abort("the receiver could not place a received file"));
+            throw e;
+        } catch (IOException e) {
+            throw abort(ch, new LocalIoException("could not place the received files", e));
+        }
+    }
+
+    private static void closeQuietly(FileChannel f) {
+        try {
+            f.close();
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort
+        }
     }
 
     /** A verified file whose part is written but not yet synced and renamed. */
@@ -546,6 +666,11 @@ public final class FileReceiver {
             } catch (UnsupportedOperationException ignored) {
                 // not a POSIX file system: no executable bit to keep
             }
+        }
+        Object key = Files.readAttributes(it.part, java.nio.file.attribute.BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS).fileKey();
+        if (it.partKey != null && !it.partKey.equals(key)) {
+            throw new IOException(it.part + " was replaced by someone else during the transfer; not placing it");
         }
         if (!replace && Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
             throw new TransferException(TransferException.Reason.CONFLICT, it.rel + " appeared in the target folder"

@@ -82,6 +82,14 @@ public final class FileSender {
             throw new IllegalArgumentException(out.size() + " entries are more than one transfer carries ("
                     + MAX_ENTRIES + "); send them in parts, or as an archive");
         }
+        // The receiver will refuse names it cannot write safely everywhere; say so now, not after the code exchange.
+        try {
+            SafePaths.checkAll(out.stream().map(s -> s.entry().path()).toList(),
+                    out.stream().map(s -> s.entry().directory()).toList());
+        } catch (UnsafePathException e) {
+            throw new IllegalArgumentException("cannot send this name safely: " + e.getMessage()
+                    + "; rename it, or send the folder as an archive");
+        }
         return out;
     }
 
@@ -312,13 +320,24 @@ public final class FileSender {
                 }
                 pos += n;
             }
+            // A file that grew or was rewritten while being read would still "verify" (the hash is of
+            // what was sent): compare size and time with the offer instead.
+            BasicFileAttributes now = Files.readAttributes(src.file(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (now.size() != size || now.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS) != src.entry().mtimeNanos()) {
+                throw new LocalIoException("could not send " + src.entry().path(),
+                        new IOException("it changed while being sent; send it again once it is complete"));
+            }
             return size - start;
         }
     }
 
     private static FileChannel open(Path p) throws LocalIoException {
         try {
-            return FileChannel.open(p, StandardOpenOption.READ);
+            // Not following a link, and only a regular file: a FIFO swapped in since the scan would hang us.
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException("it is no longer a regular file");
+            }
+            return FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new LocalIoException("could not open " + p, e);
         }

@@ -45,8 +45,13 @@ final class Peer {
 
     /** The peer broke the protocol's rules: tell it why and fail with that reason. */
     static TransferException refuse(SecureChannel ch, TransferException.Reason reason, String why) {
-        tryToSend(ch, new Abort(why));
-        return new TransferException(reason, why);
+        return refuse(ch, reason, why, why);
+    }
+
+    /** As {@link #refuse(SecureChannel, TransferException.Reason, String)}, telling the peer less than the local user. */
+    static TransferException refuse(SecureChannel ch, TransferException.Reason reason, String forPeer, String forUser) {
+        tryToSend(ch, new Abort(forPeer));
+        return new TransferException(reason, forUser);
     }
 
     /** Tells the peer we stop because of our own trouble, then hands the error back for throwing. */

@@ -30,7 +30,8 @@ public final class SafePaths {
     /** UTF-8 bytes of a whole relative path. */
     public static final int MAX_PATH_BYTES = 4096;
     /** UTF-8 bytes of one name (NAME_MAX on Linux and most file systems). */
-    public static final int MAX_SEGMENT_BYTES = 255;
+    /** 255 (the usual file-name limit) less the 13 bytes of ".NAME.tryst-state", the receiver's longest working name. */
+    public static final int MAX_SEGMENT_BYTES = 242;
     /** Names in one path. */
     public static final int MAX_DEPTH = 64;
 

@@ -217,6 +217,9 @@ public final class TransferWire {
     private static byte[] withReason(byte type, String reason) {
         byte[] r = reason.getBytes(StandardCharsets.UTF_8);
         int n = Math.min(r.length, MAX_REASON);
+        while (n < r.length && n > 0 && (r[n] & 0xC0) == 0x80) {
+            n--; // never cut inside a UTF-8 sequence: the peer's decoder is strict
+        }
         return ByteBuffer.allocate(1 + n).put(type).put(r, 0, n).array();
     }
 
@@ -298,6 +301,9 @@ public final class TransferWire {
                     }
                     if (size < 0 || (kind == KIND_DIRECTORY && size != 0)) {
                         throw new ChannelException("entry with impossible size " + Long.toUnsignedString(size));
+                    }
+                    if (len > SafePaths.MAX_PATH_BYTES) {
+                        throw new ChannelException("entry path of " + len + " bytes exceeds " + SafePaths.MAX_PATH_BYTES);
                     }
                     if (len > b.remaining()) {
                         throw new ChannelException("entry path of " + len + " bytes runs past the record");

@@ -113,7 +113,8 @@ class SafePathsTest {
     @Test
     void limitsAreInclusive() throws Exception {
         SafePaths.check("a".repeat(SafePaths.MAX_SEGMENT_BYTES));
-        SafePaths.check("\u00E9".repeat(127) + "a"); // 255 bytes in 128 chars
+        SafePaths.check("\u00E9".repeat(121)); // 242 bytes in 121 chars
+        assertThrows(UnsafePathException.class, () -> SafePaths.check("a".repeat(243)));
         SafePaths.check(String.join("/", Collections.nCopies(SafePaths.MAX_DEPTH, "d")));
         String exact = String.join("/", Collections.nCopies(17, "n".repeat(240))); // 17 * 240 + 16 = 4096 bytes
         assertEquals(SafePaths.MAX_PATH_BYTES, exact.getBytes(StandardCharsets.UTF_8).length);
