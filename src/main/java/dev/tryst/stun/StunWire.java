@@ -1,7 +1,5 @@
 package dev.tryst.stun;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -394,13 +392,5 @@ public final class StunWire {
         b[i + 1] = (byte) (v >>> 16);
         b[i + 2] = (byte) (v >>> 8);
         b[i + 3] = (byte) v;
-    }
-
-    static boolean isIpv4(InetAddress a) {
-        return a instanceof Inet4Address;
-    }
-
-    static boolean isIpv6(InetAddress a) {
-        return a instanceof Inet6Address;
     }
 }
