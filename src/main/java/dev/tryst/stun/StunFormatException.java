@@ -1,0 +1,8 @@
+package dev.tryst.stun;
+
+/** Bytes that are not a well-formed STUN message (or attribute value); the message says what is wrong. */
+public final class StunFormatException extends Exception {
+    public StunFormatException(String message) {
+        super(message);
+    }
+}
