@@ -282,7 +282,9 @@ class StunServerTest {
         Message resp = receiveMessage(c);
         assertArrayEquals(id, resp.transactionId());
         StunStats st = server.stats();
-        assertTrue(st.droppedMalformed() > 1_000, st.toString());
+        // UDP: the kernel may drop some of the 3 000 datagrams before the server reads them, so count
+        // against what arrived: most mutants are malformed.
+        assertTrue(st.datagrams() > 100 && st.droppedMalformed() > st.datagrams() / 2, st.toString());
         assertEquals(0, st.sendFailures(), st.toString());
     }
 
