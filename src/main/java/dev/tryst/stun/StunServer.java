@@ -329,19 +329,19 @@ public final class StunServer implements AutoCloseable {
             droppedAmplification.increment();
             return;
         }
+        // Counted before sending, so that whoever receives the answer already sees it counted;
+        // a send that fails is counted again as such.
+        responses.increment();
+        if (type == StunWire.BINDING_ERROR) {
+            errorResponses.increment();
+        }
         try {
             if (channels[out].send(ByteBuffer.wrap(resp), src) == 0) {
                 sendFailures.increment();
-                return;
             }
         } catch (IOException e) {
             sendFailures.increment();
             LOG.log(Level.DEBUG, "stun send to {0} failed: {1}", src, e.toString());
-            return;
-        }
-        responses.increment();
-        if (type == StunWire.BINDING_ERROR) {
-            errorResponses.increment();
         }
     }
 

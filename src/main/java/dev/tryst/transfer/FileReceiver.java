@@ -331,22 +331,7 @@ public final class FileReceiver {
     }
 
     private static void hashFile(Session session, Path p, long length, MessageDigest d) throws IOException {
-        session.local(() -> {
-            try (FileChannel f = FileChannel.open(p, StandardOpenOption.READ)) {
-                ByteBuffer b = ByteBuffer.allocate(1 << 16);
-                long left = length;
-                while (left > 0) {
-                    b.clear().limit((int) Math.min(b.capacity(), left));
-                    int n = f.read(b);
-                    if (n < 0) {
-                        break;
-                    }
-                    d.update(b.array(), 0, n);
-                    left -= n;
-                }
-                return null;
-            }
-        });
+        session.local(() -> hash(p, length, d));
     }
 
     private record Counts(int files, long bytesReceived, int skipped, int resumed) {}

@@ -207,17 +207,9 @@ public final class FileSender {
         } catch (LocalIoException e) {
             throw abort(ch, e);
         } catch (IOException e) {
-            Message m = verdictNow(verdict);
-            if (m instanceof Abort a) {
-                throw aborted(a);
-            }
-            throw e;
+            throw failedSend(verdict, e);
         }
-        switch (await(verdict)) {
-            case Done d -> { }
-            case Abort a -> throw aborted(a);
-            case Message m -> throw unexpected(ch, m, "DONE");
-        }
+        awaitDone(ch, verdict);
         ch.shutdownOutput();
         expectEnd(ch);
         int files = (int) sources.stream().filter(s -> !s.entry().directory()).count();
@@ -262,20 +254,12 @@ public final class FileSender {
         }
     }
 
-    /** Hashes the first {@code length} bytes of the file into {@code sha}; returns its hex digest of a copy. */
+    /** Hashes the first {@code length} bytes of the file into {@code sha}; the hex digest of that, or "" if shorter. */
     private static String hashPrefix(Session session, Source src, long length, MessageDigest sha) throws IOException {
         return session.local(() -> {
-            try (FileChannel f = FileChannel.open(src.file(), StandardOpenOption.READ)) {
-                ByteBuffer b = ByteBuffer.allocate(1 << 16);
-                long left = length;
-                while (left > 0) {
-                    b.clear().limit((int) Math.min(b.capacity(), left));
-                    int n = f.read(b);
-                    if (n < 0) {
-                        return "";  // shorter than asked: cannot match
-                    }
-                    sha.update(b.array(), 0, n);
-                    left -= n;
+            try {
+                if (hash(src.file(), length, sha) < length) {
+                    return ""; // shorter than asked: cannot match
                 }
                 return HexFormat.of().formatHex(((MessageDigest) sha.clone()).digest());
             } catch (CloneNotSupportedException e) {

@@ -129,4 +129,37 @@ final class Peer {
             return null;
         }
     }
+
+    /** A failed write usually means the receiver gave up: its ABORT reason is worth more than our I/O error. */
+    static IOException failedSend(java.util.concurrent.CompletableFuture<Message> verdict, IOException e) {
+        return verdictNow(verdict) instanceof Abort a ? aborted(a) : e;
+    }
+
+    /** Waits for the receiver's verdict: DONE is success, anything else fails with the reason. */
+    static void awaitDone(SecureChannel ch, java.util.concurrent.CompletableFuture<Message> verdict) throws IOException {
+        switch (await(verdict)) {
+            case TransferWire.Done d -> { }
+            case Abort a -> throw aborted(a);
+            case Message m -> throw unexpected(ch, m, "DONE");
+        }
+    }
+
+    /** Hashes the first {@code length} bytes of {@code file} into {@code digest}; returns how many there were. */
+    static long hash(java.nio.file.Path file, long length, MessageDigest digest) throws IOException {
+        try (var f = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer b = ByteBuffer.allocate(1 << 16);
+            long done = 0;
+            while (done < length) {
+                b.clear().limit((int) Math.min(b.capacity(), length - done));
+                int n = f.read(b);
+                if (n < 0) {
+                    break;
+                }
+                digest.update(b.array(), 0, n);
+                done += n;
+            }
+            return done;
+        }
+    }
 }

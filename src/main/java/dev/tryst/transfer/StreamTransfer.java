@@ -81,18 +81,9 @@ public final class StreamTransfer {
         } catch (LocalIoException e) {
             throw abort(ch, e);
         } catch (IOException e) {
-            // A failed write usually means the receiver gave up: its reason is worth more than ours.
-            Message m = verdictNow(verdict);
-            if (m instanceof Abort a) {
-                throw aborted(a);
-            }
-            throw e;
+            throw failedSend(verdict, e);
         }
-        switch (await(verdict)) {
-            case Done d -> { }
-            case Abort a -> throw aborted(a);
-            case Message m -> throw Peer.unexpected(ch, m, "DONE");
-        }
+        awaitDone(ch, verdict);
         ch.shutdownOutput();
         expectEnd(ch);
         return total;

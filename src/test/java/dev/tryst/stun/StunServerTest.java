@@ -196,7 +196,7 @@ class StunServerTest {
         // A bare 20-byte request: the smallest answer (XOR-MAPPED-ADDRESS + FINGERPRINT) is 40 bytes.
         send(c, encode(new Message(BINDING_REQUEST, MAGIC_COOKIE, txid(new Random(7)), List.of()), false), server.address());
         assertSilent(c);
-        assertEquals(1, server.stats().droppedAmplification());
+        awaitStat("the drop counted", () -> server.stats().droppedAmplification() == 1);
         // 40 bytes: room for the answer but not for SOFTWARE too.
         byte[] req = encode(new Message(BINDING_REQUEST, MAGIC_COOKIE, txid(new Random(8)), List.of(padding(16))), false);
         assertEquals(40, req.length);
@@ -206,7 +206,18 @@ class StunServerTest {
         Message resp = decode(java.util.Arrays.copyOf(p.getData(), p.getLength()));
         assertNull(resp.first(SOFTWARE));
         assertNotNull(resp.first(XOR_MAPPED_ADDRESS));
-        assertEquals(1, server.stats().responses());
+        awaitStat("the response counted", () -> server.stats().responses() == 1);
+    }
+
+    /** Counters move on the server's thread, maybe just after the datagram left: wait a bounded while. */
+    private static void awaitStat(String what, java.util.function.BooleanSupplier ok) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what + " did not happen within 5 s");
+            }
+            Thread.sleep(10);
+        }
     }
 
     @Test
