@@ -1,0 +1,199 @@
+package dev.tryst.identity;
+
+import dev.tryst.channel.Hkdf;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.interfaces.XECPublicKey;
+import java.security.spec.NamedParameterSpec;
+import java.security.spec.XECPrivateKeySpec;
+import java.security.spec.XECPublicKeySpec;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.KeyAgreement;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A short message sealed to one identity: only the holder of the recipient's private key can open
+ * it (a server relaying it cannot), and opening it yields the sender's identity key, authenticated
+ * by the sender's signature.
+ *
+ * <pre>
+ *  0         1                          33
+ *  +---------+--------------------------+-------------------------------------+-----------+
+ *  | version |  ephemeral X25519 public |  ciphertext (96 + body length)      |  tag (16) |
+ *  +---------+--------------------------+-------------------------------------+-----------+
+ *  \__ header: 33 bytes, the AEAD's associated data __/
+ *
+ *  version    0x01
+ *  plaintext  sender identity key (32) ‖ signature (64) ‖ body (0 .. 65536)
+ *  signature  Ed25519 by the sender over
+ *             "tryst/v1 sealed sender" (22 bytes ASCII) ‖ ephemeral public (32) ‖ recipient identity key (32) ‖ body
+ *  key        HKDF-SHA256(ikm = X25519(ephemeral, recipient), salt = ephemeral public (32) ‖ recipient identity key (32),
+ *             info = "tryst/v1 sealed", 32 bytes)
+ *  cipher     AES-256-GCM, nonce 12 zero bytes (every key seals exactly one message), 16-byte tag
+ * </pre>
+ *
+ * The recipient's X25519 key is its Ed25519 key moved to the Montgomery curve (u = (1+y)/(1-y));
+ * its private scalar is the Ed25519 expanded scalar, clamped (see {@link Identity}). The signature
+ * covers the ephemeral key and the recipient, so a sealed message cannot be re-sealed to someone
+ * else under the original sender's name. Its label differs from the login proof's, so neither
+ * signature can stand in for the other.
+ */
+public final class Sealed {
+    private Sealed() {}
+
+    public static final byte VERSION = 0x01;
+    public static final int KEY_LENGTH = 32;
+    public static final int TAG_LENGTH = 16;
+    public static final int HEADER_LENGTH = 1 + KEY_LENGTH;
+    /** Signed sender: identity key and signature, ahead of the body inside the ciphertext. */
+    public static final int SENDER_LENGTH = IdentityKey.LENGTH + Identity.SIGNATURE_LENGTH;
+    public static final int OVERHEAD = HEADER_LENGTH + SENDER_LENGTH + TAG_LENGTH;
+    /** Largest body: 64 KiB. */
+    public static final int MAX_BODY = 64 * 1024;
+    /** Largest sealed message; anything longer is refused before any work. */
+    public static final int MAX_SEALED = OVERHEAD + MAX_BODY;
+
+    static final String KEY_LABEL = "tryst/v1 sealed";
+    static final byte[] SENDER_LABEL = "tryst/v1 sealed sender".getBytes(StandardCharsets.US_ASCII);
+
+    /** An opened message: who sealed it (authenticated) and what they said. */
+    public record Opened(IdentityKey sender, byte[] body) {
+        public Opened {
+            body = body.clone();
+        }
+
+        @Override
+        public byte[] body() {
+            return body.clone();
+        }
+    }
+
+    /** Seals {@code body} (at most {@value #MAX_BODY} bytes) from {@code sender} to {@code recipient}. */
+    public static byte[] seal(Identity sender, IdentityKey recipient, byte[] body) {
+        return seal(sender, sender.publicKey(), recipient, body);
+    }
+
+    /** As {@link #seal(Identity, IdentityKey, byte[])}, but naming {@code claimed} as sender: for tests of forgery only. */
+    static byte[] seal(Identity signer, IdentityKey claimed, IdentityKey recipient, byte[] body) {
+        if (body.length > MAX_BODY) {
+            throw new IllegalArgumentException("a sealed body is at most " + MAX_BODY + " bytes, not " + body.length);
+        }
+        try {
+            KeyPairGenerator kpg = KeyPairGenerator.getInstance("XDH");
+            kpg.initialize(NamedParameterSpec.X25519);
+            KeyPair ephemeral = kpg.generateKeyPair();
+            byte[] ephemeralPublic = IdentityKey.littleEndian32(((XECPublicKey) ephemeral.getPublic()).getU());
+            byte[] recipientBytes = recipient.bytes();
+
+            byte[] shared = agree(ephemeral.getPrivate(), recipient.toX25519());
+            byte[] key = deriveKey(shared, ephemeralPublic, recipientBytes);
+
+            byte[] signature = signer.sign(signedSender(ephemeralPublic, recipientBytes, body));
+            byte[] plaintext = ByteBuffer.allocate(SENDER_LENGTH + body.length)
+                    .put(claimed.bytes()).put(signature).put(body).array();
+
+            byte[] out = new byte[HEADER_LENGTH + plaintext.length + TAG_LENGTH];
+            out[0] = VERSION;
+            System.arraycopy(ephemeralPublic, 0, out, 1, KEY_LENGTH);
+            Cipher gcm = gcm(Cipher.ENCRYPT_MODE, key);
+            gcm.updateAAD(out, 0, HEADER_LENGTH);
+            gcm.doFinal(plaintext, 0, plaintext.length, out, HEADER_LENGTH);
+            Arrays.fill(key, (byte) 0);
+            Arrays.fill(plaintext, (byte) 0);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("X25519 and AES-GCM are part of every JDK 25", e);
+        }
+    }
+
+    /**
+     * Opens a message sealed to {@code recipient}.
+     *
+     * @throws SealedException if it is too short or long, of another version, not sealed to this
+     *     identity, altered in any bit, or its sender's signature does not hold
+     */
+    public static Opened open(Identity recipient, byte[] sealed) throws SealedException {
+        if (sealed == null || sealed.length < OVERHEAD) throw new SealedException("sealed message too short");
+        if (sealed.length > MAX_SEALED) {
+            throw new SealedException("sealed message of " + sealed.length + " bytes exceeds " + MAX_SEALED);
+        }
+        if (sealed[0] != VERSION) throw new SealedException("unknown sealed message version " + (sealed[0] & 0xff));
+        byte[] ephemeralPublic = Arrays.copyOfRange(sealed, 1, HEADER_LENGTH);
+        byte[] recipientBytes = recipient.publicKey().bytes();
+
+        byte[] plaintext;
+        byte[] privateScalar = recipient.x25519Private();
+        try {
+            PrivateKey priv = KeyFactory.getInstance("XDH")
+                    .generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, privateScalar));
+            byte[] shared = agree(priv, ephemeralPublic);
+            byte[] key = deriveKey(shared, ephemeralPublic, recipientBytes);
+            Cipher gcm = gcm(Cipher.DECRYPT_MODE, key);
+            Arrays.fill(key, (byte) 0);
+            gcm.updateAAD(sealed, 0, HEADER_LENGTH);
+            plaintext = gcm.doFinal(sealed, HEADER_LENGTH, sealed.length - HEADER_LENGTH);
+        } catch (AEADBadTagException e) {
+            throw new SealedException("cannot open sealed message: not for this identity, or altered");
+        } catch (GeneralSecurityException e) {
+            // e.g. an ephemeral key of small order: the JDK refuses an all-zero shared secret
+            throw new SealedException("cannot open sealed message: bad ephemeral key");
+        } finally {
+            Arrays.fill(privateScalar, (byte) 0);
+        }
+
+        IdentityKey sender;
+        try {
+            sender = IdentityKey.of(Arrays.copyOf(plaintext, IdentityKey.LENGTH));
+        } catch (IllegalArgumentException e) {
+            throw new SealedException("sealed message names an invalid sender key");
+        }
+        byte[] signature = Arrays.copyOfRange(plaintext, IdentityKey.LENGTH, SENDER_LENGTH);
+        byte[] body = Arrays.copyOfRange(plaintext, SENDER_LENGTH, plaintext.length);
+        Arrays.fill(plaintext, (byte) 0);
+        if (!Identity.verify(sender, signedSender(ephemeralPublic, recipientBytes, body), signature)) {
+            throw new SealedException("sealed message's sender signature does not verify for " + sender);
+        }
+        return new Opened(sender, body);
+    }
+
+    static byte[] signedSender(byte[] ephemeralPublic, byte[] recipient, byte[] body) {
+        return ByteBuffer.allocate(SENDER_LABEL.length + KEY_LENGTH + IdentityKey.LENGTH + body.length)
+                .put(SENDER_LABEL).put(ephemeralPublic).put(recipient).put(body).array();
+    }
+
+    private static byte[] agree(PrivateKey priv, byte[] peerU) throws GeneralSecurityException {
+        byte[] u = peerU.clone();
+        u[31] &= 0x7f; // RFC 7748 5: the top bit of a u-coordinate is ignored
+        PublicKey pub = KeyFactory.getInstance("XDH").generatePublic(
+                new XECPublicKeySpec(NamedParameterSpec.X25519, new BigInteger(1, IdentityKey.reverse(u))));
+        KeyAgreement ka = KeyAgreement.getInstance("XDH");
+        ka.init(priv);
+        ka.doPhase(pub, true);
+        return ka.generateSecret();
+    }
+
+    private static byte[] deriveKey(byte[] shared, byte[] ephemeralPublic, byte[] recipient) {
+        byte[] salt = ByteBuffer.allocate(KEY_LENGTH + IdentityKey.LENGTH).put(ephemeralPublic).put(recipient).array();
+        byte[] prk = Hkdf.extract(salt, shared);
+        Arrays.fill(shared, (byte) 0);
+        byte[] key = Hkdf.expand(prk, KEY_LABEL, 32);
+        Arrays.fill(prk, (byte) 0);
+        return key;
+    }
+
+    private static Cipher gcm(int mode, byte[] key) throws GeneralSecurityException {
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+        c.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_LENGTH * 8, new byte[12]));
+        return c;
+    }
+}
