@@ -1,0 +1,446 @@
+package dev.tryst.events;
+
+import dev.tryst.control.Bytes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * The events the server keeps for identities, and the request sequence numbers of those
+ * identities, in an SQLite database at {@code stateDir/events.db}.
+ *
+ * <p>Every event an identity is sent gets an ORDER, strictly increasing per identity and never
+ * reused: a counter row per identity remembers the last order given even after every event was
+ * acknowledged or expired. Events wait, bounded by {@link EventLimits}, until the client
+ * {@linkplain #acknowledge acknowledges} them or they {@linkplain #expire expire}; at login the
+ * client gives the last order it processed and gets {@link #after} it, in order.
+ *
+ * <h2>Durability</h2>
+ * A method that returned has committed its change to disk; that is what lets the server
+ * acknowledge an event to its sender. The database runs with:
+ * <ul>
+ *   <li>{@code journal_mode=WAL}: a commit appends the changed pages to the write-ahead log
+ *       (one sequential write and one fsync) instead of copying old pages to a rollback journal
+ *       and rewriting the database (several fsyncs); a torn write at the end of the log is
+ *       discarded by its checksums on the next open, so a crash leaves the last committed state.</li>
+ *   <li>{@code synchronous=FULL}: the log is fsynced at every commit, before the method returns.
+ *       With WAL, {@code NORMAL} already survives the process being killed (kill -9: the bytes
+ *       are in the OS's cache), but may lose the last commits if the machine loses power or the
+ *       kernel crashes; {@code FULL} closes that window, at the cost of one fsync per append,
+ *       which is what "the server acknowledged it" has to mean.</li>
+ *   <li>{@code busy_timeout=5000}: another connection (an operator's sqlite3 shell, a backup)
+ *       holding a lock briefly makes a call wait instead of failing.</li>
+ * </ul>
+ *
+ * <p>Schema: a {@code schema_version} table holds one row; a database whose version is newer than
+ * {@link #SCHEMA_VERSION} is refused on open (an older tryst must not write into a layout it does
+ * not understand).
+ *
+ * <p>Thread-safe: all calls go through one connection, one at a time (the methods are
+ * synchronized), so orders are assigned by a single writer.
+ *
+ * <p>Identities are 32-byte keys (the Ed25519 public key of identity mode).
+ */
+public final class EventStore implements AutoCloseable {
+
+    /** The schema this code writes and reads. */
+    public static final int SCHEMA_VERSION = 1;
+
+    /** The database file's name inside the state directory. */
+    public static final String FILE_NAME = "events.db";
+
+    /** Length of an identity key. */
+    public static final int IDENTITY_LENGTH = 32;
+
+    private final Path file;
+    private final EventLimits limits;
+    private final InstantSource clock;
+    private Connection db;
+
+    private EventStore(Path file, EventLimits limits, InstantSource clock, Connection db) {
+        this.file = file;
+        this.limits = limits;
+        this.clock = clock;
+        this.db = db;
+    }
+
+    /**
+     * Opens {@code stateDir/events.db}, creating the directory, the file and the schema as needed.
+     *
+     * @throws EventStoreException if the file cannot be opened, is not an SQLite database, cannot
+     *     be put in WAL mode, or has a schema newer than this code knows
+     */
+    public static EventStore open(Path stateDir, EventLimits limits, InstantSource clock) {
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(clock, "clock");
+        Path file = stateDir.resolve(FILE_NAME).toAbsolutePath();
+        try {
+            Files.createDirectories(stateDir);
+        } catch (IOException e) {
+            throw new EventStoreException("cannot create the state directory " + stateDir + ": " + e.getMessage(), e);
+        }
+        Connection db;
+        try {
+            db = org.sqlite.JDBC.createConnection(org.sqlite.JDBC.PREFIX + file, new Properties());
+        } catch (SQLException e) {
+            throw new EventStoreException("cannot open the event database " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            configure(db, file);
+            migrate(db, file);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                db.close();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof EventStoreException ese) {
+                throw ese;
+            }
+            throw new EventStoreException("cannot use the event database " + file + ": " + e.getMessage(), e);
+        }
+        return new EventStore(file, limits, clock, db);
+    }
+
+    private static void configure(Connection db, Path file) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA busy_timeout = 5000");
+            try (ResultSet r = s.executeQuery("PRAGMA journal_mode = WAL")) {
+                String mode = r.next() ? r.getString(1) : "?";
+                if (!"wal".equalsIgnoreCase(mode)) {
+                    throw new EventStoreException("the event database " + file
+                            + " cannot use write-ahead logging (journal mode stays " + mode + ")");
+                }
+            }
+            s.execute("PRAGMA synchronous = FULL");
+        }
+        db.setAutoCommit(false);
+    }
+
+    private static void migrate(Connection db, Path file) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            List<Integer> versions = new ArrayList<>();
+            try (ResultSet r = s.executeQuery("SELECT version FROM schema_version")) {
+                while (r.next()) {
+                    versions.add(r.getInt(1));
+                }
+            }
+            if (versions.size() > 1) {
+                db.rollback();
+                throw new EventStoreException("the event database " + file + " is damaged: "
+                        + versions.size() + " schema versions recorded " + versions);
+            }
+            if (versions.size() == 1) {
+                int version = versions.getFirst();
+                if (version > SCHEMA_VERSION) {
+                    db.rollback();
+                    throw new EventStoreException("the event database " + file + " has schema version "
+                            + version + ", newer than version " + SCHEMA_VERSION
+                            + " that this tryst knows; it was written by a newer tryst: run that one,"
+                            + " or move the file aside to start with no stored events");
+                }
+                if (version < 1) {
+                    db.rollback();
+                    throw new EventStoreException("the event database " + file
+                            + " is damaged: schema version " + version);
+                }
+                db.commit(); // version == SCHEMA_VERSION: nothing to do (the first version has no migrations)
+                return;
+            }
+            // Per identity: the last order given and the last request sequence accepted. Kept
+            // forever, so orders and sequences never restart when the events are gone.
+            s.execute("""
+                    CREATE TABLE IF NOT EXISTS identities (
+                        identity      BLOB PRIMARY KEY,
+                        last_order    INTEGER NOT NULL,
+                        last_sequence INTEGER NOT NULL
+                    ) WITHOUT ROWID""");
+            // size before payload: counting bytes need not read the (overflow) payload pages.
+            s.execute("""
+                    CREATE TABLE IF NOT EXISTS events (
+                        identity BLOB    NOT NULL,
+                        ord      INTEGER NOT NULL,
+                        ts       INTEGER NOT NULL,
+                        type     INTEGER NOT NULL,
+                        size     INTEGER NOT NULL,
+                        payload  BLOB    NOT NULL,
+                        PRIMARY KEY (identity, ord)
+                    )""");
+            s.execute("CREATE INDEX IF NOT EXISTS events_size ON events (identity, size)");
+            s.execute("CREATE INDEX IF NOT EXISTS events_ts ON events (ts)");
+            s.execute("INSERT INTO schema_version (version) VALUES (" + SCHEMA_VERSION + ")");
+        }
+        db.commit();
+    }
+
+    public EventLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Stores an event for {@code identity} and returns its order (1 for an identity's first event,
+     * then always the last order given plus one). Once this returns, the event is on disk.
+     *
+     * @throws EventStoreFullException if the payload is over {@link EventLimits#maxPayload()}, or
+     *     the identity already has {@link EventLimits#maxEvents()} events waiting, or this payload
+     *     would bring its waiting bytes over {@link EventLimits#maxBytes()}; nothing was stored
+     */
+    public synchronized long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException {
+        checkIdentity(identity);
+        Objects.requireNonNull(payload, "payload");
+        int size = payload.length();
+        if (size > limits.maxPayload()) {
+            throw new EventStoreFullException(EventStoreFullException.Reason.PAYLOAD_TOO_LARGE,
+                    "event payload of " + size + " bytes is over the limit of " + limits.maxPayload());
+        }
+        long now = clock.millis();
+        return transaction(() -> {
+            // Expired events do not hold the box full until the next expire() sweep.
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM events WHERE identity = ? AND ts < ?")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, cutoff(now));
+                p.executeUpdate();
+            }
+            long count;
+            long bytes;
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events WHERE identity = ?")) {
+                p.setBytes(1, identity.toByteArray());
+                try (ResultSet r = p.executeQuery()) {
+                    r.next();
+                    count = r.getLong(1);
+                    bytes = r.getLong(2);
+                }
+            }
+            if (count >= limits.maxEvents()) {
+                throw new EventStoreFullException(EventStoreFullException.Reason.TOO_MANY_EVENTS,
+                        "recipient " + identity + " already has " + count + " events waiting, the limit");
+            }
+            if (bytes + size > limits.maxBytes()) {
+                throw new EventStoreFullException(EventStoreFullException.Reason.TOO_MANY_BYTES,
+                        "recipient " + identity + " has " + bytes + " bytes waiting; " + size
+                                + " more would be over the limit of " + limits.maxBytes());
+            }
+            long order = Math.addExact(lastOrderIn(identity), 1);
+            try (PreparedStatement p = db.prepareStatement("""
+                    INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, ?, 0)
+                    ON CONFLICT (identity) DO UPDATE SET last_order = excluded.last_order""")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, order);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO events (identity, ord, ts, type, size, payload) VALUES (?, ?, ?, ?, ?, ?)")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, order);
+                p.setLong(3, now);
+                p.setInt(4, type);
+                p.setInt(5, size);
+                p.setBytes(6, payload.toByteArray());
+                p.executeUpdate();
+            }
+            return order;
+        });
+    }
+
+    /**
+     * Up to {@code max} waiting events of {@code identity} with an order above
+     * {@code lastProcessedOrder}, in increasing order. Expired events are not returned.
+     */
+    public synchronized List<Event> after(Bytes identity, long lastProcessedOrder, int max) {
+        checkIdentity(identity);
+        if (lastProcessedOrder < 0) {
+            throw new IllegalArgumentException("lastProcessedOrder must not be negative, got " + lastProcessedOrder);
+        }
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be at least 1, got " + max);
+        }
+        long cutoff = cutoff(clock.millis());
+        return transaction(() -> {
+            List<Event> events = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("""
+                    SELECT ord, ts, type, payload FROM events
+                    WHERE identity = ? AND ord > ? AND ts >= ? ORDER BY ord LIMIT ?""")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, lastProcessedOrder);
+                p.setLong(3, cutoff);
+                p.setInt(4, max);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        byte[] payload = r.getBytes(4);
+                        events.add(new Event(identity, r.getLong(1), r.getLong(2), (byte) r.getInt(3),
+                                payload == null ? Bytes.of() : Bytes.of(payload)));
+                    }
+                }
+            }
+            return events;
+        });
+    }
+
+    /** Deletes the events of {@code identity} with an order up to {@code upToOrder}: the client processed them. */
+    public synchronized void acknowledge(Bytes identity, long upToOrder) {
+        checkIdentity(identity);
+        transaction(() -> {
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM events WHERE identity = ? AND ord <= ?")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, upToOrder);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    /** Deletes every event older than {@link EventLimits#lifetime()}; returns how many. */
+    public synchronized int expire() {
+        long cutoff = cutoff(clock.millis());
+        return transaction(() -> {
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM events WHERE ts < ?")) {
+                p.setLong(1, cutoff);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    /** The last order given to {@code identity}, 0 if it never had an event. */
+    public synchronized long lastOrder(Bytes identity) {
+        checkIdentity(identity);
+        return transaction(() -> lastOrderIn(identity));
+    }
+
+    /** The last request sequence accepted from {@code identity}, 0 if none: the next must be this plus one. */
+    public synchronized long lastSequence(Bytes identity) {
+        checkIdentity(identity);
+        return transaction(() -> lastSequenceIn(identity));
+    }
+
+    /**
+     * Accepts {@code seq} from {@code identity} if it is exactly {@link #lastSequence} plus one,
+     * and stores it (on disk when this returns).
+     *
+     * @throws SequenceException if {@code seq} was already used (replayed) or jumps ahead (skipped);
+     *     nothing is stored
+     */
+    public synchronized void acceptSequence(Bytes identity, long seq) throws SequenceException {
+        checkIdentity(identity);
+        transaction(() -> {
+            long last = lastSequenceIn(identity);
+            if (last == Long.MAX_VALUE || seq != last + 1) {
+                throw new SequenceException(seq <= last, last == Long.MAX_VALUE ? last : last + 1, seq);
+            }
+            try (PreparedStatement p = db.prepareStatement("""
+                    INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, 0, ?)
+                    ON CONFLICT (identity) DO UPDATE SET last_sequence = excluded.last_sequence""")) {
+                p.setBytes(1, identity.toByteArray());
+                p.setLong(2, seq);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Closes the database; later calls throw {@link IllegalStateException}. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (db == null) {
+            return;
+        }
+        Connection c = db;
+        db = null;
+        try {
+            c.close();
+        } catch (SQLException e) {
+            throw new EventStoreException("closing the event database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The value of a read-only pragma on this store's connection (for tests and diagnostics). */
+    synchronized String pragma(String name) {
+        if (!name.matches("[a-z_]+")) {
+            throw new IllegalArgumentException("not a pragma name: " + name);
+        }
+        return transaction(() -> {
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + name)) {
+                return r.next() ? r.getString(1) : null;
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "EventStore[" + file + "]";
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private long cutoff(long nowMillis) {
+        long lifetime = limits.lifetime().toMillis();
+        return nowMillis - lifetime; // lifetime <= 3650 days: no overflow for any real clock
+    }
+
+    private long lastOrderIn(Bytes identity) throws SQLException {
+        return identityColumn(identity, "last_order");
+    }
+
+    private long lastSequenceIn(Bytes identity) throws SQLException {
+        return identityColumn(identity, "last_sequence");
+    }
+
+    private long identityColumn(Bytes identity, String column) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT " + column + " FROM identities WHERE identity = ?")) {
+            p.setBytes(1, identity.toByteArray());
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? r.getLong(1) : 0;
+            }
+        }
+    }
+
+    private static void checkIdentity(Bytes identity) {
+        Objects.requireNonNull(identity, "identity");
+        if (identity.length() != IDENTITY_LENGTH) {
+            throw new IllegalArgumentException(
+                    "identity must be " + IDENTITY_LENGTH + " bytes, got " + identity.length());
+        }
+    }
+
+    @FunctionalInterface
+    private interface Work<T, X extends Exception> {
+        T run() throws SQLException, X;
+    }
+
+    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+    private <T, X extends Exception> T transaction(Work<T, X> work) throws X {
+        if (db == null) {
+            throw new IllegalStateException("the event store " + file + " is closed");
+        }
+        try {
+            T result = work.run();
+            db.commit();
+            return result;
+        } catch (SQLException e) {
+            rollbackQuietly(e);
+            throw new EventStoreException("event database " + file + ": " + e.getMessage(), e);
+        } catch (Throwable t) {
+            rollbackQuietly(t);
+            throw t;
+        }
+    }
+
+    private void rollbackQuietly(Throwable cause) {
+        try {
+            db.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+}

@@ -1,0 +1,389 @@
+package dev.tryst.events;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tryst.control.Bytes;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class EventStoreTest {
+
+    private static final long T0 = 1_800_000_000_000L;
+    private static final Bytes ALICE = id(1);
+    private static final Bytes BOB = id(2);
+
+    @TempDir
+    Path dir;
+
+    private final FakeClock clock = new FakeClock(T0);
+
+    private static Bytes id(int b) {
+        byte[] id = new byte[32];
+        Arrays.fill(id, (byte) b);
+        return Bytes.of(id);
+    }
+
+    private static Bytes text(String s) {
+        return Bytes.of(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private EventStore open() {
+        return EventStore.open(dir, EventLimits.defaults(), clock);
+    }
+
+    private static List<Long> orders(List<Event> events) {
+        return events.stream().map(Event::order).toList();
+    }
+
+    @Test
+    void ordersIncreasePerIdentityIndependently() throws Exception {
+        try (EventStore store = open()) {
+            assertEquals(0, store.lastOrder(ALICE));
+            assertEquals(1, store.append(ALICE, (byte) 1, text("a1")));
+            assertEquals(2, store.append(ALICE, (byte) 1, text("a2")));
+            assertEquals(1, store.append(BOB, (byte) 1, text("b1")));
+            assertEquals(3, store.append(ALICE, (byte) 1, text("a3")));
+            assertEquals(2, store.append(BOB, (byte) 1, text("b2")));
+            assertEquals(3, store.lastOrder(ALICE));
+            assertEquals(2, store.lastOrder(BOB));
+            assertEquals(List.of(1L, 2L, 3L), orders(store.after(ALICE, 0, 100)));
+            assertEquals(List.of(1L, 2L), orders(store.after(BOB, 0, 100)));
+        }
+    }
+
+    @Test
+    void afterReturnsExactlyTheMissedOnesInOrderWithTheirFields() throws Exception {
+        try (EventStore store = open()) {
+            for (int i = 1; i <= 10; i++) {
+                clock.advance(Duration.ofSeconds(1));
+                store.append(ALICE, (byte) i, text("e" + i));
+            }
+            List<Event> missed = store.after(ALICE, 6, 100);
+            assertEquals(List.of(7L, 8L, 9L, 10L), orders(missed));
+            Event seven = missed.getFirst();
+            assertEquals(new Event(ALICE, 7, T0 + 7000, (byte) 7, text("e7")), seven);
+            assertEquals(List.of(7L, 8L), orders(store.after(ALICE, 6, 2)));
+            assertEquals(List.of(), store.after(ALICE, 10, 100));
+            assertEquals(List.of(), store.after(BOB, 0, 100));
+            assertThrows(IllegalArgumentException.class, () -> store.after(ALICE, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> store.after(Bytes.of(new byte[31]), 0, 1));
+        }
+    }
+
+    @Test
+    void acknowledgeRemovesButOrdersContinue() throws Exception {
+        try (EventStore store = open()) {
+            for (int i = 0; i < 5; i++) {
+                store.append(ALICE, (byte) 0, text("x"));
+            }
+            store.append(BOB, (byte) 0, text("y"));
+            store.acknowledge(ALICE, 3);
+            assertEquals(List.of(4L, 5L), orders(store.after(ALICE, 0, 100)));
+            store.acknowledge(ALICE, 5);
+            assertEquals(List.of(), store.after(ALICE, 0, 100));
+            assertEquals(6, store.append(ALICE, (byte) 0, text("z")), "orders are never reused after acknowledge");
+            assertEquals(List.of(1L), orders(store.after(BOB, 0, 100)), "other identities untouched");
+        }
+    }
+
+    @Test
+    void everythingSurvivesCloseAndReopenAndOrdersContinue() throws Exception {
+        try (EventStore store = open()) {
+            for (int i = 1; i <= 20; i++) {
+                store.append(ALICE, (byte) 3, text("persist " + i));
+            }
+            store.append(BOB, (byte) 4, Bytes.of());
+            store.acknowledge(ALICE, 5);
+            store.acceptSequence(ALICE, 1);
+            store.acceptSequence(ALICE, 2);
+        }
+        try (EventStore store = open()) {
+            List<Event> events = store.after(ALICE, 0, 1000);
+            assertEquals(15, events.size());
+            for (int i = 0; i < 15; i++) {
+                assertEquals(6 + i, events.get(i).order());
+                assertEquals(text("persist " + (6 + i)), events.get(i).payload());
+            }
+            assertEquals(new Event(BOB, 1, T0, (byte) 4, Bytes.of()), store.after(BOB, 0, 10).getFirst());
+            assertEquals(21, store.append(ALICE, (byte) 3, text("after reopen")));
+            assertEquals(2, store.lastSequence(ALICE));
+            store.acknowledge(ALICE, 21);
+        }
+        try (EventStore store = open()) {
+            assertEquals(22, store.append(ALICE, (byte) 3, text("even with nothing stored")));
+        }
+    }
+
+    @Test
+    void everyOrderPrintedByAKilledProcessIsThere() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Path out = dir.resolve("child.out");
+        Path err = dir.resolve("child.err");
+        // stdout to a file, not a pipe: destroying a Process closes its pipes, losing unread lines.
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                CrashChild.class.getName(), dir.resolve("state").toString(), "9")
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (Files.readString(out).lines().count() < 150) {
+                assertTrue(child.isAlive(), () -> "child died early: " + readQuietly(err));
+                assertTrue(System.nanoTime() < deadline, "child too slow");
+                Thread.sleep(10);
+            }
+            child.destroyForcibly(); // SIGKILL while it is appending
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        // Only whole lines count: the kill may cut the last one.
+        String[] lines = Files.readString(out, StandardCharsets.US_ASCII).split("\n", -1);
+        List<Long> printed = new ArrayList<>();
+        for (int i = 0; i < lines.length - 1; i++) {
+            printed.add(Long.parseLong(lines[i]));
+        }
+        assertTrue(printed.size() >= 150, "printed " + printed.size());
+        // The child stamped its events with the system clock: read them with it, or they look expired.
+        try (EventStore store = EventStore.open(dir.resolve("state"), EventLimits.defaults(), InstantSource.system())) {
+            Set<Long> stored = new HashSet<>(orders(store.after(id(9), 0, 1_000_000)));
+            for (long order : printed) {
+                assertTrue(stored.contains(order), "order " + order + " was acknowledged by the child but is lost");
+            }
+            assertEquals(List.copyOf(new TreeSet<>(printed)), printed, "printed in increasing order");
+            long last = store.lastOrder(id(9));
+            assertTrue(last >= printed.getLast());
+            assertEquals(last + 1, store.append(id(9), (byte) 0, text("after the crash")));
+        }
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "(" + e + ")";
+        }
+    }
+
+    @Test
+    void payloadLimitRefusesAndStoresNothing() throws Exception {
+        EventLimits limits = EventLimits.defaults().withMaxPayload(100).withMaxBytes(1000);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            store.append(ALICE, (byte) 0, Bytes.of(new byte[100]));
+            var e = assertThrows(EventStoreFullException.class, () -> store.append(ALICE, (byte) 0, Bytes.of(new byte[101])));
+            assertEquals(EventStoreFullException.Reason.PAYLOAD_TOO_LARGE, e.reason());
+            assertTrue(e.getMessage().contains("101") && e.getMessage().contains("100"), e.getMessage());
+            assertEquals(List.of(1L), orders(store.after(ALICE, 0, 100)));
+            assertEquals(2, store.append(ALICE, (byte) 0, text("ok")), "a refused event uses no order");
+        }
+    }
+
+    @Test
+    void countLimitRefusesAndStoresNothingUntilAcknowledged() throws Exception {
+        EventLimits limits = EventLimits.defaults().withMaxEvents(3);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            for (int i = 0; i < 3; i++) {
+                store.append(ALICE, (byte) 0, text("x"));
+            }
+            var e = assertThrows(EventStoreFullException.class, () -> store.append(ALICE, (byte) 0, text("x")));
+            assertEquals(EventStoreFullException.Reason.TOO_MANY_EVENTS, e.reason());
+            assertEquals(List.of(1L, 2L, 3L), orders(store.after(ALICE, 0, 100)));
+            assertEquals(3, store.lastOrder(ALICE));
+            assertEquals(1, store.append(BOB, (byte) 0, text("x")), "the limit is per identity");
+            store.acknowledge(ALICE, 1);
+            assertEquals(4, store.append(ALICE, (byte) 0, text("x")));
+        }
+    }
+
+    @Test
+    void byteLimitRefusesAndStoresNothing() throws Exception {
+        EventLimits limits = EventLimits.defaults().withMaxPayload(400).withMaxBytes(1000);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            store.append(ALICE, (byte) 0, Bytes.of(new byte[400]));
+            store.append(ALICE, (byte) 0, Bytes.of(new byte[400]));
+            var e = assertThrows(EventStoreFullException.class, () -> store.append(ALICE, (byte) 0, Bytes.of(new byte[201])));
+            assertEquals(EventStoreFullException.Reason.TOO_MANY_BYTES, e.reason());
+            assertEquals(List.of(1L, 2L), orders(store.after(ALICE, 0, 100)));
+            assertEquals(3, store.append(ALICE, (byte) 0, Bytes.of(new byte[200])), "exactly up to the limit fits");
+        }
+    }
+
+    @Test
+    void expireDeletesOnlyEventsOlderThanTheLifetime() throws Exception {
+        EventLimits limits = EventLimits.defaults().withLifetime(Duration.ofHours(1)).withMaxEvents(2);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            store.append(ALICE, (byte) 0, text("old"));
+            store.append(BOB, (byte) 0, text("old"));
+            clock.advance(Duration.ofMinutes(30));
+            store.append(ALICE, (byte) 0, text("newer"));
+            assertEquals(0, store.expire());
+            clock.advance(Duration.ofMinutes(30));
+            assertEquals(0, store.expire(), "exactly the lifetime old is still kept");
+            clock.advance(Duration.ofMillis(1));
+            assertEquals(List.of(2L), orders(store.after(ALICE, 0, 100)), "expired events are not delivered");
+            assertEquals(2, store.expire());
+            assertEquals(List.of(2L), orders(store.after(ALICE, 0, 100)));
+            assertEquals(List.of(), store.after(BOB, 0, 100));
+            assertEquals(3, store.append(ALICE, (byte) 0, text("x")), "orders continue after expiry");
+            // Alice's box was full (2): an expired event frees its place even before expire() runs.
+            clock.advance(Duration.ofMinutes(31));
+            assertEquals(4, store.append(ALICE, (byte) 0, text("y")));
+            assertEquals(List.of(3L, 4L), orders(store.after(ALICE, 0, 100)));
+        }
+    }
+
+    @Test
+    void sequencesAcceptOnlyTheNextOne() throws Exception {
+        try (EventStore store = open()) {
+            assertEquals(0, store.lastSequence(ALICE));
+            store.acceptSequence(ALICE, 1);
+            store.acceptSequence(ALICE, 2);
+            assertEquals(2, store.lastSequence(ALICE));
+
+            var replay = assertThrows(SequenceException.class, () -> store.acceptSequence(ALICE, 2));
+            assertTrue(replay.replayed());
+            assertEquals("replayed sequence 2: expected 3 (last accepted 2)", replay.getMessage());
+
+            var skip = assertThrows(SequenceException.class, () -> store.acceptSequence(ALICE, 5));
+            assertFalse(skip.replayed());
+            assertEquals(3, skip.expected());
+            assertEquals(5, skip.received());
+            assertEquals("skipped sequence 5: expected 3 (last accepted 2)", skip.getMessage());
+
+            assertEquals(2, store.lastSequence(ALICE), "refused sequences are not stored");
+            assertEquals(0, store.lastSequence(BOB), "sequences are per identity");
+            store.acceptSequence(BOB, 1);
+            store.acceptSequence(ALICE, 3);
+
+            // Sequences and orders live in the same row without disturbing each other.
+            assertEquals(1, store.append(ALICE, (byte) 0, text("x")));
+            assertEquals(3, store.lastSequence(ALICE));
+            store.acceptSequence(ALICE, 4);
+            assertEquals(1, store.lastOrder(ALICE));
+        }
+        try (EventStore store = open()) {
+            assertEquals(4, store.lastSequence(ALICE), "sequences survive a restart");
+            assertThrows(SequenceException.class, () -> store.acceptSequence(ALICE, 4));
+        }
+    }
+
+    @Test
+    void concurrentAppendsGetUniqueConsecutiveOrders() throws Exception {
+        int threads = 8;
+        int each = 25;
+        ConcurrentLinkedQueue<Long> orders = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (EventStore store = open()) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit((Callable<Void>) () -> {
+                    start.await();
+                    for (int i = 0; i < each; i++) {
+                        orders.add(store.append(ALICE, (byte) thread, text(thread + "/" + i)));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : futures) {
+                f.get(20, TimeUnit.SECONDS);
+            }
+            TreeSet<Long> unique = new TreeSet<>(orders);
+            assertEquals(threads * each, orders.size());
+            assertEquals(threads * each, unique.size(), "no order given twice");
+            assertEquals(1L, unique.first());
+            assertEquals((long) threads * each, unique.last(), "no gaps");
+            assertEquals(List.copyOf(unique), orders(store.after(ALICE, 0, 1000)));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aNewerSchemaIsRefusedWithAClearMessage() throws Exception {
+        open().close();
+        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+             Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE schema_version SET version = 99");
+        }
+        var e = assertThrows(EventStoreException.class, this::open);
+        assertTrue(e.getMessage().contains("schema version 99, newer than version " + EventStore.SCHEMA_VERSION),
+                e.getMessage());
+    }
+
+    @Test
+    void aFileThatIsNotADatabaseIsRefused() throws Exception {
+        Files.write(dir.resolve(EventStore.FILE_NAME), new byte[4096]);
+        Files.writeString(dir.resolve(EventStore.FILE_NAME), "this is not sqlite, just text that is long enough".repeat(100));
+        var e = assertThrows(EventStoreException.class, this::open);
+        assertTrue(e.getMessage().contains(EventStore.FILE_NAME), e.getMessage());
+    }
+
+    @Test
+    void usesWalAndFullSync() throws Exception {
+        try (EventStore store = open()) {
+            store.append(ALICE, (byte) 0, text("x"));
+            assertTrue(Files.exists(dir.resolve(EventStore.FILE_NAME + "-wal")), "write-ahead log in use");
+            assertEquals("wal", store.pragma("journal_mode"));
+            assertEquals("2", store.pragma("synchronous"), "FULL: the log is synced at every commit");
+            assertEquals("5000", store.pragma("busy_timeout"));
+        }
+    }
+
+    @Test
+    void closedStoreRefusesCalls() throws Exception {
+        EventStore store = open();
+        store.close();
+        store.close();
+        assertThrows(IllegalStateException.class, () -> store.append(ALICE, (byte) 0, text("x")));
+    }
+
+    @Test
+    void limitsAreValidated() {
+        assertEquals(new EventLimits(65536, 1000, 4L << 20, Duration.ofDays(7)), EventLimits.defaults());
+        assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withMaxEvents(0));
+        assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withMaxPayload(-1));
+        assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withMaxBytes(100));
+        assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withLifetime(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withLifetime(Duration.ofSeconds(-1)));
+    }
+
+    @Test
+    void payloadBytesAreCopiedNotShared() throws Exception {
+        byte[] raw = {1, 2, 3};
+        try (EventStore store = open()) {
+            store.append(ALICE, (byte) 0, Bytes.of(raw));
+            raw[0] = 9;
+            assertArrayEquals(new byte[] {1, 2, 3}, store.after(ALICE, 0, 1).getFirst().payload().toByteArray());
+        }
+    }
+}
