@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code tryst} command line. */
 @Command(name = "tryst", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Two machines meet through a server and talk end-to-end encrypted.",
-        subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

@@ -4,6 +4,8 @@ import dev.tryst.net.HostPort;
 import dev.tryst.relay.RelayConfig;
 import dev.tryst.relay.RelayServer;
 import dev.tryst.relay.RelayStats;
+import dev.tryst.stun.StunConfig;
+import dev.tryst.stun.StunServer;
 import dev.tryst.relay.RelayWire;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Run the tryst server: the relay (TCP ${DEFAULT-VALUE:-8080}) that staples two clients"
-            + " presenting the same pairing key and pipes their encrypted bytes, blind."})
+        description = {"Run the tryst server: the relay (TCP 8080) that staples two clients presenting the same"
+            + " pairing key and pipes their encrypted bytes, blind; and a STUN responder (UDP 3478) that tells"
+            + " clients the address and port their packets come from."})
 final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -30,6 +33,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = {"-p", "--relay-port"}, paramLabel = "PORT", defaultValue = "" + RelayWire.DEFAULT_PORT,
             description = "Relay TCP port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
     int port;
+
+    @Option(names = "--stun-port", paramLabel = "PORT",
+            description = "STUN UDP port (default 3478; 0 picks a free one; -1 turns STUN off).")
+    Integer stunPort;
 
     @Option(names = "--wait-timeout", paramLabel = "DURATION", converter = Durations.class,
             description = "How long a client may wait alone for its peer (default 10m).")
@@ -67,6 +74,35 @@ final class ServerCommand implements Callable<Integer> {
         return config;
     }
 
+    /**
+     * The STUN responder beside the relay. A port given on the command line must be had; the
+     * default one (3478) may be taken by another STUN server, and then the relay runs without.
+     */
+    private StunServer startStun(PrintWriter err) throws IOException {
+        int p = stunPort == null ? StunConfig.defaults().bind().getPort() : stunPort;
+        if (p < 0) {
+            return null;
+        }
+        if (p > 65535) {
+            throw new Main.UsageException("--stun-port must be -1 to 65535");
+        }
+        try {
+            StunServer s = StunServer.start(StunConfig.defaults().withBind(new InetSocketAddress(bind, p)));
+            err.println("tryst stun listening on udp " + HostPort.format(s.address()));
+            err.flush();
+            return s;
+        } catch (java.net.BindException e) {
+            if (stunPort != null) {
+                throw new Main.UsageException("cannot listen for STUN on udp " + bind + ":" + p + " (" + e.getMessage()
+                        + "); choose another port with --stun-port, or -1 to run without");
+            }
+            err.println("tryst: STUN not started: udp " + bind + ":" + p + " is taken (" + e.getMessage()
+                    + "); the relay runs without it");
+            err.flush();
+            return null;
+        }
+    }
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
@@ -86,9 +122,13 @@ final class ServerCommand implements Callable<Integer> {
             throw new Main.UsageException("cannot listen on " + bind + ":" + port + " (" + e.getMessage()
                     + "); is another server running? Choose another port with --relay-port");
         }
+        StunServer stun = startStun(err);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             relay.close();
+            if (stun != null) {
+                stun.close();
+            }
             stopped.countDown();
         }, "tryst-shutdown"));
         var log = System.getLogger("dev.tryst.relay.stats");

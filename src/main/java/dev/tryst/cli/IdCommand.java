@@ -1,0 +1,47 @@
+package dev.tryst.cli;
+
+import dev.tryst.identity.Identity;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "id", mixinStandardHelpOptions = true,
+        description = {"Show this machine's tryst identity, creating it on first use.",
+            "The identity is an Ed25519 key kept, readable only by you (mode 0600), in"
+                + " $XDG_CONFIG_HOME/tryst/identity or ~/.config/tryst/identity.",
+            "Give others the fingerprint or the public key to reach this identity."})
+final class IdCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--file", paramLabel = "PATH", description = "Use this identity file instead of the default.")
+    Path file;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path f = file != null ? file : Identity.defaultFile();
+        boolean existed = Files.exists(f);
+        Identity id;
+        try {
+            id = Identity.loadOrCreate(f);
+        } catch (IOException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        if (!existed) {
+            err.println("Created a new identity in " + f + " (readable only by you).");
+        }
+        out.println("fingerprint " + id.publicKey().fingerprint());
+        out.println("public key  " + id.publicKey().toHex());
+        out.flush();
+        err.flush();
+        return ExitCode.OK.code;
+    }
+}
