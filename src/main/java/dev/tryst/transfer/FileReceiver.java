@@ -125,9 +125,15 @@ public final class FileReceiver {
             if (!Files.isDirectory(root)) {
                 throw refuse(ch, TransferException.Reason.DECLINED, "the receiver's target folder does not exist");
             }
+            java.util.Set<String> folderChecked = new java.util.HashSet<>();
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 String rel = rels.get(i);
+                String blocked = fileInTheWay(root, rel, folderChecked);
+                if (blocked != null) {
+                    conflicts.add(rel + " (" + blocked + " is a file, a folder is needed there)");
+                    continue;
+                }
                 Path target = SafePaths.resolve(root, rel);
                 if (e.directory()) {
                     directories++;
@@ -248,6 +254,22 @@ public final class FileReceiver {
         ch.shutdownOutput();
         expectEnd(ch);
         return new Result(result.files(), directories, sum, result.bytesReceived(), result.skipped(), result.resumed());
+    }
+
+    /**
+     * The first existing regular file on the way to {@code rel} (where the offer needs a folder):
+     * a conflict with what the user has, not an unsafe offer. Each folder prefix is looked at once.
+     */
+    private static String fileInTheWay(Path root, String rel, java.util.Set<String> checked) {
+        int slash = rel.indexOf('/');
+        while (slash > 0) {
+            String prefix = rel.substring(0, slash);
+            if (checked.add(prefix) && Files.isRegularFile(root.resolve(prefix), LinkOption.NOFOLLOW_LINKS)) {
+                return prefix;
+            }
+            slash = rel.indexOf('/', slash + 1);
+        }
+        return null;
     }
 
     /** The peer hears which offered path was refused; the local user also hears why, with local detail. */

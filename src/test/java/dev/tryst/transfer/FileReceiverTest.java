@@ -306,6 +306,18 @@ class FileReceiverTest {
     }
 
     @Test
+    void aFileWhereTheOfferNeedsAFolderIsAConflictNotAnUnsafeOffer() throws Exception {
+        Files.writeString(target.resolve("a"), "mine");
+        var f = receive(false);
+        offer(file("a/b", 1));
+        answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.CONFLICT, e.reason());
+        assertTrue(e.getMessage().contains("a is a file"), e.getMessage());
+        assertEquals("mine", Files.readString(target.resolve("a")));
+    }
+
+    @Test
     void anHonestTransferStillWorksAfterAllThat() throws Exception {
         var f = receive(false);
         offer(new Entry("d", true, 0, 1_600_000_000_000_000_000L, false), file("d/a", 3));
