@@ -174,34 +174,32 @@ public final class ServerIdentity {
             throw new IOException("cannot create the server's TLS certificate: " + keytool + " not found (tryst needs a full JDK"
                     + " for that, not a JRE); or give a certificate and key as PEM files");
         }
-        {
-            ProcessBuilder pb = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", ALIAS,
-                    "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
-                    "-dname", "CN=tryst", "-validity", "3650", "-storetype", "PKCS12", "-keystore", keystore.toString(),
-                    // the password goes through the environment, not the command line other users can list
-                    "-storepass:env", PASSWORD_ENV, "-keypass:env", PASSWORD_ENV, "-noprompt")
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
-            pb.environment().put(PASSWORD_ENV, new String(password));
-            Process p = pb.start();
-            boolean done;
-            try {
-                done = p.waitFor(KEYTOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                p.destroyForcibly();
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while creating the server's TLS certificate", e);
-            }
-            if (!done) {
-                p.destroyForcibly();
-                throw new IOException("cannot create the server's TLS certificate: " + keytool + " did not finish within "
-                        + KEYTOOL_TIMEOUT_SECONDS + " s");
-            }
-            if (p.exitValue() != 0 || !Files.exists(keystore)) {
-                throw new IOException("cannot create the server's TLS certificate: " + keytool + " exited with " + p.exitValue()
-                        + ": " + Files.readString(log, StandardCharsets.UTF_8).strip());
-            }
+        ProcessBuilder pb = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", ALIAS,
+                "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
+                "-dname", "CN=tryst", "-validity", "3650", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+                // the password goes through the environment, not the command line other users can list
+                "-storepass:env", PASSWORD_ENV, "-keypass:env", PASSWORD_ENV, "-noprompt")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
+        pb.environment().put(PASSWORD_ENV, new String(password));
+        Process p = pb.start();
+        boolean done;
+        try {
+            done = p.waitFor(KEYTOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while creating the server's TLS certificate", e);
+        }
+        if (!done) {
+            p.destroyForcibly();
+            throw new IOException("cannot create the server's TLS certificate: " + keytool + " did not finish within "
+                    + KEYTOOL_TIMEOUT_SECONDS + " s");
+        }
+        if (p.exitValue() != 0 || !Files.exists(keystore)) {
+            throw new IOException("cannot create the server's TLS certificate: " + keytool + " exited with " + p.exitValue()
+                    + ": " + Files.readString(log, StandardCharsets.UTF_8).strip());
         }
     }
 

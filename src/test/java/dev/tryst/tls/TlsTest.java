@@ -210,19 +210,9 @@ class TlsTest {
 
     @Test
     void fromPemLoadsAKeytoolMadePairWithAChainAndServesIt(@TempDir Path dir) throws Exception {
-        Path p12 = dir.resolve("other.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
-                "-alias", "x", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=pem.example", "-validity", "30",
-                "-storetype", "PKCS12", "-keystore", p12.toString(), "-storepass", "changeit", "-keypass", "changeit", "-noprompt")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("keytool.log").toFile()).start();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("keytool.log")));
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(p12)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        PrivateKey key = (PrivateKey) ks.getKey("x", "changeit".toCharArray());
-        X509Certificate leaf = (X509Certificate) ks.getCertificate("x");
+        KeyStore.PrivateKeyEntry made = keytoolPair(dir, "EC", "-groupname", "secp256r1");
+        PrivateKey key = made.getPrivateKey();
+        X509Certificate leaf = (X509Certificate) made.getCertificate();
         Path certPem = dir.resolve("cert.pem");
         Path keyPem = dir.resolve("key.pem");
         // a chain: the leaf, then another certificate (stands in for an intermediate)
@@ -245,6 +235,38 @@ class TlsTest {
         Files.writeString(keyPem, "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
         e = assertThrows(IOException.class, () -> ServerIdentity.fromPem(certPem, keyPem));
         assertTrue(e.getMessage().contains("PKCS#8"), e.getMessage());
+    }
+
+    @Test
+    void fromPemServesAnEd25519Key(@TempDir Path dir) throws Exception {
+        KeyStore.PrivateKeyEntry made = keytoolPair(dir, "Ed25519");
+        Path certPem = dir.resolve("cert.pem");
+        Path keyPem = dir.resolve("key.pem");
+        Files.writeString(certPem, pem("CERTIFICATE", made.getCertificate().getEncoded()));
+        Files.writeString(keyPem, "some comment before the key\n" + pem("PRIVATE KEY", made.getPrivateKey().getEncoded()));
+        ServerIdentity ed = ServerIdentity.fromPem(certPem, keyPem);
+        try (EchoServer server = new EchoServer(ed);
+             SSLSocket s = Tls.openClient(server.address(), Pin.fingerprint(ed.fingerprint()), TIMEOUT)) {
+            assertRoundTrip(s);
+        }
+    }
+
+    /** A key pair and self-signed certificate made by keytool, as a test's stand-in for an operator's PEM files. */
+    private static KeyStore.PrivateKeyEntry keytoolPair(Path dir, String keyalg, String... extra) throws Exception {
+        Path p12 = dir.resolve("other.p12");
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "x", "-keyalg", keyalg));
+        cmd.addAll(List.of(extra));
+        cmd.addAll(List.of("-dname", "CN=pem.example", "-validity", "30", "-storetype", "PKCS12", "-keystore", p12.toString(),
+                "-storepass", "changeit", "-keypass", "changeit", "-noprompt"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("keytool.log").toFile()).start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("keytool.log")));
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(p12)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        return (KeyStore.PrivateKeyEntry) ks.getEntry("x", new KeyStore.PasswordProtection("changeit".toCharArray()));
     }
 
     private static String pem(String type, byte[] der) {
