@@ -1,0 +1,105 @@
+package dev.tryst.tls;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+
+/** Blocking TLS 1.3 sockets for the control port: a pinned client and a server. */
+public final class Tls {
+    private static final String[] PROTOCOLS = {Pinning.PROTOCOL};
+
+    private Tls() {
+    }
+
+    /**
+     * A connected socket that has completed a TLS 1.3 handshake with a server trusted by
+     * {@code pin} (see {@link Pinning}: no host name verification, the fingerprint decides).
+     * {@code timeout} bounds the TCP connect and each read of the handshake; afterwards the
+     * socket has no read timeout (SO_TIMEOUT 0).
+     *
+     * @throws PinMismatchException  the server's certificate is not the pinned one
+     * @throws SocketTimeoutException connect or handshake took longer than {@code timeout}
+     * @throws SSLHandshakeException  the handshake failed otherwise (e.g. the server does not speak TLS 1.3)
+     * @throws IOException            the connection failed
+     */
+    public static SSLSocket openClient(InetSocketAddress server, Pin pin, Duration timeout) throws IOException {
+        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        String host = server.getHostString();
+        String name = KnownServers.key(host, server.getPort());
+        Socket plain = new Socket();
+        SSLSocket ssl = null;
+        boolean ok = false;
+        try {
+            try {
+                plain.connect(server, millis);
+            } catch (SocketTimeoutException e) {
+                throw timeout("connecting to " + name + " timed out after " + timeout.toMillis() + " ms", e);
+            }
+            plain.setTcpNoDelay(true);
+            plain.setSoTimeout(millis);
+            ssl = (SSLSocket) Pinning.clientContext(pin).getSocketFactory().createSocket(plain, host, server.getPort(), true);
+            ssl.setEnabledProtocols(PROTOCOLS);
+            ssl.setUseClientMode(true);
+            try {
+                ssl.startHandshake();
+            } catch (SocketTimeoutException e) {
+                throw timeout("the TLS handshake with " + name + " timed out after " + timeout.toMillis() + " ms", e);
+            } catch (SSLHandshakeException e) {
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    if (t instanceof PinMismatchException mismatch) {
+                        PinMismatchException thrown = new PinMismatchException(mismatch.server(), mismatch.presented(), mismatch.expected(), mismatch.knownServers());
+                        thrown.initCause(e);
+                        throw thrown;
+                    }
+                }
+                throw new SSLHandshakeException("TLS 1.3 handshake with " + name + " failed: " + e.getMessage(), e);
+            }
+            ssl.setSoTimeout(0);
+            ok = true;
+            return ssl;
+        } finally {
+            if (!ok) {
+                closeQuietly(ssl != null ? ssl : plain);
+            }
+        }
+    }
+
+    /**
+     * A server socket bound to {@code bind} that serves {@code identity} over TLS 1.3 only and
+     * asks for no client certificate. Accepted sockets handshake on first I/O (or
+     * {@link SSLSocket#startHandshake}); the caller should set a read timeout on them first.
+     */
+    public static SSLServerSocket serverSocket(ServerIdentity identity, InetSocketAddress bind) throws IOException {
+        SSLServerSocket socket = (SSLServerSocket) identity.serverContext().getServerSocketFactory().createServerSocket();
+        try {
+            socket.setEnabledProtocols(PROTOCOLS);
+            socket.setNeedClientAuth(false);
+            socket.setWantClientAuth(false);
+            socket.setReuseAddress(true);
+            socket.bind(bind, 128);
+            return socket;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    private static SocketTimeoutException timeout(String message, Throwable cause) {
+        SocketTimeoutException e = new SocketTimeoutException(message);
+        e.initCause(cause);
+        return e;
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing more to do
+        }
+    }
+}
