@@ -85,7 +85,10 @@ import javax.net.ServerSocketFactory;
  * One virtual thread accepts, one sweeps (pings, room expiry, grace periods); each session has one
  * reader and one writer virtual thread. Everything sent to a session goes through its bounded
  * queue to its writer, so no thread ever blocks on another session's socket. Room and per-address
- * state is guarded by one lock, under which only queueing happens, never I/O.
+ * state is guarded by one lock, under which only queueing happens, never I/O. A forwarded
+ * ROOM_MESSAGE waits (outside the lock, up to a grace period) for room in the receiver's queue,
+ * so the sender is slowed to the receiver's pace; a receiver still full after that is dropped as
+ * too slow. Every other packet to a full queue drops its session at once.
  */
 public final class RendezvousServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RendezvousServer.class.getName());
@@ -388,6 +391,7 @@ public final class RendezvousServer implements AutoCloseable {
         }
         for (Session m : r.members) {
             m.room = null;
+            m.hadRoom = true;
             m.privates.clear();
             m.done = false;
             if (m != leaving) {
@@ -400,13 +404,18 @@ public final class RendezvousServer implements AutoCloseable {
 
     /** Under {@link #lock}: a nameplate of 2, then 3, ... digits not in use. */
     private String pickNameplate() {
-        for (int digits = 2; ; digits++) {
+        for (int digits = 2; digits < 9; digits++) {
             int low = (int) Math.pow(10, digits - 1);
             for (int attempt = 0; attempt < 8; attempt++) {
                 String n = Integer.toString(low + random.nextInt(9 * low));
                 if (!rooms.containsKey(n)) {
                     return n;
                 }
+            }
+        }
+        for (int n = 100_000_000; ; n++) { // unreachable with rooms bounded by sessions; a safe end anyway
+            if (!rooms.containsKey(Integer.toString(n))) {
+                return Integer.toString(n);
             }
         }
     }
@@ -419,7 +428,9 @@ public final class RendezvousServer implements AutoCloseable {
         while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
             q.pollFirst();
         }
-        q.addLast(now);
+        if (q.size() <= config.maxFailedLookups()) { // one past the limit is enough to refuse, and bounds the memory
+            q.addLast(now);
+        }
         if (q.size() > config.maxFailedLookups()) {
             lookupLimitDisconnects.increment();
             s.disconnect(REASON_TOO_MANY_LOOKUPS);
@@ -485,7 +496,11 @@ public final class RendezvousServer implements AutoCloseable {
 
     private void onAddresses(Session s, RoomAddresses a) {
         synchronized (lock) {
-            if (s.room == null || s.done || s.privates.size() + a.privateAddresses().size() > ControlWire.MAX_ADDRESSES) {
+            if (s.room == null) {
+                s.noRoom();
+                return;
+            }
+            if (s.done || s.privates.size() + a.privateAddresses().size() > ControlWire.MAX_ADDRESSES) {
                 s.invalid();
                 return;
             }
@@ -496,7 +511,11 @@ public final class RendezvousServer implements AutoCloseable {
     private void onDone(Session s) {
         synchronized (lock) {
             Room r = s.room;
-            if (r == null || s.done) {
+            if (r == null) {
+                s.noRoom();
+                return;
+            }
+            if (s.done) {
                 s.invalid();
                 return;
             }
@@ -512,23 +531,25 @@ public final class RendezvousServer implements AutoCloseable {
     }
 
     private void onMessage(Session s, RoomMessage m) {
+        Session to;
         synchronized (lock) {
             Room r = s.room;
             if (r == null) {
-                s.invalid();
+                s.noRoom();
                 return;
             }
-            Session o = r.other(s);
-            if (o != null) {
-                if (o.send(m)) {
-                    messagesForwarded.increment();
+            to = r.other(s);
+            if (to == null) {
+                if (r.pending.size() < config.maxPendingMessages()) {
+                    r.pending.add(m);
+                } else {
+                    s.disconnect(REASON_QUEUE_FULL);
                 }
-            } else if (r.pending.size() < config.maxPendingMessages()) {
-                r.pending.add(m);
-            } else {
-                s.disconnect(REASON_QUEUE_FULL);
+                return;
             }
         }
+        // Outside the lock: this may wait for room in the other member's queue.
+        to.sendWaiting(m);
     }
 
     // ---------------------------------------------------------------- one session
@@ -554,6 +575,8 @@ public final class RendezvousServer implements AutoCloseable {
 
         // guarded by the server lock
         Room room;
+        /** A room was closed under this session, so room packets already on the way are dropped, not invalid. */
+        boolean hadRoom;
         final List<Address> privates = new ArrayList<>();
         boolean done;
 
@@ -586,6 +609,47 @@ public final class RendezvousServer implements AutoCloseable {
             return false;
         }
 
+        /** Under the server lock: a room packet with no room; fine just after a room closed, else invalid. */
+        /**
+         * For forwarded room messages: waits (up to the grace period) for room in the queue, so a
+         * fast sender is slowed to its peer's pace instead of getting the peer dropped; a peer that
+         * stays full that long is disconnected as too slow.
+         */
+        boolean sendWaiting(RoomMessage p) {
+            long deadline = System.nanoTime() + graceNanos;
+            synchronized (this) {
+                try {
+                    while (!closing && out.size() >= config.outgoingQueue()) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            break;
+                        }
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                if (closing) {
+                    return false;
+                }
+                if (out.size() < config.outgoingQueue()) {
+                    messagesForwarded.increment(); // before the add, so a reader of the stats never lags the peer
+                    out.add(p);
+                    return true;
+                }
+            }
+            slowConsumers.increment();
+            disconnect(REASON_TOO_SLOW);
+            return false;
+        }
+
+        void noRoom() {
+            if (!hadRoom) {
+                invalid();
+            }
+        }
+
         void invalid() {
             invalidPackets.increment();
             disconnect(ControlWire.REASON_INVALID_PACKET);
@@ -604,6 +668,7 @@ public final class RendezvousServer implements AutoCloseable {
                 closeDeadline = System.nanoTime() + graceNanos;
                 last = new Disconnect(reason);
                 out.add(last);
+                notifyAll(); // senders waiting for queue room give up
             }
             LOG.log(Level.DEBUG, "session {0} from {1}: DISCONNECT {2}", id, remote, reason);
             leaveRoom();
@@ -626,7 +691,12 @@ public final class RendezvousServer implements AutoCloseable {
                 closeSocket();
             } else if (connected && now - lastPing >= pingNanos) {
                 lastPing = now;
-                send(new Ping(pingIds.incrementAndGet()));
+                synchronized (this) {
+                    // a full queue already keeps the client busy; a ping then is skipped, never fatal
+                    if (!closing && out.size() < config.outgoingQueue()) {
+                        out.add(new Ping(pingIds.incrementAndGet()));
+                    }
+                }
             }
         }
 
@@ -646,6 +716,7 @@ public final class RendezvousServer implements AutoCloseable {
                     boolean isLast;
                     synchronized (this) {
                         isLast = p == last;
+                        notifyAll(); // one more place in the queue
                     }
                     if (isLast) {
                         os.flush();

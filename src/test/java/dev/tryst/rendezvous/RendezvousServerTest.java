@@ -360,6 +360,40 @@ class RendezvousServerTest {
     }
 
     @Test
+    void aMemberThatDoesNotReadIsDisconnectedAndTheRoomCloses() throws IOException {
+        start(base().withOutgoingQueue(8));
+        Client a = new Client().connected();
+        Client b = new Client().connected();
+        a.send(new RoomCreate("slow"));
+        a.expect(RoomCreated.class);
+        b.send(new RoomJoin("slow"));
+        b.expect(RoomJoined.class);
+        // b stops reading; a floods it until the server gives up on b (its queue and socket buffers fill)
+        RoomMessage m = new RoomMessage(Bytes.of(new byte[ControlWire.MAX_ROOM_MESSAGE]));
+        byte[] frame = ControlWire.encode(m);
+        Thread flood = Thread.ofVirtual().start(() -> {
+            try {
+                for (int i = 0; i < 20_000 && server.stats().slowConsumers() == 0; i++) {
+                    a.out.write(frame);
+                }
+                a.out.flush();
+            } catch (IOException ignored) {
+                // the test reads the outcome below
+            }
+        });
+        // messages racing the room's close are dropped, not "Invalid Packet": a keeps its session
+        assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_PEER_LEFT), a.expect(RoomClosed.class));
+        try {
+            flood.join(10_000);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(1, server.stats().slowConsumers());
+        a.send(new RoomCreate("after"));
+        assertEquals(new RoomCreated("after"), a.expect(RoomCreated.class));
+    }
+
+    @Test
     void outOfPlaceRoomPacketsAreInvalid() throws IOException {
         start(base());
         Client a = new Client().connected();
