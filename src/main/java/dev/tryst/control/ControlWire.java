@@ -56,7 +56,25 @@ import java.util.Objects;
  *                                | private Address* | relay pairing key (33)
  *   9  CHALLENGE                 nonce (32)                                      server
  *  10  CHALLENGE_RESPONSE        Ed25519 signature (64)                          client
+ *  11  ROOM_CREATE               nameplate String (empty: the server picks one)  client
+ *  12  ROOM_CREATED              nameplate String                                server
+ *  13  ROOM_TAKEN                nameplate String                                server
+ *  14  ROOM_JOIN                 nameplate String                                client
+ *  15  ROOM_JOINED               nameplate String                                server
+ *  16  ROOM_NOT_FOUND            nameplate String                                server
+ *  17  ROOM_ADDRESSES            private Address*                                client
+ *  18  ROOM_DONE                 (empty)                                         client
+ *  19  ROOM_CONTACT              whose u8 (0 yours, 1 peer's) | public Address   server
+ *                                | private Address*
+ *  20  ROOM_MESSAGE              data VarInt length (0 .. {@value #MAX_ROOM_MESSAGE}) | bytes   both
+ *                                (opaque; forwarded by the server to the other member)
+ *  21  ROOM_CLOSED               reason String                                   server
  * </pre>
+ *
+ * <p>Rooms follow gday's contact exchange: one member creates a room under a nameplate, the other
+ * joins it; each sends its private addresses and DONE; the server answers DONE with that member's
+ * own full contact (the public address it saw, whose 0) at once and, once both are done, each the
+ * other's (whose 1).
  *
  * Chatr's flow is kept: CONNECT first (anything else first: DISCONNECT "Invalid Packet"), then
  * CONNECTED; PING at least every {@link #PING_INTERVAL}, DISCONNECT "Time out" after
@@ -83,6 +101,23 @@ public final class ControlWire {
     public static final int CLIENT_INFO = 8;
     public static final int CHALLENGE = 9;
     public static final int CHALLENGE_RESPONSE = 10;
+    public static final int ROOM_CREATE = 11;
+    public static final int ROOM_CREATED = 12;
+    public static final int ROOM_TAKEN = 13;
+    public static final int ROOM_JOIN = 14;
+    public static final int ROOM_JOINED = 15;
+    public static final int ROOM_NOT_FOUND = 16;
+    public static final int ROOM_ADDRESSES = 17;
+    public static final int ROOM_DONE = 18;
+    public static final int ROOM_CONTACT = 19;
+    public static final int ROOM_MESSAGE = 20;
+    public static final int ROOM_CLOSED = 21;
+
+    /** ROOM_CONTACT's whose: the receiver's own contact, or its peer's. */
+    public static final int CONTACT_YOURS = 0;
+    public static final int CONTACT_PEERS = 1;
+    /** Largest ROOM_MESSAGE data in bytes. */
+    public static final int MAX_ROOM_MESSAGE = 4096;
 
     /** The version this code speaks in CONNECT. */
     public static final int PROTOCOL_VERSION = 1;
@@ -122,7 +157,8 @@ public final class ControlWire {
     /** The packets this code can write. */
     public sealed interface Packet extends Frame permits Connect, Disconnect, Connected, Ping, Pong,
             ConnectionRequest, ConnectionRequestAccept, ConnectionRequestDenied, ClientInfo, Challenge,
-            ChallengeResponse {}
+            ChallengeResponse, RoomCreate, RoomCreated, RoomTaken, RoomJoin, RoomJoined, RoomNotFound,
+            RoomAddresses, RoomDone, RoomContact, RoomMessage, RoomClosed {}
 
     /** A frame whose opcode this code does not know; its payload was skipped. */
     public record Unknown(int opcode) implements Frame {}
@@ -204,6 +240,80 @@ public final class ControlWire {
     public record ChallengeResponse(Bytes signature) implements Packet {
         public ChallengeResponse {
             length(signature, SIGNATURE_LENGTH, "signature");
+        }
+    }
+
+    /** {@code nameplate} empty asks the server to choose one. */
+    public record RoomCreate(String nameplate) implements Packet {
+        public RoomCreate {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    public record RoomCreated(String nameplate) implements Packet {
+        public RoomCreated {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    public record RoomTaken(String nameplate) implements Packet {
+        public RoomTaken {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    public record RoomJoin(String nameplate) implements Packet {
+        public RoomJoin {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    public record RoomJoined(String nameplate) implements Packet {
+        public RoomJoined {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    public record RoomNotFound(String nameplate) implements Packet {
+        public RoomNotFound {
+            checkString(nameplate, "nameplate");
+        }
+    }
+
+    /** The sender's private endpoints, for the room it is in. */
+    public record RoomAddresses(List<Address> privateAddresses) implements Packet {
+        public RoomAddresses {
+            privateAddresses = addresses(privateAddresses);
+        }
+    }
+
+    public record RoomDone() implements Packet {}
+
+    /** A full contact: {@code whose} is {@link #CONTACT_YOURS} or {@link #CONTACT_PEERS}. */
+    public record RoomContact(int whose, Address publicAddress, List<Address> privateAddresses) implements Packet {
+        public RoomContact {
+            if (whose != CONTACT_YOURS && whose != CONTACT_PEERS) {
+                throw new IllegalArgumentException("whose must be 0 or 1, not " + whose);
+            }
+            Objects.requireNonNull(publicAddress, "public address");
+            privateAddresses = addresses(privateAddresses);
+        }
+    }
+
+    /** Opaque data for the other member of the room. */
+    public record RoomMessage(Bytes data) implements Packet {
+        public RoomMessage {
+            Objects.requireNonNull(data, "data");
+            if (data.length() > MAX_ROOM_MESSAGE) {
+                throw new IllegalArgumentException("room message of " + data.length() + " bytes exceeds "
+                        + MAX_ROOM_MESSAGE);
+            }
+        }
+    }
+
+    public record RoomClosed(String reason) implements Packet {
+        public RoomClosed {
+            checkString(reason, "reason");
         }
     }
 
@@ -296,6 +406,49 @@ public final class ControlWire {
             case ChallengeResponse r -> {
                 o.bytes(r.signature());
                 yield CHALLENGE_RESPONSE;
+            }
+            case RoomCreate r -> {
+                o.string(r.nameplate());
+                yield ROOM_CREATE;
+            }
+            case RoomCreated r -> {
+                o.string(r.nameplate());
+                yield ROOM_CREATED;
+            }
+            case RoomTaken r -> {
+                o.string(r.nameplate());
+                yield ROOM_TAKEN;
+            }
+            case RoomJoin r -> {
+                o.string(r.nameplate());
+                yield ROOM_JOIN;
+            }
+            case RoomJoined r -> {
+                o.string(r.nameplate());
+                yield ROOM_JOINED;
+            }
+            case RoomNotFound r -> {
+                o.string(r.nameplate());
+                yield ROOM_NOT_FOUND;
+            }
+            case RoomAddresses r -> {
+                o.addresses(r.privateAddresses());
+                yield ROOM_ADDRESSES;
+            }
+            case RoomDone r -> ROOM_DONE;
+            case RoomContact c -> {
+                o.u8(c.whose()).address(c.publicAddress()).addresses(c.privateAddresses());
+                yield ROOM_CONTACT;
+            }
+            case RoomMessage m -> {
+                byte[] len = varInt(m.data().length());
+                o.write(len, 0, len.length);
+                o.bytes(m.data());
+                yield ROOM_MESSAGE;
+            }
+            case RoomClosed r -> {
+                o.string(r.reason());
+                yield ROOM_CLOSED;
             }
         };
         int length = 1 + o.size();
@@ -502,6 +655,31 @@ public final class ControlWire {
                     in.addresses("private addresses"), in.bytes(PAIRING_KEY_LENGTH, "relay pairing key"));
             case CHALLENGE -> new Challenge(in.bytes(NONCE_LENGTH, "nonce"));
             case CHALLENGE_RESPONSE -> new ChallengeResponse(in.bytes(SIGNATURE_LENGTH, "signature"));
+            case ROOM_CREATE -> new RoomCreate(in.string("nameplate"));
+            case ROOM_CREATED -> new RoomCreated(in.string("nameplate"));
+            case ROOM_TAKEN -> new RoomTaken(in.string("nameplate"));
+            case ROOM_JOIN -> new RoomJoin(in.string("nameplate"));
+            case ROOM_JOINED -> new RoomJoined(in.string("nameplate"));
+            case ROOM_NOT_FOUND -> new RoomNotFound(in.string("nameplate"));
+            case ROOM_ADDRESSES -> new RoomAddresses(in.addresses("private addresses"));
+            case ROOM_DONE -> new RoomDone();
+            case ROOM_CONTACT -> {
+                int whose = in.u8("whose");
+                if (whose != CONTACT_YOURS && whose != CONTACT_PEERS) {
+                    throw in.fault("whose " + whose + " is not 0 or 1");
+                }
+                yield new RoomContact(whose, in.address("public address"), in.addresses("private addresses"));
+            }
+            case ROOM_MESSAGE -> {
+                int n;
+                try {
+                    n = readVarInt(body, MAX_ROOM_MESSAGE);
+                } catch (ControlException e) {
+                    throw in.fault("data length: " + e.getMessage());
+                }
+                yield new RoomMessage(in.bytes(n, "data"));
+            }
+            case ROOM_CLOSED -> new RoomClosed(in.string("reason"));
             default -> {
                 body.position(body.limit());
                 yield new Unknown(opcode);

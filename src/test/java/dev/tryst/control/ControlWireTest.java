@@ -22,6 +22,17 @@ import dev.tryst.control.ControlWire.Frame;
 import dev.tryst.control.ControlWire.Packet;
 import dev.tryst.control.ControlWire.Ping;
 import dev.tryst.control.ControlWire.Pong;
+import dev.tryst.control.ControlWire.RoomAddresses;
+import dev.tryst.control.ControlWire.RoomClosed;
+import dev.tryst.control.ControlWire.RoomContact;
+import dev.tryst.control.ControlWire.RoomCreate;
+import dev.tryst.control.ControlWire.RoomCreated;
+import dev.tryst.control.ControlWire.RoomDone;
+import dev.tryst.control.ControlWire.RoomJoin;
+import dev.tryst.control.ControlWire.RoomJoined;
+import dev.tryst.control.ControlWire.RoomMessage;
+import dev.tryst.control.ControlWire.RoomNotFound;
+import dev.tryst.control.ControlWire.RoomTaken;
 import dev.tryst.control.ControlWire.Unknown;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -95,6 +106,24 @@ class ControlWireTest {
         GOLDEN.put(new Challenge(rep(0x5a, 32)), "21 09" + "5a".repeat(32));
         // signature 64, length 65 = 0x41
         GOLDEN.put(new ChallengeResponse(rep(0x77, 64)), "41 0a" + "77".repeat(64));
+        // rooms. Empty nameplate: payload 1 (length 0), frame length 2
+        GOLDEN.put(new RoomCreate(""), "02 0b 00");
+        // "4217" is 4 ASCII bytes: payload 5, length 6
+        GOLDEN.put(new RoomCreated("4217"), "06 0c 04 34323137");
+        GOLDEN.put(new RoomTaken("42"), "04 0d 02 3432");
+        GOLDEN.put(new RoomJoin("42"), "04 0e 02 3432");
+        GOLDEN.put(new RoomJoined("42"), "04 0f 02 3432");
+        GOLDEN.put(new RoomNotFound("7"), "03 10 01 37");
+        // count 1 + v4 7 + v6 19 = 27, length 28 = 0x1c
+        GOLDEN.put(new RoomAddresses(List.of(LAN4, LINK6)),
+                "1c 11 02" + "04 c0a8010a ca6c" + "06 fe80" + "0000".repeat(6) + "0001 01bb");
+        GOLDEN.put(new RoomDone(), "01 12");
+        // whose 1 + public 7 + (count 1 + 7) = 16, length 17 = 0x11
+        GOLDEN.put(new RoomContact(1, PUBLIC4, List.of(PRIVATE4)), "11 13 01" + "04 cb007107 9c40" + "01 04 0a000002 9c40");
+        // data length 3 + 3 bytes: payload 4, length 5
+        GOLDEN.put(new RoomMessage(Bytes.fromHex("010203")), "05 14 03 010203");
+        // "left" 4 bytes: payload 5, length 6
+        GOLDEN.put(new RoomClosed("left"), "06 15 04 6c656674");
     }
 
     @Test
@@ -121,6 +150,42 @@ class ControlWireTest {
         assertEquals("Already connected!", ControlWire.REASON_ALREADY_CONNECTED);
         assertEquals("Failed to verify!", ControlWire.REASON_FAILED_TO_VERIFY);
         assertEquals("Time out", ControlWire.REASON_TIME_OUT);
+    }
+
+    @Test
+    void roomOpcodesFollowChatrsWithoutReuse() {
+        assertEquals(List.of(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21),
+                List.of(ControlWire.ROOM_CREATE, ControlWire.ROOM_CREATED, ControlWire.ROOM_TAKEN, ControlWire.ROOM_JOIN,
+                        ControlWire.ROOM_JOINED, ControlWire.ROOM_NOT_FOUND, ControlWire.ROOM_ADDRESSES,
+                        ControlWire.ROOM_DONE, ControlWire.ROOM_CONTACT, ControlWire.ROOM_MESSAGE,
+                        ControlWire.ROOM_CLOSED));
+    }
+
+    @Test
+    void roomMessageBoundsAndContactWhose() throws IOException {
+        // 4096 = 0x80 0x20; payload 2 + 4096 = 4098, frame length 4099 = 0x83 0x20
+        RoomMessage max = new RoomMessage(rep(0x42, ControlWire.MAX_ROOM_MESSAGE));
+        byte[] f = ControlWire.encode(max);
+        assertEquals("8320 14 8020", HEX.formatHex(Arrays.copyOf(f, 5)).replaceFirst("^(....)(..)(....)$", "$1 $2 $3"));
+        assertEquals(max, ControlWire.read(ByteBuffer.wrap(f)));
+        assertEquals(new RoomMessage(Bytes.of()), ControlWire.read(ByteBuffer.wrap(hex("02 14 00"))));
+        assertThrows(IllegalArgumentException.class, () -> new RoomMessage(rep(0, ControlWire.MAX_ROOM_MESSAGE + 1)));
+        // data length 4097 = 0x81 0x20, refused on the length
+        byte[] over = new byte[3 + 2 + 4097];
+        over[0] = (byte) 0x84;
+        over[1] = 0x20;
+        over[2] = 0x14;
+        over[3] = (byte) 0x81;
+        over[4] = 0x20;
+        var e = assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(over)));
+        assertTrue(e.getMessage().startsWith("opcode 20"), e.getMessage());
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex("04 14 03 0102"))));
+        // whose 2 is refused both ways
+        assertThrows(IllegalArgumentException.class, () -> new RoomContact(2, PUBLIC4, List.of()));
+        assertThrows(ControlException.class,
+                () -> ControlWire.read(ByteBuffer.wrap(hex("0a 13 02 04 cb007107 9c40 00"))));
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex("02 12 00"))));
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex("02 11 09"))));
     }
 
     // ---------------------------------------------------------------- VarInt

@@ -1,0 +1,121 @@
+package dev.tryst.rendezvous;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Every bound the rendezvous server enforces, validated on construction.
+ *
+ * <p>Defaults ({@link #defaults()}):
+ * <ul>
+ *   <li>{@code bind} 0.0.0.0:{@value #DEFAULT_PORT}</li>
+ *   <li>{@code pingInterval} 5 s: a connected session gets a PING at least this often (Chatr)</li>
+ *   <li>{@code silenceTimeout} 15 s: a session that sends nothing for this long gets DISCONNECT "Time out" (Chatr)</li>
+ *   <li>{@code roomLifetime} 600 s: a room is closed this long after it was created, exchange done or not</li>
+ *   <li>{@code failedLookupWindow} 1 min and {@code maxFailedLookups} 10: more ROOM_NOT_FOUND / ROOM_TAKEN
+ *       answers than this to one source address within the window disconnects it (gday: 10 per minute)</li>
+ *   <li>{@code maxSessions} 10 000 concurrent sessions; {@code maxSessionsPerAddress} 64 per source address</li>
+ *   <li>{@code maxRoomsPerAddress} 8 rooms held at once by creators from one source address</li>
+ *   <li>{@code outgoingQueue} 64 packets waiting to be written to one session; a session that lets more pile
+ *       up is disconnected as too slow</li>
+ *   <li>{@code maxPendingMessages} 16 ROOM_MESSAGEs held for a member that has not joined yet</li>
+ * </ul>
+ * Source addresses are counted by IPv4 address or IPv6 /64.
+ */
+public record RendezvousConfig(InetSocketAddress bind, Duration pingInterval, Duration silenceTimeout,
+                               Duration roomLifetime, Duration failedLookupWindow, int maxFailedLookups,
+                               int maxSessions, int maxSessionsPerAddress, int maxRoomsPerAddress,
+                               int outgoingQueue, int maxPendingMessages) {
+
+    public static final int DEFAULT_PORT = 2311;
+
+    public RendezvousConfig {
+        Objects.requireNonNull(bind, "bind");
+        positive(pingInterval, "pingInterval");
+        positive(silenceTimeout, "silenceTimeout");
+        positive(roomLifetime, "roomLifetime");
+        positive(failedLookupWindow, "failedLookupWindow");
+        if (pingInterval.compareTo(silenceTimeout) >= 0) {
+            throw new IllegalArgumentException("pingInterval " + pingInterval + " must be shorter than silenceTimeout "
+                    + silenceTimeout + ", or a client answering every ping would still time out");
+        }
+        if (silenceTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("silenceTimeout too long: " + silenceTimeout);
+        }
+        atLeast(maxFailedLookups, 0, "maxFailedLookups");
+        atLeast(maxSessions, 1, "maxSessions");
+        atLeast(maxSessionsPerAddress, 1, "maxSessionsPerAddress");
+        atLeast(maxRoomsPerAddress, 1, "maxRoomsPerAddress");
+        atLeast(outgoingQueue, 4, "outgoingQueue");
+        atLeast(maxPendingMessages, 0, "maxPendingMessages");
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + d);
+        }
+        if (d.compareTo(Duration.ofDays(365)) > 0) {
+            throw new IllegalArgumentException(name + " must be at most 365 days, got " + d);
+        }
+    }
+
+    private static void atLeast(int v, int min, String name) {
+        if (v < min) {
+            throw new IllegalArgumentException(name + " must be at least " + min + ", got " + v);
+        }
+    }
+
+    /** The documented defaults, bound to 0.0.0.0:{@value #DEFAULT_PORT}. */
+    public static RendezvousConfig defaults() {
+        return new RendezvousConfig(new InetSocketAddress(DEFAULT_PORT), Duration.ofSeconds(5), Duration.ofSeconds(15),
+                Duration.ofSeconds(600), Duration.ofMinutes(1), 10, 10_000, 64, 8, 64, 16);
+    }
+
+    public RendezvousConfig withBind(InetSocketAddress v) {
+        return new RendezvousConfig(v, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    /** Both session times at once, since the ping interval must stay below the silence timeout. */
+    public RendezvousConfig withTimes(Duration ping, Duration silence) {
+        return new RendezvousConfig(bind, ping, silence, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withRoomLifetime(Duration v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, v, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withFailedLookups(int max, Duration window) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, window, max,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withMaxSessions(int v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                v, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withMaxSessionsPerAddress(int v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, v, maxRoomsPerAddress, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withMaxRoomsPerAddress(int v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, v, outgoingQueue, maxPendingMessages);
+    }
+
+    public RendezvousConfig withOutgoingQueue(int v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, v, maxPendingMessages);
+    }
+
+    public RendezvousConfig withMaxPendingMessages(int v) {
+        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
+                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, v);
+    }
+}

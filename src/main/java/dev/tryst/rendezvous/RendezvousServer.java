@@ -1,0 +1,862 @@
+package dev.tryst.rendezvous;
+
+import dev.tryst.control.ControlException;
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.Address;
+import dev.tryst.control.ControlWire.Connect;
+import dev.tryst.control.ControlWire.Connected;
+import dev.tryst.control.ControlWire.Disconnect;
+import dev.tryst.control.ControlWire.Frame;
+import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.control.ControlWire.Ping;
+import dev.tryst.control.ControlWire.Pong;
+import dev.tryst.control.ControlWire.RoomAddresses;
+import dev.tryst.control.ControlWire.RoomClosed;
+import dev.tryst.control.ControlWire.RoomContact;
+import dev.tryst.control.ControlWire.RoomCreate;
+import dev.tryst.control.ControlWire.RoomCreated;
+import dev.tryst.control.ControlWire.RoomDone;
+import dev.tryst.control.ControlWire.RoomJoin;
+import dev.tryst.control.ControlWire.RoomJoined;
+import dev.tryst.control.ControlWire.RoomMessage;
+import dev.tryst.control.ControlWire.RoomNotFound;
+import dev.tryst.control.ControlWire.RoomTaken;
+import dev.tryst.control.ControlWire.Unknown;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import javax.net.ServerSocketFactory;
+
+/**
+ * The rendezvous server: Chatr's session rules ({@link ControlWire}) carrying gday's contact
+ * exchange in rooms. Plain TCP for now; TLS wraps the same streams later through the
+ * {@link ServerSocketFactory} given to {@link #start(RendezvousConfig, ServerSocketFactory)}.
+ *
+ * <h2>Sessions</h2>
+ * The first frame must be CONNECT (anything else: DISCONNECT "Invalid Packet"); the server answers
+ * CONNECTED. Anonymous mode only so far: identity mode is answered "Failed to verify!", because
+ * identity login (CHALLENGE / CHALLENGE_RESPONSE) is the next piece to be built. A second CONNECT,
+ * a malformed frame, or a packet out of place is "Invalid Packet"; unknown opcodes are ignored so
+ * newer clients can add packets. A connected session gets a PING at least every
+ * {@link RendezvousConfig#pingInterval()}; one that sends nothing for
+ * {@link RendezvousConfig#silenceTimeout()} gets "Time out". The server never closes a session
+ * without first queueing a DISCONNECT with its reason; it then half-closes and drains what the
+ * client still sends (so the DISCONNECT is not lost to a reset) until the client closes or a grace
+ * period ends.
+ *
+ * <h2>Rooms</h2>
+ * A session creates a room under a nameplate (empty: the server picks a short number not in use;
+ * in use: ROOM_TAKEN) or joins one (absent: ROOM_NOT_FOUND; already two members: ROOM_TAKEN). A
+ * session is in at most one room. Each member sends ROOM_ADDRESSES (at most
+ * {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is answered at once with the
+ * member's own contact (whose 0: the address its socket came from, and its private addresses), and
+ * once both are done each gets the other's (whose 1). ROOM_MESSAGEs go to the other member; sent
+ * before anyone joined, up to {@link RendezvousConfig#maxPendingMessages()} wait for the joiner,
+ * one more disconnects the sender. A room closes with ROOM_CLOSED to whoever is still in it when a
+ * member leaves (or its session ends) and at {@link RendezvousConfig#roomLifetime()}.
+ *
+ * <h2>Threads and locking</h2>
+ * One virtual thread accepts, one sweeps (pings, room expiry, grace periods); each session has one
+ * reader and one writer virtual thread. Everything sent to a session goes through its bounded
+ * queue to its writer, so no thread ever blocks on another session's socket. Room and per-address
+ * state is guarded by one lock, under which only queueing happens, never I/O. A forwarded
+ * ROOM_MESSAGE waits (outside the lock, up to a grace period) for room in the receiver's queue,
+ * so the sender is slowed to the receiver's pace; a receiver still full after that is dropped as
+ * too slow. Every other packet to a full queue drops its session at once.
+ */
+public final class RendezvousServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RendezvousServer.class.getName());
+
+    public static final String REASON_TOO_MANY_SESSIONS = "Too many sessions";
+    public static final String REASON_TOO_MANY_FROM_ADDRESS = "Too many sessions from this address";
+    public static final String REASON_TOO_MANY_ROOMS = "Too many rooms from this address";
+    public static final String REASON_TOO_MANY_LOOKUPS = "Too many failed lookups";
+    public static final String REASON_QUEUE_FULL = "Room message queue full";
+    public static final String REASON_TOO_SLOW = "Too slow";
+    public static final String REASON_SERVER_CLOSING = "Server closing";
+    public static final String REASON_BYE = "Bye";
+    public static final String ROOM_REASON_PEER_LEFT = "Peer left";
+    public static final String ROOM_REASON_EXPIRED = "Expired";
+    public static final String ROOM_REASON_SERVER_CLOSING = "Server closing";
+
+    /** Longest time a closing session is given to read its DISCONNECT and hang up. */
+    private static final long MAX_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final RendezvousConfig config;
+    private final ServerSocket server;
+    private final InetSocketAddress address;
+    private final long pingNanos, lifetimeNanos, windowNanos, graceNanos, tickMillis;
+    private final int silenceMillis;
+    private final SecureRandom random = new SecureRandom();
+
+    /** Guards rooms, room membership, the per-address maps and {@link #closed}. */
+    private final Object lock = new Object();
+    private final Map<String, Room> rooms = new HashMap<>();
+    private final Map<InetAddress, Integer> sessionsPerAddress = new HashMap<>();
+    private final Map<InetAddress, Integer> roomsPerAddress = new HashMap<>();
+    private final Map<InetAddress, ArrayDeque<Long>> failures = new HashMap<>();
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private int admitted; // guarded by lock
+
+    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private final LongAdder accepted = new LongAdder(), refusedSessions = new LongAdder(),
+            refusedPerAddress = new LongAdder(), invalidPackets = new LongAdder(), timeouts = new LongAdder(),
+            slowConsumers = new LongAdder(), roomsCreated = new LongAdder(), roomsJoined = new LongAdder(),
+            roomsRefused = new LongAdder(), contactsExchanged = new LongAdder(), messagesForwarded = new LongAdder(),
+            roomsExpired = new LongAdder(), failedLookups = new LongAdder(), lookupLimitDisconnects = new LongAdder();
+
+    private Thread acceptor;
+    private Thread sweeper;
+
+    private RendezvousServer(RendezvousConfig config, ServerSocket server) {
+        this.config = config;
+        this.server = server;
+        this.address = (InetSocketAddress) server.getLocalSocketAddress();
+        this.pingNanos = config.pingInterval().toNanos();
+        this.lifetimeNanos = config.roomLifetime().toNanos();
+        this.windowNanos = config.failedLookupWindow().toNanos();
+        this.silenceMillis = (int) config.silenceTimeout().toMillis();
+        this.graceNanos = Math.min(config.silenceTimeout().toNanos(), MAX_GRACE_NANOS);
+        long shortest = Math.min(config.pingInterval().toMillis(), config.roomLifetime().toMillis());
+        this.tickMillis = Math.clamp(shortest / 4, 10L, 250L);
+    }
+
+    /** Binds a plain TCP socket, starts accepting and sweeping, and returns. */
+    public static RendezvousServer start(RendezvousConfig config) throws IOException {
+        return start(config, ServerSocketFactory.getDefault());
+    }
+
+    /** As {@link #start(RendezvousConfig)}, with sockets from {@code factory} (e.g. an SSLServerSocketFactory). */
+    public static RendezvousServer start(RendezvousConfig config, ServerSocketFactory factory) throws IOException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(factory, "factory");
+        ServerSocket ss = factory.createServerSocket();
+        RendezvousServer s;
+        try {
+            ss.setReuseAddress(true);
+            ss.bind(config.bind(), 1024);
+            s = new RendezvousServer(config, ss);
+        } catch (IOException | RuntimeException e) {
+            ss.close();
+            throw e;
+        }
+        try {
+            s.sweeper = s.spawn("rendezvous-sweeper", s::sweepLoop);
+            s.acceptor = s.spawn("rendezvous-accept", s::acceptLoop);
+        } catch (RuntimeException | Error e) {
+            s.close();
+            throw e;
+        }
+        LOG.log(Level.INFO, () -> "rendezvous listening on " + s.address);
+        return s;
+    }
+
+    /** The bound address (useful when binding port 0). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public RendezvousStats stats() {
+        int active;
+        int open;
+        synchronized (lock) {
+            active = admitted;
+            open = rooms.size();
+        }
+        return new RendezvousStats(accepted.sum(), active, open, refusedSessions.sum(), refusedPerAddress.sum(),
+                invalidPackets.sum(), timeouts.sum(), slowConsumers.sum(), roomsCreated.sum(), roomsJoined.sum(),
+                roomsRefused.sum(), contactsExchanged.sum(), messagesForwarded.sum(), roomsExpired.sum(),
+                failedLookups.sum(), lookupLimitDisconnects.sum(), liveThreads.get());
+    }
+
+    /**
+     * Stops accepting, sends every session DISCONNECT "Server closing", gives them a moment to hang
+     * up, closes what is left and waits (up to 5 s) for the server's threads to end.
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closeQuietly(server);
+        for (Session s : sessions) {
+            s.disconnect(REASON_SERVER_CLOSING);
+        }
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        long soft = System.nanoTime() + Math.min(graceNanos, TimeUnit.MILLISECONDS.toNanos(500));
+        while (!sessions.isEmpty() && System.nanoTime() - soft < 0) {
+            sleepQuietly(5);
+        }
+        for (Session s : sessions) {
+            s.closeSocket();
+        }
+        if (sweeper != null) {
+            sweeper.interrupt();
+        }
+        while (liveThreads.get() > 0 && System.nanoTime() - deadline < 0) {
+            sleepQuietly(5);
+        }
+        if (liveThreads.get() > 0) {
+            LOG.log(Level.WARNING, "rendezvous closed with {0} threads still running", liveThreads.get());
+        } else {
+            LOG.log(Level.INFO, () -> "rendezvous on " + address + " closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- accepting
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                if (closed || server.isClosed()) {
+                    break;
+                }
+                LOG.log(Level.WARNING, "accept failed: {0}", e.toString());
+                sleepQuietly(50); // typically EMFILE: back off instead of spinning
+                continue;
+            }
+            accepted.increment();
+            admit(socket);
+        }
+    }
+
+    private void admit(Socket socket) {
+        InetSocketAddress remote = (InetSocketAddress) socket.getRemoteSocketAddress();
+        if (remote == null) {
+            closeQuietly(socket);
+            return;
+        }
+        InetAddress group = addressGroup(remote.getAddress());
+        String refusal = null;
+        synchronized (lock) {
+            if (closed) {
+                refusal = REASON_SERVER_CLOSING;
+            } else if (admitted >= config.maxSessions()) {
+                refusal = REASON_TOO_MANY_SESSIONS;
+                refusedSessions.increment();
+            } else if (sessionsPerAddress.getOrDefault(group, 0) >= config.maxSessionsPerAddress()) {
+                refusal = REASON_TOO_MANY_FROM_ADDRESS;
+                refusedPerAddress.increment();
+            } else {
+                admitted++;
+                sessionsPerAddress.merge(group, 1, Integer::sum);
+            }
+        }
+        Session s;
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(silenceMillis);
+            s = new Session(ids.incrementAndGet(), socket, remote, group, refusal == null);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "dropping {0}: {1}", remote, e.toString());
+            closeQuietly(socket);
+            if (refusal == null) {
+                release(group);
+            }
+            return;
+        }
+        sessions.add(s);
+        if (refusal != null) {
+            // Refused sessions still get their DISCONNECT through the usual writer and drain, then end.
+            LOG.log(Level.DEBUG, "refused {0}: {1}", remote, refusal);
+            s.disconnect(refusal);
+        }
+        try {
+            spawn("rendezvous-write-" + s.id, s::writeLoop);
+            spawn("rendezvous-read-" + s.id, s::readLoop);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            LOG.log(Level.DEBUG, "dropping {0}: {1}", remote, e.toString());
+            s.disconnect(REASON_SERVER_CLOSING); // wakes a writer that did start
+            s.closeSocket();
+            s.ended();
+        }
+    }
+
+    private void release(InetAddress group) {
+        synchronized (lock) {
+            admitted--;
+            sessionsPerAddress.computeIfPresent(group, (k, v) -> v <= 1 ? null : v - 1);
+        }
+    }
+
+    /** An IPv4 address itself, an IPv6 address by its /64 (one host commonly holds a whole /64). */
+    static InetAddress addressGroup(InetAddress ip) {
+        if (ip instanceof Inet6Address) {
+            byte[] b = ip.getAddress();
+            Arrays.fill(b, 8, 16, (byte) 0);
+            try {
+                return InetAddress.getByAddress(b);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("16 bytes are always an IPv6 address", e);
+            }
+        }
+        return ip;
+    }
+
+    // ---------------------------------------------------------------- sweeping
+
+    private void sweepLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(tickMillis);
+            } catch (InterruptedException e) {
+                break;
+            }
+            long now = System.nanoTime();
+            for (Session s : sessions) {
+                s.tick(now);
+            }
+            synchronized (lock) {
+                for (Room r : List.copyOf(rooms.values())) {
+                    if (now - r.expires >= 0) {
+                        roomsExpired.increment();
+                        closeRoom(r, ROOM_REASON_EXPIRED, null);
+                    }
+                }
+                failures.values().removeIf(q -> {
+                    while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
+                        q.pollFirst();
+                    }
+                    return q.isEmpty();
+                });
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- rooms
+
+    private final class Room {
+        final String nameplate;
+        final InetAddress creatorGroup;
+        final long expires;
+        final List<Session> members = new ArrayList<>(2);
+        final List<RoomMessage> pending = new ArrayList<>();
+
+        Room(String nameplate, Session creator) {
+            this.nameplate = nameplate;
+            this.creatorGroup = creator.group;
+            this.expires = System.nanoTime() + lifetimeNanos;
+            members.add(creator);
+        }
+
+        Session other(Session s) {
+            for (Session m : members) {
+                if (m != s) {
+                    return m;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Under {@link #lock}: ends the room, telling every member but {@code leaving}. */
+    private void closeRoom(Room r, String reason, Session leaving) {
+        if (rooms.remove(r.nameplate, r)) {
+            roomsPerAddress.computeIfPresent(r.creatorGroup, (k, v) -> v <= 1 ? null : v - 1);
+        }
+        for (Session m : r.members) {
+            m.room = null;
+            m.hadRoom = true;
+            m.privates.clear();
+            m.done = false;
+            if (m != leaving) {
+                m.send(new RoomClosed(reason));
+            }
+        }
+        r.members.clear();
+        r.pending.clear();
+    }
+
+    /** Under {@link #lock}: a nameplate of 2, then 3, ... digits not in use. */
+    private String pickNameplate() {
+        for (int digits = 2; digits < 9; digits++) {
+            int low = (int) Math.pow(10, digits - 1);
+            for (int attempt = 0; attempt < 8; attempt++) {
+                String n = Integer.toString(low + random.nextInt(9 * low));
+                if (!rooms.containsKey(n)) {
+                    return n;
+                }
+            }
+        }
+        for (int n = 100_000_000; ; n++) { // unreachable with rooms bounded by sessions; a safe end anyway
+            if (!rooms.containsKey(Integer.toString(n))) {
+                return Integer.toString(n);
+            }
+        }
+    }
+
+    /** Under {@link #lock}: counts a failed lookup; false if it goes over the limit (the session is then ended). */
+    private boolean countFailure(Session s) {
+        failedLookups.increment();
+        long now = System.nanoTime();
+        ArrayDeque<Long> q = failures.computeIfAbsent(s.group, k -> new ArrayDeque<>());
+        while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
+            q.pollFirst();
+        }
+        if (q.size() <= config.maxFailedLookups()) { // one past the limit is enough to refuse, and bounds the memory
+            q.addLast(now);
+        }
+        if (q.size() > config.maxFailedLookups()) {
+            lookupLimitDisconnects.increment();
+            s.disconnect(REASON_TOO_MANY_LOOKUPS);
+            return false;
+        }
+        return true;
+    }
+
+    private void onCreate(Session s, RoomCreate c) {
+        synchronized (lock) {
+            if (s.room != null) {
+                s.invalid();
+                return;
+            }
+            if (roomsPerAddress.getOrDefault(s.group, 0) >= config.maxRoomsPerAddress()) {
+                roomsRefused.increment();
+                s.disconnect(REASON_TOO_MANY_ROOMS);
+                return;
+            }
+            String n = c.nameplate().isEmpty() ? pickNameplate() : c.nameplate();
+            if (rooms.containsKey(n)) {
+                if (countFailure(s)) {
+                    s.send(new RoomTaken(n));
+                }
+                return;
+            }
+            Room r = new Room(n, s);
+            rooms.put(n, r);
+            roomsPerAddress.merge(s.group, 1, Integer::sum);
+            s.room = r;
+            roomsCreated.increment();
+            s.send(new RoomCreated(n));
+        }
+    }
+
+    private void onJoin(Session s, RoomJoin j) {
+        synchronized (lock) {
+            if (s.room != null) {
+                s.invalid();
+                return;
+            }
+            Room r = rooms.get(j.nameplate());
+            if (r == null || r.members.size() >= 2) {
+                if (countFailure(s)) {
+                    s.send(r == null ? new RoomNotFound(j.nameplate()) : new RoomTaken(j.nameplate()));
+                }
+                return;
+            }
+            r.members.add(s);
+            s.room = r;
+            roomsJoined.increment();
+            s.send(new RoomJoined(r.nameplate));
+            List<RoomMessage> held = List.copyOf(r.pending);
+            r.pending.clear();
+            for (RoomMessage m : held) {
+                if (!s.send(m)) {
+                    break; // s overflowed and was disconnected, which closed the room
+                }
+                messagesForwarded.increment();
+            }
+        }
+    }
+
+    private void onAddresses(Session s, RoomAddresses a) {
+        synchronized (lock) {
+            if (s.room == null) {
+                s.noRoom();
+                return;
+            }
+            if (s.done || s.privates.size() + a.privateAddresses().size() > ControlWire.MAX_ADDRESSES) {
+                s.invalid();
+                return;
+            }
+            s.privates.addAll(a.privateAddresses());
+        }
+    }
+
+    private void onDone(Session s) {
+        synchronized (lock) {
+            Room r = s.room;
+            if (r == null) {
+                s.noRoom();
+                return;
+            }
+            if (s.done) {
+                s.invalid();
+                return;
+            }
+            s.done = true;
+            s.send(s.contact(ControlWire.CONTACT_YOURS));
+            Session o = r.other(s);
+            if (o != null && o.done) {
+                s.send(o.contact(ControlWire.CONTACT_PEERS));
+                o.send(s.contact(ControlWire.CONTACT_PEERS));
+                contactsExchanged.increment();
+            }
+        }
+    }
+
+    private void onMessage(Session s, RoomMessage m) {
+        Session to;
+        synchronized (lock) {
+            Room r = s.room;
+            if (r == null) {
+                s.noRoom();
+                return;
+            }
+            to = r.other(s);
+            if (to == null) {
+                if (r.pending.size() < config.maxPendingMessages()) {
+                    r.pending.add(m);
+                } else {
+                    s.disconnect(REASON_QUEUE_FULL);
+                }
+                return;
+            }
+        }
+        // Outside the lock: this may wait for room in the other member's queue.
+        to.sendWaiting(m);
+    }
+
+    // ---------------------------------------------------------------- one session
+
+    private final class Session {
+        final long id;
+        final Socket socket;
+        final InetSocketAddress remote;
+        final InetAddress group;
+        final boolean admittedSession;
+        final Address publicAddress;
+        final LinkedBlockingQueue<Packet> out = new LinkedBlockingQueue<>();
+        final CountDownLatch writerDone = new CountDownLatch(1);
+        final AtomicLong pingIds = new AtomicLong();
+
+        // guarded by this
+        private boolean closing;
+        private Disconnect last;
+        private long closeDeadline;
+
+        volatile boolean connected;
+        volatile long lastPing;
+
+        // guarded by the server lock
+        Room room;
+        /** A room was closed under this session, so room packets already on the way are dropped, not invalid. */
+        boolean hadRoom;
+        final List<Address> privates = new ArrayList<>();
+        boolean done;
+
+        Session(long id, Socket socket, InetSocketAddress remote, InetAddress group, boolean admittedSession) {
+            this.id = id;
+            this.socket = socket;
+            this.remote = remote;
+            this.group = group;
+            this.admittedSession = admittedSession;
+            this.publicAddress = Address.of(remote);
+        }
+
+        RoomContact contact(int whose) {
+            return new RoomContact(whose, publicAddress, privates);
+        }
+
+        /** Queues {@code p}; false if the session is closing, or now disconnected for letting its queue overflow. */
+        boolean send(Packet p) {
+            synchronized (this) {
+                if (closing) {
+                    return false;
+                }
+                if (out.size() < config.outgoingQueue()) {
+                    out.add(p);
+                    return true;
+                }
+            }
+            slowConsumers.increment();
+            disconnect(REASON_TOO_SLOW);
+            return false;
+        }
+
+        /** Under the server lock: a room packet with no room; fine just after a room closed, else invalid. */
+        /**
+         * For forwarded room messages: waits (up to the grace period) for room in the queue, so a
+         * fast sender is slowed to its peer's pace instead of getting the peer dropped; a peer that
+         * stays full that long is disconnected as too slow.
+         */
+        boolean sendWaiting(RoomMessage p) {
+            long deadline = System.nanoTime() + graceNanos;
+            synchronized (this) {
+                try {
+                    while (!closing && out.size() >= config.outgoingQueue()) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            break;
+                        }
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                if (closing) {
+                    return false;
+                }
+                if (out.size() < config.outgoingQueue()) {
+                    messagesForwarded.increment(); // before the add, so a reader of the stats never lags the peer
+                    out.add(p);
+                    return true;
+                }
+            }
+            slowConsumers.increment();
+            disconnect(REASON_TOO_SLOW);
+            return false;
+        }
+
+        void noRoom() {
+            if (!hadRoom) {
+                invalid();
+            }
+        }
+
+        void invalid() {
+            invalidPackets.increment();
+            disconnect(ControlWire.REASON_INVALID_PACKET);
+        }
+
+        /**
+         * Queues DISCONNECT {@code reason} as the last packet (past the queue's bound, so it always
+         * goes out), half-closes after it, leaves any room, and starts the grace period.
+         */
+        void disconnect(String reason) {
+            synchronized (this) {
+                if (closing) {
+                    return;
+                }
+                closing = true;
+                closeDeadline = System.nanoTime() + graceNanos;
+                last = new Disconnect(reason);
+                out.add(last);
+                notifyAll(); // senders waiting for queue room give up
+            }
+            LOG.log(Level.DEBUG, "session {0} from {1}: DISCONNECT {2}", id, remote, reason);
+            leaveRoom();
+        }
+
+        void leaveRoom() {
+            synchronized (lock) {
+                if (room != null) {
+                    closeRoom(room, ROOM_REASON_PEER_LEFT, this);
+                }
+            }
+        }
+
+        void tick(long now) {
+            boolean cut;
+            synchronized (this) {
+                cut = closing && now - closeDeadline >= 0;
+            }
+            if (cut) {
+                closeSocket();
+            } else if (connected && now - lastPing >= pingNanos) {
+                lastPing = now;
+                synchronized (this) {
+                    // a full queue already keeps the client busy; a ping then is skipped, never fatal
+                    if (!closing && out.size() < config.outgoingQueue()) {
+                        out.add(new Ping(pingIds.incrementAndGet()));
+                    }
+                }
+            }
+        }
+
+        void closeSocket() {
+            closeQuietly(socket);
+        }
+
+        void writeLoop() {
+            try {
+                OutputStream os = new BufferedOutputStream(socket.getOutputStream(), 8192);
+                while (true) {
+                    Packet p = out.take();
+                    ControlWire.write(os, p);
+                    if (out.isEmpty()) {
+                        os.flush();
+                    }
+                    boolean isLast;
+                    synchronized (this) {
+                        isLast = p == last;
+                        notifyAll(); // one more place in the queue
+                    }
+                    if (isLast) {
+                        os.flush();
+                        socket.shutdownOutput();
+                        break;
+                    }
+                }
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "session {0}: write failed: {1}", id, e.toString());
+                closeSocket(); // wakes the reader
+            } catch (InterruptedException e) {
+                closeSocket();
+            } finally {
+                writerDone.countDown();
+            }
+        }
+
+        void readLoop() {
+            try {
+                InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
+                try {
+                    while (!isClosing()) {
+                        Frame f = ControlWire.read(in);
+                        if (f == null) {
+                            disconnect(REASON_BYE);
+                            break;
+                        }
+                        if (!isClosing()) {
+                            handle(f);
+                        }
+                    }
+                } catch (SocketTimeoutException e) {
+                    timeouts.increment();
+                    disconnect(ControlWire.REASON_TIME_OUT);
+                } catch (ControlException e) {
+                    LOG.log(Level.DEBUG, "session {0} from {1}: {2}", id, remote, e.getMessage());
+                    invalid();
+                }
+                drain(in);
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "session {0}: read failed: {1}", id, e.toString());
+                disconnect(REASON_BYE);
+            } finally {
+                try {
+                    writerDone.await(graceNanos, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                closeSocket();
+                ended();
+            }
+        }
+
+        /** Reads and drops what the client still sends until it hangs up or the grace period ends. */
+        private void drain(InputStream in) throws IOException {
+            socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(graceNanos)));
+            byte[] junk = new byte[4096];
+            try {
+                while (in.read(junk) >= 0) {
+                    // discard
+                }
+            } catch (SocketTimeoutException e) {
+                // the client did not hang up in time; closing anyway
+            }
+        }
+
+        void ended() {
+            if (sessions.remove(this)) {
+                leaveRoom();
+                if (admittedSession) {
+                    release(group);
+                }
+            }
+        }
+
+        private synchronized boolean isClosing() {
+            return closing;
+        }
+
+        private void handle(Frame f) {
+            if (!connected) {
+                if (!(f instanceof Connect c)) {
+                    invalid();
+                } else if (c.mode() != ControlWire.MODE_ANONYMOUS) {
+                    // Only anonymous sessions exist so far; identity login is the next piece to be built.
+                    disconnect(ControlWire.REASON_FAILED_TO_VERIFY);
+                } else {
+                    connected = true;
+                    lastPing = System.nanoTime();
+                    send(new Connected());
+                }
+                return;
+            }
+            switch (f) {
+                case Unknown u -> { } // newer clients may add packets
+                case Pong p -> { } // any frame counts as a sign of life
+                case Disconnect d -> disconnect(REASON_BYE);
+                case RoomCreate c -> onCreate(this, c);
+                case RoomJoin j -> onJoin(this, j);
+                case RoomAddresses a -> onAddresses(this, a);
+                case RoomDone d -> onDone(this);
+                case RoomMessage m -> onMessage(this, m);
+                default -> invalid(); // a second CONNECT, or a packet only the server sends
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Thread spawn(String name, Runnable body) {
+        liveThreads.incrementAndGet();
+        try {
+            return Thread.ofVirtual().name(name).start(() -> {
+                try {
+                    body.run();
+                } catch (Throwable t) {
+                    LOG.log(Level.ERROR, "thread " + name + " failed", t);
+                } finally {
+                    liveThreads.decrementAndGet();
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            liveThreads.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // nothing more to do
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
