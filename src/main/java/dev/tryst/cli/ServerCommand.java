@@ -4,7 +4,12 @@ import dev.tryst.net.HostPort;
 import dev.tryst.relay.RelayConfig;
 import dev.tryst.relay.RelayServer;
 import dev.tryst.relay.RelayStats;
+import dev.tryst.rendezvous.RendezvousConfig;
+import dev.tryst.rendezvous.RendezvousServer;
 import dev.tryst.stun.StunConfig;
+import dev.tryst.tls.ServerIdentity;
+import dev.tryst.tls.Tls;
+import java.nio.file.Path;
 import dev.tryst.stun.StunServer;
 import dev.tryst.relay.RelayWire;
 import java.io.IOException;
@@ -33,6 +38,24 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = {"-p", "--relay-port"}, paramLabel = "PORT", defaultValue = "" + RelayWire.DEFAULT_PORT,
             description = "Relay TCP port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
     int port;
+
+    @Option(names = "--control-port", paramLabel = "PORT",
+            description = "Rendezvous control port, TLS 1.3 (default 2311; 0 picks a free one; -1 turns it off).")
+    Integer controlPort;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where the server keeps its state: the self-signed certificate (default $XDG_STATE_HOME/tryst"
+                    + " or ~/.local/state/tryst).")
+    Path stateDir;
+
+    @Option(names = "--cert", paramLabel = "PEM", description = "Serve this certificate (chain) instead of a self-signed one.")
+    Path certPem;
+
+    @Option(names = "--key", paramLabel = "PEM", description = "The private key (PKCS#8 PEM) for --cert.")
+    Path keyPem;
+
+    @Option(names = "--plain-control", description = "Serve the control port without TLS (tests, local use only).")
+    boolean plainControl;
 
     @Option(names = "--stun-port", paramLabel = "PORT",
             description = "STUN UDP port (default 3478; 0 picks a free one; -1 turns STUN off).")
@@ -72,6 +95,56 @@ final class ServerCommand implements Callable<Integer> {
             config = config.withBufferSize(bufferSize);
         }
         return config;
+    }
+
+    /** The rendezvous control port: TLS 1.3 with a pinned (by default self-signed) certificate. */
+    private RendezvousServer startControl(PrintWriter err) throws IOException {
+        int p = controlPort == null ? RendezvousConfig.defaults().bind().getPort() : controlPort;
+        if (p < 0) {
+            return null;
+        }
+        if (p > 65535) {
+            throw new Main.UsageException("--control-port must be -1 to 65535");
+        }
+        if ((certPem == null) != (keyPem == null)) {
+            throw new Main.UsageException("give --cert and --key together");
+        }
+        RendezvousConfig config = RendezvousConfig.defaults().withBind(new InetSocketAddress(bind, p));
+        try {
+            if (plainControl) {
+                RendezvousServer s = RendezvousServer.start(config);
+                err.println("tryst control listening on tcp " + HostPort.format(s.address()) + " (plain: no TLS, local use only)");
+                err.flush();
+                return s;
+            }
+            Path dir = stateDir != null ? stateDir : defaultStateDir();
+            ServerIdentity identity = certPem != null ? ServerIdentity.fromPem(certPem, keyPem) : ServerIdentity.loadOrCreate(dir);
+            if (identity.created()) {
+                err.println("tryst: created a self-signed certificate in " + dir);
+            }
+            RendezvousServer s = RendezvousServer.start(config, Tls.serverSocketFactory(identity));
+            err.println("tryst control listening on tls " + HostPort.format(s.address()) + ", certificate fingerprint "
+                    + identity.fingerprint().hex());
+            err.flush();
+            return s;
+        } catch (java.net.BindException e) {
+            if (controlPort != null) {
+                throw new Main.UsageException("cannot listen for the control port on " + bind + ":" + p + " (" + e.getMessage()
+                        + "); choose another with --control-port, or -1 to run without");
+            }
+            err.println("tryst: control port not started: " + bind + ":" + p + " is taken (" + e.getMessage()
+                    + "); the relay runs without it");
+            err.flush();
+            return null;
+        }
+    }
+
+    static Path defaultStateDir() {
+        String xdg = System.getenv("XDG_STATE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "tryst");
+        }
+        return Path.of(System.getProperty("user.home"), ".local", "state", "tryst");
     }
 
     /**
@@ -123,11 +196,15 @@ final class ServerCommand implements Callable<Integer> {
                     + "); is another server running? Choose another port with --relay-port");
         }
         StunServer stun = startStun(err);
+        RendezvousServer control = startControl(err);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             relay.close();
             if (stun != null) {
                 stun.close();
+            }
+            if (control != null) {
+                control.close();
             }
             stopped.countDown();
         }, "tryst-shutdown"));

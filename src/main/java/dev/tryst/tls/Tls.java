@@ -89,6 +89,40 @@ public final class Tls {
         }
     }
 
+    /** A factory of unbound server sockets that serve {@code identity} over TLS 1.3 only (for servers that bind themselves). */
+    public static javax.net.ServerSocketFactory serverSocketFactory(ServerIdentity identity) {
+        javax.net.ServerSocketFactory tls = identity.serverContext().getServerSocketFactory();
+        return new javax.net.ServerSocketFactory() {
+            private java.net.ServerSocket configure(java.net.ServerSocket s) {
+                SSLServerSocket ssl = (SSLServerSocket) s;
+                ssl.setEnabledProtocols(PROTOCOLS);
+                ssl.setNeedClientAuth(false);
+                ssl.setWantClientAuth(false);
+                return ssl;
+            }
+
+            @Override
+            public java.net.ServerSocket createServerSocket() throws IOException {
+                return configure(tls.createServerSocket());
+            }
+
+            @Override
+            public java.net.ServerSocket createServerSocket(int port) throws IOException {
+                return configure(tls.createServerSocket(port));
+            }
+
+            @Override
+            public java.net.ServerSocket createServerSocket(int port, int backlog) throws IOException {
+                return configure(tls.createServerSocket(port, backlog));
+            }
+
+            @Override
+            public java.net.ServerSocket createServerSocket(int port, int backlog, java.net.InetAddress bind) throws IOException {
+                return configure(tls.createServerSocket(port, backlog, bind));
+            }
+        };
+    }
+
     private static SocketTimeoutException timeout(String message, Throwable cause) {
         SocketTimeoutException e = new SocketTimeoutException(message);
         e.initCause(cause);

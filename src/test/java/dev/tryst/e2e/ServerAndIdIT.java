@@ -73,4 +73,37 @@ class ServerAndIdIT {
             }
         }
     }
+
+    @Test
+    void controlPortSpeaksTls13WithThePrintedFingerprintAndOpensRooms(@TempDir Path dir) throws Exception {
+        try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                "--stun-port", "-1", "--control-port", "0")) {
+            String line = server.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
+            int port = Integer.parseInt(line.replaceAll(".*:(\\d+),.*", "$1"));
+            String fingerprint = line.replaceAll(".* ", "");
+            assertTrue(server.stderr().contains("created a self-signed certificate"), server.stderr());
+            var addr = new InetSocketAddress("127.0.0.1", port);
+            try (var s = dev.tryst.tls.Tls.openClient(addr, dev.tryst.tls.Pin.fingerprint(fingerprint), T)) {
+                assertEquals("TLSv1.3", s.getSession().getProtocol());
+                var out = s.getOutputStream();
+                var in = s.getInputStream();
+                dev.tryst.control.ControlWire.write(out, dev.tryst.control.ControlWire.Connect.anonymous());
+                out.flush();
+                assertInstanceOf(dev.tryst.control.ControlWire.Connected.class, dev.tryst.control.ControlWire.read(in));
+                dev.tryst.control.ControlWire.write(out, new dev.tryst.control.ControlWire.RoomCreate(""));
+                out.flush();
+                dev.tryst.control.ControlWire.Frame f;
+                do {
+                    f = dev.tryst.control.ControlWire.read(in);
+                } while (f instanceof dev.tryst.control.ControlWire.Ping);
+                var created = assertInstanceOf(dev.tryst.control.ControlWire.RoomCreated.class, f);
+                assertTrue(created.nameplate().matches("\\d+"), created.nameplate());
+            }
+            // A client that expects another certificate refuses, and says why.
+            String wrong = fingerprint.substring(0, 63) + (fingerprint.endsWith("0") ? "1" : "0");
+            var e = assertThrows(java.io.IOException.class,
+                    () -> dev.tryst.tls.Tls.openClient(addr, dev.tryst.tls.Pin.fingerprint(wrong), T).close());
+            assertTrue(e.getMessage().contains("but " + wrong + " was expected") || e.getMessage().contains(wrong), e.getMessage());
+        }
+    }
 }
