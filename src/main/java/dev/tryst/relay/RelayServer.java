@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.net.AddressGroup;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
@@ -239,25 +240,8 @@ public final class RelayServer implements AutoCloseable {
         }
     }
 
-    /**
-     * What the per-address limit counts: an IPv4 address itself, but an IPv6 address by its /64,
-     * since one host commonly holds a whole /64 and could otherwise open connections without limit.
-     */
-    static InetAddress addressGroup(InetAddress ip) {
-        if (ip instanceof java.net.Inet6Address) {
-            byte[] b = ip.getAddress();
-            java.util.Arrays.fill(b, 8, 16, (byte) 0);
-            try {
-                return InetAddress.getByAddress(b);
-            } catch (java.net.UnknownHostException e) {
-                throw new IllegalStateException("16 bytes are always an IPv6 address", e);
-            }
-        }
-        return ip;
-    }
-
     private boolean acquireAddress(InetAddress address) {
-        InetAddress ip = addressGroup(address);
+        InetAddress ip = AddressGroup.of(address);
         boolean[] ok = {false};
         perAddress.compute(ip, (k, v) -> {
             int n = v == null ? 0 : v;
@@ -271,7 +255,7 @@ public final class RelayServer implements AutoCloseable {
     }
 
     private void releaseAddress(InetAddress address) {
-        perAddress.computeIfPresent(addressGroup(address), (k, v) -> v <= 1 ? null : v - 1);
+        perAddress.computeIfPresent(AddressGroup.of(address), (k, v) -> v <= 1 ? null : v - 1);
     }
 
     // ---------------------------------------------------------------- one connection

@@ -1,5 +1,6 @@
 package dev.tryst.rendezvous;
 
+import dev.tryst.net.AddressGroup;
 import dev.tryst.control.ControlException;
 import dev.tryst.control.ControlWire;
 import dev.tryst.control.ControlWire.Address;
@@ -261,7 +262,7 @@ public final class RendezvousServer implements AutoCloseable {
             closeQuietly(socket);
             return;
         }
-        InetAddress group = addressGroup(remote.getAddress());
+        InetAddress group = AddressGroup.of(remote.getAddress());
         String refusal = null;
         synchronized (lock) {
             if (closed) {
@@ -312,20 +313,6 @@ public final class RendezvousServer implements AutoCloseable {
             admitted--;
             sessionsPerAddress.computeIfPresent(group, (k, v) -> v <= 1 ? null : v - 1);
         }
-    }
-
-    /** An IPv4 address itself, an IPv6 address by its /64 (one host commonly holds a whole /64). */
-    static InetAddress addressGroup(InetAddress ip) {
-        if (ip instanceof Inet6Address) {
-            byte[] b = ip.getAddress();
-            Arrays.fill(b, 8, 16, (byte) 0);
-            try {
-                return InetAddress.getByAddress(b);
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException("16 bytes are always an IPv6 address", e);
-            }
-        }
-        return ip;
     }
 
     // ---------------------------------------------------------------- sweeping

@@ -55,15 +55,4 @@ class RelayConfigTest {
         assertThrows(IllegalArgumentException.class, () -> RelayClient.dial(a, new byte[32], Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class, () -> RelayClient.dial(a, new byte[33], Duration.ZERO));
     }
-
-    @Test
-    void perAddressLimitCountsIpv6ByItsSlash64() throws Exception {
-        var a = java.net.InetAddress.getByName("2001:db8:1:2:aaaa::1");
-        var b = java.net.InetAddress.getByName("2001:db8:1:2:bbbb::9");
-        var c = java.net.InetAddress.getByName("2001:db8:1:3::1");
-        org.junit.jupiter.api.Assertions.assertEquals(RelayServer.addressGroup(a), RelayServer.addressGroup(b));
-        org.junit.jupiter.api.Assertions.assertNotEquals(RelayServer.addressGroup(a), RelayServer.addressGroup(c));
-        var v4 = java.net.InetAddress.getByName("198.18.0.1");
-        org.junit.jupiter.api.Assertions.assertEquals(v4, RelayServer.addressGroup(v4));
-    }
 }
