@@ -289,21 +289,8 @@ final class ProgressDisplay implements AutoCloseable {
 
     // ---- formatting ----
 
-    private static final String[] UNITS = {"kB", "MB", "GB", "TB", "PB", "EB"};
-
-    /** 10^3-based, one decimal: "999 B", "12.3 MB", "1.0 GB". */
     static String human(double bytes) {
-        if (bytes < 999.5) {
-            return Math.round(bytes) + " B";
-        }
-        double v = bytes;
-        int u = -1;
-        do {
-            v /= 1000;
-            u++;
-        } while (Math.round(v * 10) >= 10_000 && u < UNITS.length - 1);
-        long tenths = Math.round(v * 10);
-        return tenths / 10 + "." + tenths % 10 + " " + UNITS[u];
+        return dev.tryst.transfer.Units.bytes(bytes);
     }
 
     /** h:mm:ss. */

@@ -167,6 +167,10 @@ final class SendCommand implements Callable<Integer> {
         return count(files, "file") + (dirs > 0 ? " and " + count(dirs, "folder") : "") + ", " + size(bytes);
     }
 
+    static String size(long b) {
+        return dev.tryst.transfer.Units.bytes(b);
+    }
+
     static String count(long n, String what) {
         return n + " " + what + (n == 1 ? "" : "s");
     }
@@ -174,19 +178,5 @@ final class SendCommand implements Callable<Integer> {
     static String summary(String verb, long bytes, long nanos) {
         double s = Math.max(nanos, 1) / 1e9;
         return String.format(Locale.ROOT, "%s %s in %.2f s (%s/s).", verb, size(bytes), s, size((long) (bytes / s)));
-    }
-
-    static String size(long b) {
-        if (b < 1000) {
-            return b + " B";
-        }
-        String[] units = {"kB", "MB", "GB", "TB", "PB"};
-        double v = b;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

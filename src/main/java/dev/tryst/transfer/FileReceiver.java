@@ -188,7 +188,7 @@ public final class FileReceiver {
         if (fetch > usable - SPACE_MARGIN) {
             tryToSend(ch, new Decline("the receiver does not have enough free space"));
             throw new TransferException(TransferException.Reason.NO_SPACE, "not enough space in " + root + ": the transfer needs "
-                    + human(fetch) + ", " + human(Math.max(0, usable)) + " is free; nothing was received");
+                    + Units.bytes(fetch) + ", " + Units.bytes(Math.max(0, usable)) + " is free; nothing was received");
         }
         List<Entry> largest = entries.stream().filter(e -> !e.directory())
                 .sorted(Comparator.comparingLong(Entry::size).reversed()).limit(3).toList();
@@ -699,19 +699,5 @@ public final class FileReceiver {
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static String human(long b) {
-        if (b < 1000) {
-            return b + " B";
-        }
-        String[] units = {"kB", "MB", "GB", "TB", "PB", "EB"};
-        double v = b;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }
