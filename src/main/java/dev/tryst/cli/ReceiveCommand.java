@@ -12,7 +12,6 @@ import dev.tryst.transfer.StreamTransfer;
 import dev.tryst.transfer.TransferWire.Message;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.InstantSource;
 import dev.tryst.transfer.TransferWire;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -121,9 +120,8 @@ final class ReceiveCommand implements Callable<Integer> {
         }
         var options = new FileReceiver.Options(out, overwrite, summary -> confirm(summary, err));
         FileReceiver.Result r;
-        try (ProgressDisplay bar = ProgressDisplay.start(System.err,
-                ProgressDisplay.modeFor(Terminal.isTerminal(2), quiet), "Receiving", offer.totalBytes(), InstantSource.system())) {
-            r = FileReceiver.receive(s, offer, options, bar::update);
+        try (LazyProgress bar = new LazyProgress(quiet, "Receiving", offer.totalBytes())) {
+            r = FileReceiver.receive(s, offer, options, bar);
         } catch (TransferException | dev.tryst.transfer.LocalIoException e) {
             throw e;
         } catch (IOException e) {

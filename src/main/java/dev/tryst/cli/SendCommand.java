@@ -8,7 +8,6 @@ import dev.tryst.code.CodeFormatException;
 import dev.tryst.transfer.FileSender;
 import dev.tryst.transfer.StreamTransfer;
 import java.nio.file.Path;
-import java.time.InstantSource;
 import dev.tryst.transfer.TransferWire;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -133,9 +132,8 @@ final class SendCommand implements Callable<Integer> {
             if (sources != null) {
                 long total = sources.stream().mapToLong(x -> x.entry().size()).sum();
                 FileSender.Sent sent;
-                try (ProgressDisplay bar = ProgressDisplay.start(System.err,
-                        ProgressDisplay.modeFor(Terminal.isTerminal(2), quiet), "Sending", total, InstantSource.system())) {
-                    sent = FileSender.send(s, sources, bar::update);
+                try (LazyProgress bar = new LazyProgress(quiet, "Sending", total)) {
+                    sent = FileSender.send(s, sources, bar);
                 } catch (IOException e) {
                     throw s.explain(e, "the receiver");
                 }

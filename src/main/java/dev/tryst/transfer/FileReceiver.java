@@ -210,7 +210,7 @@ public final class FileReceiver {
                 List.copyOf(top), hidden, executables);
         // The user may take a while to answer: that is not the sender's silence.
         if (!session.local(() -> options.confirm().test(summary))) {
-            tryToSend(ch, new Decline("the receiver said no"));
+            tryToSend(ch, new Decline("")); // the sender says "the receiver declined"
             throw new TransferException(TransferException.Reason.DECLINED, "declined; nothing was received");
         }
 

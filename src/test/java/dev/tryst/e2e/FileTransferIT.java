@@ -367,6 +367,9 @@ class FileTransferIT {
             assertEquals(7, send.await(T), send.stderr());
             assertTrue(recv.stderr().contains("not accepting without asking; run again with --yes"), recv.stderr());
             assertTrue(send.stderr().contains("the receiver declined"), send.stderr());
+            // Nothing moved, so neither side shows a progress line ("0 B of ...").
+            assertFalse(recv.stderr().contains("Receiving:"), recv.stderr());
+            assertFalse(send.stderr().contains("Sending:"), send.stderr());
         }
         try (Stream<Path> s = Files.list(out)) {
             assertEquals(List.of(), s.toList());
