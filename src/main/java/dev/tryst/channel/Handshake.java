@@ -118,7 +118,31 @@ public final class Handshake {
 
     /** Completes a handshake whose HELLO has already been written to {@code io}. */
     public static SecureChannel finish(ByteChannel io, Start start) throws IOException {
-        byte[] peerHello = readFully(io, HELLO_LENGTH, "its handshake");
+        return confirm(io, agree(start, readFully(io, HELLO_LENGTH, "its handshake")));
+    }
+
+    /**
+     * The outcome of SPAKE2, before key confirmation: a shared secret that is right only if both
+     * sides used the same code. Used once, by {@link #confirm}, on the path that will carry the session.
+     */
+    public static final class Agreed {
+        private final Role role;
+        private byte[] prk;
+
+        private Agreed(Role role, byte[] prk) {
+            this.role = role;
+            this.prk = prk;
+        }
+    }
+
+    /**
+     * Checks the peer's HELLO (which may have travelled another way, such as through a rendezvous
+     * room) and finishes SPAKE2 with it.
+     */
+    public static Agreed agree(Start start, byte[] peerHello) throws ChannelException {
+        if (peerHello.length != HELLO_LENGTH) {
+            throw new ChannelException("the other side sent a handshake of " + peerHello.length + " bytes, not " + HELLO_LENGTH);
+        }
         checkHello(peerHello, start);
         byte[] k;
         try {
@@ -130,23 +154,44 @@ public final class Handshake {
         byte[] transcript = role == Role.INITIATOR ? concat(start.hello, peerHello) : concat(peerHello, start.hello);
         byte[] prk = Hkdf.extract(sha256(transcript), k);
         Arrays.fill(k, (byte) 0);
+        return new Agreed(role, prk);
+    }
 
-        writeFully(io, Hkdf.expand(prk, "tryst/v1 confirm " + role.label, CONFIRM_LENGTH));
-        byte[] expected = Hkdf.expand(prk, "tryst/v1 confirm " + role.other().label, CONFIRM_LENGTH);
-        byte[] got = readFully(io, CONFIRM_LENGTH, "its key confirmation");
-        if (!MessageDigest.isEqual(expected, got)) {
-            throw new WrongCodeException();
+    /**
+     * Key confirmation over {@code io}, the path that will carry the session: both sides send
+     * their role's confirmation, then check the other's; a mismatch is a {@link WrongCodeException}.
+     * Then the traffic keys. {@code agreed} is spent by this call, whatever its outcome, so one
+     * agreement can never key two paths (which would reuse nonces).
+     */
+    public static SecureChannel confirm(ByteChannel io, Agreed agreed) throws IOException {
+        byte[] prk;
+        synchronized (agreed) {
+            prk = agreed.prk;
+            agreed.prk = null;
         }
-        String out = role.label + "->" + role.other().label;
-        String back = role.other().label + "->" + role.label;
-        RecordCipher sealer = RecordCipher.sealer(
-                Hkdf.expand(prk, "tryst/v1 key " + out, RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, "tryst/v1 iv " + out, RecordWire.NONCE_LENGTH));
-        RecordCipher opener = RecordCipher.opener(
-                Hkdf.expand(prk, "tryst/v1 key " + back, RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, "tryst/v1 iv " + back, RecordWire.NONCE_LENGTH));
-        Arrays.fill(prk, (byte) 0);
-        return new SecureChannel(io, sealer, opener);
+        if (prk == null) {
+            throw new IllegalStateException("this key agreement was already used");
+        }
+        try {
+            Role role = agreed.role;
+            writeFully(io, Hkdf.expand(prk, "tryst/v1 confirm " + role.label, CONFIRM_LENGTH));
+            byte[] expected = Hkdf.expand(prk, "tryst/v1 confirm " + role.other().label, CONFIRM_LENGTH);
+            byte[] got = readFully(io, CONFIRM_LENGTH, "its key confirmation");
+            if (!MessageDigest.isEqual(expected, got)) {
+                throw new WrongCodeException();
+            }
+            String out = role.label + "->" + role.other().label;
+            String back = role.other().label + "->" + role.label;
+            RecordCipher sealer = RecordCipher.sealer(
+                    Hkdf.expand(prk, "tryst/v1 key " + out, RecordWire.KEY_LENGTH),
+                    Hkdf.expand(prk, "tryst/v1 iv " + out, RecordWire.NONCE_LENGTH));
+            RecordCipher opener = RecordCipher.opener(
+                    Hkdf.expand(prk, "tryst/v1 key " + back, RecordWire.KEY_LENGTH),
+                    Hkdf.expand(prk, "tryst/v1 iv " + back, RecordWire.NONCE_LENGTH));
+            return new SecureChannel(io, sealer, opener);
+        } finally {
+            Arrays.fill(prk, (byte) 0);
+        }
     }
 
     private static void checkHello(byte[] peer, Start start) throws ChannelException {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code tryst} command line. */
 @Command(name = "tryst", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Two machines meet through a server and talk end-to-end encrypted.",
-        subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class,
+        subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
+            InboxCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
             "1:unexpected error (a bug: please report it)",
             "2:command line or code not understood",
             "3:the codes did not match (nothing transferred; the code is used up)",
-            "4:the relay could not be reached",
+            "4:the server (relay or rendezvous) could not be reached, or its certificate was refused",
             "5:the other side went away or the connection broke",
             "6:timed out waiting for the other side",
             "7:the other side declined or stopped",

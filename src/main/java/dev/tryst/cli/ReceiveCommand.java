@@ -39,7 +39,7 @@ final class ReceiveCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    RelayOption relay = new RelayOption();
+    Meeting meeting = new Meeting();
 
     @Parameters(paramLabel = "CODE", arity = "0..*",
             description = "The code the sender printed (asked for when left out).")
@@ -82,11 +82,19 @@ final class ReceiveCommand implements Callable<Integer> {
         } catch (CodeFormatException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        var relayAddress = relay.address();
         var defaults = Connector.Timeouts.defaults(Handshake.Role.RESPONDER);
         var timeouts = new Connector.Timeouts(defaults.connect(), wait, defaults.idle());
         OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
-        try (Session s = Connector.viaRelay(relayAddress, code, Handshake.Role.RESPONDER, timeouts, new SecureRandom())) {
+        Session session;
+        try (Meeting.Way way = meeting.open(err, quiet)) {
+            if (way.control() != null) {
+                Connector.joinRoom(way.control(), code);
+                session = Connector.viaRoom(way.control(), code, Handshake.Role.RESPONDER, timeouts, way.relay(), new SecureRandom());
+            } else {
+                session = Connector.viaRelay(way.relay(), code, Handshake.Role.RESPONDER, timeouts, new SecureRandom());
+            }
+        }
+        try (Session s = session) {
             if (!quiet) {
                 err.println("Connected, " + s.path() + "; receiving.");
                 err.flush();

@@ -35,7 +35,7 @@ final class SendCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    RelayOption relay = new RelayOption();
+    Meeting meeting = new Meeting();
 
     @Option(names = {"-t", "--text"}, paramLabel = "TEXT", description = "Send this text (at most 1 MiB).")
     String text;
@@ -103,27 +103,33 @@ final class SendCommand implements Callable<Integer> {
             throw new Main.UsageException("--words must be " + Code.MIN_WORDS + " to " + Code.MAX_WORDS);
         }
         SecureRandom random = new SecureRandom();
-        Code c;
+        Code wanted;
         try {
-            c = code != null ? Code.parse(code) : Code.generate(random, words);
+            wanted = code != null ? Code.parse(code) : null;
         } catch (CodeFormatException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        var relayAddress = relay.address();
-        if (quiet) {
-            err.println(c.phrase());
-        } else {
-            if (sources != null) {
-                err.println("Offering " + describe(sources) + ".");
-            }
-            err.println("Code: " + c.phrase());
-            err.println("On the other machine run:  tryst receive " + c.phrase());
-        }
-        err.flush();
         var timeouts = Connector.Timeouts.defaults(Handshake.Role.INITIATOR);
         timeouts = new Connector.Timeouts(timeouts.connect(), wait, timeouts.idle());
-        long started = System.nanoTime();
-        try (Session s = Connector.viaRelay(relayAddress, c, Handshake.Role.INITIATOR, timeouts, random)) {
+        Session session;
+        try (Meeting.Way way = meeting.open(err, quiet)) {
+            Code c = way.control() != null ? Connector.createRoom(way.control(), wanted, words, random)
+                    : wanted != null ? wanted : Code.generate(random, words);
+            if (quiet) {
+                err.println(c.phrase());
+            } else {
+                if (sources != null) {
+                    err.println("Offering " + describe(sources) + ".");
+                }
+                err.println("Code: " + c.phrase());
+                err.println("On the other machine run:  tryst receive " + c.phrase());
+            }
+            err.flush();
+            session = way.control() != null
+                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), random)
+                    : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, timeouts, random);
+        }
+        try (Session s = session) {
             if (!quiet) {
                 err.println("Connected, " + s.path() + "; sending.");
                 err.flush();

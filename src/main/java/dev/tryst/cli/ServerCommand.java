@@ -6,6 +6,11 @@ import dev.tryst.relay.RelayServer;
 import dev.tryst.relay.RelayStats;
 import dev.tryst.rendezvous.RendezvousConfig;
 import dev.tryst.rendezvous.RendezvousServer;
+import dev.tryst.rendezvous.RendezvousBackend;
+import dev.tryst.events.EventStore;
+import dev.tryst.events.EventLimits;
+import java.nio.file.Files;
+import java.time.InstantSource;
 import dev.tryst.stun.StunConfig;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
@@ -98,7 +103,9 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     /** The rendezvous control port: TLS 1.3 with a pinned (by default self-signed) certificate. */
-    private RendezvousServer startControl(PrintWriter err) throws IOException {
+    private EventStore events;
+
+    private RendezvousServer startControl(PrintWriter err, int relayPort) throws IOException {
         int p = controlPort == null ? RendezvousConfig.defaults().bind().getPort() : controlPort;
         if (p < 0) {
             return null;
@@ -110,24 +117,34 @@ final class ServerCommand implements Callable<Integer> {
             throw new Main.UsageException("give --cert and --key together");
         }
         RendezvousConfig config = RendezvousConfig.defaults().withBind(new InetSocketAddress(bind, p));
+        Path dir = stateDir != null ? stateDir : defaultStateDir();
+        try {
+            Files.createDirectories(dir);
+            events = EventStore.open(dir, EventLimits.defaults(), InstantSource.system());
+        } catch (IOException | RuntimeException e) {
+            throw new Main.UsageException("cannot open the event store in " + dir + ": " + e.getMessage());
+        }
         try {
             if (plainControl) {
-                RendezvousServer s = RendezvousServer.start(config);
+                RendezvousServer s = RendezvousServer.start(config, javax.net.ServerSocketFactory.getDefault(),
+                        new RendezvousBackend(RendezvousBackend.PLAIN_NAME, relayPort, events));
                 err.println("tryst control listening on tcp " + HostPort.format(s.address()) + " (plain: no TLS, local use only)");
                 err.flush();
                 return s;
             }
-            Path dir = stateDir != null ? stateDir : defaultStateDir();
             ServerIdentity identity = certPem != null ? ServerIdentity.fromPem(certPem, keyPem) : ServerIdentity.loadOrCreate(dir);
             if (identity.created()) {
                 err.println("tryst: created a self-signed certificate in " + dir);
             }
-            RendezvousServer s = RendezvousServer.start(config, Tls.serverSocketFactory(identity));
+            RendezvousServer s = RendezvousServer.start(config, Tls.serverSocketFactory(identity),
+                    new RendezvousBackend(identity.fingerprint().hex(), relayPort, events));
             err.println("tryst control listening on tls " + HostPort.format(s.address()) + ", certificate fingerprint "
                     + identity.fingerprint().hex());
             err.flush();
             return s;
         } catch (java.net.BindException e) {
+            events.close();
+            events = null;
             if (controlPort != null) {
                 throw new Main.UsageException("cannot listen for the control port on " + bind + ":" + p + " (" + e.getMessage()
                         + "); choose another with --control-port, or -1 to run without");
@@ -196,7 +213,7 @@ final class ServerCommand implements Callable<Integer> {
                     + "); is another server running? Choose another port with --relay-port");
         }
         StunServer stun = startStun(err);
-        RendezvousServer control = startControl(err);
+        RendezvousServer control = startControl(err, relay.address().getPort());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             relay.close();
@@ -205,6 +222,9 @@ final class ServerCommand implements Callable<Integer> {
             }
             if (control != null) {
                 control.close();
+            }
+            if (events != null) {
+                events.close();
             }
             stopped.countDown();
         }, "tryst-shutdown"));

@@ -6,6 +6,13 @@ import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;
 import dev.tryst.code.Code;
+import dev.tryst.control.Bytes;
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.control.ControlWire.RoomClosed;
+import dev.tryst.control.ControlWire.RoomMessage;
+import dev.tryst.control.ControlWire.RoomRelay;
+import java.net.SocketTimeoutException;
 import dev.tryst.net.HostPort;
 import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
@@ -75,6 +82,134 @@ public final class Connector {
             closeQuietly(socket);
             throw classify(e, watchdog, timeouts, role);
         }
+    }
+
+    /**
+     * Meets the peer in a rendezvous room this control session has already created or joined
+     * ({@link #createRoom}, {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its HELLO comes back
+     * the same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); the
+     * room gives the relay pairing key, and key confirmation runs over the relay connection, so
+     * the path that carries the session is the one the keys were confirmed on.
+     */
+    public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts,
+                                  InetSocketAddress relayOverride, SecureRandom random) throws SessionException {
+        Handshake.Start start = Handshake.start(role, code.password(), random);
+        long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
+        byte[] peerHello = null;
+        RoomRelay relay = null;
+        try {
+            control.send(new RoomMessage(Bytes.of(start.hello())));
+            while (peerHello == null || relay == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException();
+                }
+                Packet p = control.next(Duration.ofNanos(left));
+                switch (p) {
+                    case RoomRelay r -> relay = r;
+                    case RoomMessage m -> {
+                        if (peerHello == null) {
+                            peerHello = m.data().toByteArray();
+                        }
+                    }
+                    case RoomClosed c -> throw new SessionException(SessionException.Kind.PEER_GONE,
+                            "the other side left before the connection was made (" + c.reason() + "); try again with a new code", null);
+                    default -> { } // contacts and the like: for direct paths, not needed here
+                }
+            }
+        } catch (SessionException e) {
+            throw e;
+        } catch (SocketTimeoutException e) {
+            throw new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR
+                    ? "nobody used the code within " + human(timeouts.waitForPeer()) + "; run send again for a new code"
+                    : "the sender did not answer within " + human(timeouts.waitForPeer()), e);
+        } catch (IOException e) {
+            throw new SessionException(SessionException.Kind.PEER_GONE, "lost the rendezvous server: " + e.getMessage(), e);
+        }
+        Handshake.Agreed agreed;
+        try {
+            agreed = Handshake.agree(start, peerHello);
+        } catch (ChannelException e) {
+            throw new SessionException(SessionException.Kind.PROTOCOL, e.getMessage(), e);
+        }
+        InetSocketAddress relayAddress = relayOverride;
+        if (relayAddress == null) {
+            if (relay.relayPort() == 0) {
+                throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
+                        "the rendezvous server announces no relay; give one with --relay HOST:PORT", null);
+            }
+            relayAddress = new InetSocketAddress(control.server().getAddress(), relay.relayPort());
+        }
+        String where = HostPort.format(relayAddress);
+        SocketChannel socket;
+        try {
+            socket = RelayClient.dial(resolve(relayAddress), relay.pairingKey().toByteArray(), timeouts.connect());
+        } catch (IOException e) {
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
+                    "cannot reach the relay at " + where + " (" + e.getMessage() + ")", e);
+        }
+        Watchdog watchdog = Watchdog.watch(socket, timeouts.connect().plus(timeouts.connect()));
+        try {
+            SecureChannel channel = Handshake.confirm(socket, agreed);
+            return Session.start(channel, watchdog, timeouts.idle(), "relayed via " + where);
+        } catch (IOException e) {
+            watchdog.close();
+            closeQuietly(socket);
+            throw classify(e, watchdog, timeouts, role);
+        }
+    }
+
+    /**
+     * Creates the room a sender waits in. The server picks the nameplate unless {@code wanted} has
+     * one; the words are ours ({@code wanted}'s, or {@code words} new ones) and never reach the server.
+     */
+    public static Code createRoom(ControlClient control, Code wanted, int words, SecureRandom random) throws SessionException {
+        try {
+            control.send(new ControlWire.RoomCreate(wanted == null ? "" : wanted.nameplate()));
+            Packet p = control.next(Duration.ofSeconds(10));
+            return switch (p) {
+                case ControlWire.RoomCreated c -> wanted != null ? wanted
+                        : new Code(c.nameplate(), Code.generate(random, words).words());
+                case ControlWire.RoomTaken t -> throw new SessionException(SessionException.Kind.PROTOCOL,
+                        "the code's number " + t.nameplate() + " is in use at the server; choose another code", null);
+                default -> throw new SessionException(SessionException.Kind.PROTOCOL,
+                        "the server answered ROOM_CREATE with " + p.getClass().getSimpleName(), null);
+            };
+        } catch (SessionException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, "the rendezvous server: " + e.getMessage(), e);
+        }
+    }
+
+    /** Joins the sender's room, named by the code's nameplate. */
+    public static void joinRoom(ControlClient control, Code code) throws SessionException {
+        try {
+            control.send(new ControlWire.RoomJoin(code.nameplate()));
+            Packet p = control.next(Duration.ofSeconds(10));
+            switch (p) {
+                case ControlWire.RoomJoined j -> { }
+                case ControlWire.RoomNotFound n -> throw new SessionException(SessionException.Kind.TIMED_OUT,
+                        "nobody is waiting with code number " + n.nameplate() + " at this server; check the code"
+                                + " (each code works once, and only while its sender waits)", null);
+                case ControlWire.RoomTaken t -> throw new SessionException(SessionException.Kind.PEER_GONE,
+                        "someone else is already receiving with code number " + t.nameplate() + "; ask for a new code", null);
+                default -> throw new SessionException(SessionException.Kind.PROTOCOL,
+                        "the server answered ROOM_JOIN with " + p.getClass().getSimpleName(), null);
+            }
+        } catch (SessionException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, "the rendezvous server: " + e.getMessage(), e);
+        }
+    }
+
+    private static InetSocketAddress resolve(InetSocketAddress a) throws IOException {
+        InetSocketAddress r = a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+        if (r.isUnresolved()) {
+            throw new IOException("name not resolved");
+        }
+        return r;
     }
 
     static SessionException classify(IOException e, Watchdog watchdog, Timeouts timeouts, Handshake.Role role) {

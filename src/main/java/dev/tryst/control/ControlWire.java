@@ -66,9 +66,27 @@ import java.util.Objects;
  *  18  ROOM_DONE                 (empty)                                         client
  *  19  ROOM_CONTACT              whose u8 (0 yours, 1 peer's) | public Address   server
  *                                | private Address*
- *  20  ROOM_MESSAGE              data VarInt length (0 .. {@value #MAX_ROOM_MESSAGE}) | bytes   both
+ *  20  ROOM_MESSAGE              data Blob                                       both
  *                                (opaque; forwarded by the server to the other member)
  *  21  ROOM_CLOSED               reason String                                   server
+ *  22  ROOM_RELAY                relay pairing key (33) | relay port u16 (0: none)  server
+ *                                (to both members once the room has two)
+ *  23  LOGIN_STATE               last sequence u64 | last order u64             server
+ *                                (identity sessions, right after CONNECTED)
+ *  24  RESUME                    last processed order u64                        client
+ *  25  EVENT                     order u64 (>= 1) | timestamp i64 (ms since 1970)  server
+ *                                | kind u8 (1 sealed message) | data Blob
+ *  26  EVENT_ACK                 order u64 (every event up to it is processed)   client
+ *  27  REQUEST                   sequence u64 | request id u64 | method u8 | body Blob   client
+ *                                (method 1 SEND_MESSAGE: body = recipient id32 | sealed message)
+ *  28  RESPONSE                  request id u64 | status u8 (0 ok, 1 refused) | body Blob  server
+ *                                (refused: body = UTF-8 reason)
+ *  29  ERROR                     request id u64 | code u8 | text String          server
+ *                                (1 replayed sequence, 2 skipped sequence, 3 unknown method,
+ *                                 4 bad request, 5 not available; DISCONNECT text follows)
+ *
+ *  Blob    VarInt byte length (0 .. {@value #MAX_BLOB}, ROOM_MESSAGE {@value #MAX_ROOM_MESSAGE}) | bytes
+ *  u64     8 bytes big-endian, at most 2^63-1
  * </pre>
  *
  * <p>Rooms follow gday's contact exchange: one member creates a room under a nameplate, the other
@@ -112,6 +130,30 @@ public final class ControlWire {
     public static final int ROOM_CONTACT = 19;
     public static final int ROOM_MESSAGE = 20;
     public static final int ROOM_CLOSED = 21;
+    public static final int ROOM_RELAY = 22;
+    public static final int LOGIN_STATE = 23;
+    public static final int RESUME = 24;
+    public static final int EVENT = 25;
+    public static final int EVENT_ACK = 26;
+    public static final int REQUEST = 27;
+    public static final int RESPONSE = 28;
+    public static final int ERROR = 29;
+
+    /** Largest opaque body of an EVENT, REQUEST or RESPONSE: a frame with its headers stays under {@link #MAX_FRAME}. */
+    public static final int MAX_BLOB = 60 * 1024;
+    /** EVENT kinds. */
+    public static final int EVENT_MESSAGE = 1;
+    /** REQUEST methods. */
+    public static final int METHOD_SEND_MESSAGE = 1;
+    /** RESPONSE statuses. */
+    public static final int STATUS_OK = 0;
+    public static final int STATUS_REFUSED = 1;
+    /** ERROR codes: the request broke the session's rules; the server disconnects after sending it. */
+    public static final int ERROR_REPLAYED_SEQUENCE = 1;
+    public static final int ERROR_SKIPPED_SEQUENCE = 2;
+    public static final int ERROR_UNKNOWN_METHOD = 3;
+    public static final int ERROR_BAD_REQUEST = 4;
+    public static final int ERROR_NOT_AVAILABLE = 5;
 
     /** ROOM_CONTACT's whose: the receiver's own contact, or its peer's. */
     public static final int CONTACT_YOURS = 0;
@@ -158,7 +200,8 @@ public final class ControlWire {
     public sealed interface Packet extends Frame permits Connect, Disconnect, Connected, Ping, Pong,
             ConnectionRequest, ConnectionRequestAccept, ConnectionRequestDenied, ClientInfo, Challenge,
             ChallengeResponse, RoomCreate, RoomCreated, RoomTaken, RoomJoin, RoomJoined, RoomNotFound,
-            RoomAddresses, RoomDone, RoomContact, RoomMessage, RoomClosed {}
+            RoomAddresses, RoomDone, RoomContact, RoomMessage, RoomClosed, RoomRelay, LoginState, Resume, Event,
+            EventAck, Request, Response, RequestError {}
 
     /** A frame whose opcode this code does not know; its payload was skipped. */
     public record Unknown(int opcode) implements Frame {}
@@ -317,6 +360,72 @@ public final class ControlWire {
         }
     }
 
+    /** Sent to both members once the room has two: where and how to meet at the relay if no direct path works. */
+    public record RoomRelay(Bytes pairingKey, int relayPort) implements Packet {
+        public RoomRelay {
+            length(pairingKey, PAIRING_KEY_LENGTH, "pairing key");
+            if (relayPort < 0 || relayPort > 0xFFFF) {
+                throw new IllegalArgumentException("relay port " + relayPort + " is not in 0 .. 65535");
+            }
+        }
+    }
+
+    /** Identity sessions, right after CONNECTED: the last request sequence accepted and the last event order given. */
+    public record LoginState(long lastSequence, long lastOrder) implements Packet {
+        public LoginState {
+            notNegative(lastSequence, "last sequence");
+            notNegative(lastOrder, "last order");
+        }
+    }
+
+    /** The client processed every event up to {@code lastProcessedOrder}: send what follows. */
+    public record Resume(long lastProcessedOrder) implements Packet {
+        public Resume {
+            notNegative(lastProcessedOrder, "last processed order");
+        }
+    }
+
+    /** One event for the logged-in identity; {@code timestamp} in ms since the epoch, when the server stored it. */
+    public record Event(long order, long timestamp, int kind, Bytes data) implements Packet {
+        public Event {
+            if (order < 1) {
+                throw new IllegalArgumentException("event order starts at 1, not " + order);
+            }
+            u8(kind, "kind");
+            blob(data, "event data");
+        }
+    }
+
+    /** Every event up to {@code order} is processed; the server may forget them. */
+    public record EventAck(long order) implements Packet {
+        public EventAck {
+            notNegative(order, "order");
+        }
+    }
+
+    public record Request(long sequence, long requestId, int method, Bytes body) implements Packet {
+        public Request {
+            notNegative(sequence, "sequence");
+            u8(method, "method");
+            blob(body, "request body");
+        }
+    }
+
+    public record Response(long requestId, int status, Bytes body) implements Packet {
+        public Response {
+            u8(status, "status");
+            blob(body, "response body");
+        }
+    }
+
+    /** The request (0: none in particular) broke the session's rules; DISCONNECT follows. */
+    public record RequestError(long requestId, int code, String text) implements Packet {
+        public RequestError {
+            u8(code, "code");
+            checkString(text, "text");
+        }
+    }
+
     /**
      * An IP endpoint: 4 or 16 raw address bytes and a port. Raw bytes, not {@link InetAddress}, so
      * an IPv4-mapped IPv6 address stays version 6 and every address reads back as it was written.
@@ -441,14 +550,44 @@ public final class ControlWire {
                 yield ROOM_CONTACT;
             }
             case RoomMessage m -> {
-                byte[] len = varInt(m.data().length());
-                o.write(len, 0, len.length);
-                o.bytes(m.data());
+                o.blob(m.data());
                 yield ROOM_MESSAGE;
             }
             case RoomClosed r -> {
                 o.string(r.reason());
                 yield ROOM_CLOSED;
+            }
+            case RoomRelay r -> {
+                o.bytes(r.pairingKey()).u16(r.relayPort());
+                yield ROOM_RELAY;
+            }
+            case LoginState l -> {
+                o.i64(l.lastSequence()).i64(l.lastOrder());
+                yield LOGIN_STATE;
+            }
+            case Resume r -> {
+                o.i64(r.lastProcessedOrder());
+                yield RESUME;
+            }
+            case Event e -> {
+                o.i64(e.order()).i64(e.timestamp()).u8(e.kind()).blob(e.data());
+                yield EVENT;
+            }
+            case EventAck a -> {
+                o.i64(a.order());
+                yield EVENT_ACK;
+            }
+            case Request r -> {
+                o.i64(r.sequence()).i64(r.requestId()).u8(r.method()).blob(r.body());
+                yield REQUEST;
+            }
+            case Response r -> {
+                o.i64(r.requestId()).u8(r.status()).blob(r.body());
+                yield RESPONSE;
+            }
+            case RequestError e -> {
+                o.i64(e.requestId()).u8(e.code()).string(e.text());
+                yield ERROR;
             }
         };
         int length = 1 + o.size();
@@ -670,16 +809,22 @@ public final class ControlWire {
                 }
                 yield new RoomContact(whose, in.address("public address"), in.addresses("private addresses"));
             }
-            case ROOM_MESSAGE -> {
-                int n;
-                try {
-                    n = readVarInt(body, MAX_ROOM_MESSAGE);
-                } catch (ControlException e) {
-                    throw in.fault("data length: " + e.getMessage());
-                }
-                yield new RoomMessage(in.bytes(n, "data"));
-            }
+            case ROOM_MESSAGE -> new RoomMessage(in.blob(MAX_ROOM_MESSAGE, "data"));
             case ROOM_CLOSED -> new RoomClosed(in.string("reason"));
+            case ROOM_RELAY -> new RoomRelay(in.bytes(PAIRING_KEY_LENGTH, "pairing key"), in.u16("relay port"));
+            case LOGIN_STATE -> new LoginState(in.count("last sequence"), in.count("last order"));
+            case RESUME -> new Resume(in.count("last processed order"));
+            case EVENT -> {
+                long order = in.count("order");
+                if (order < 1) {
+                    throw in.fault("event order 0");
+                }
+                yield new Event(order, in.i64("timestamp"), in.u8("kind"), in.blob(MAX_BLOB, "data"));
+            }
+            case EVENT_ACK -> new EventAck(in.count("order"));
+            case REQUEST -> new Request(in.count("sequence"), in.i64("request id"), in.u8("method"), in.blob(MAX_BLOB, "body"));
+            case RESPONSE -> new Response(in.i64("request id"), in.u8("status"), in.blob(MAX_BLOB, "body"));
+            case ERROR -> new RequestError(in.i64("request id"), in.u8("code"), in.string("text"));
             default -> {
                 body.position(body.limit());
                 yield new Unknown(opcode);
@@ -708,9 +853,34 @@ public final class ControlWire {
             return b.get() & 0xFF;
         }
 
+        int u16(String field) throws ControlException {
+            need(2, field);
+            return Short.toUnsignedInt(b.getShort());
+        }
+
         long i64(String field) throws ControlException {
             need(8, field);
             return b.getLong();
+        }
+
+        /** A u64 that must fit a signed long: orders and sequences never reach 2^63. */
+        long count(String field) throws ControlException {
+            long v = i64(field);
+            if (v < 0) {
+                throw fault(field + " " + Long.toUnsignedString(v) + " is over 2^63-1");
+            }
+            return v;
+        }
+
+        /** VarInt length (at most {@code max}, checked before anything is allocated), then the bytes. */
+        Bytes blob(int max, String field) throws ControlException {
+            int n;
+            try {
+                n = readVarInt(b, max);
+            } catch (ControlException e) {
+                throw fault(field + " length: " + e.getMessage());
+            }
+            return bytes(n, field);
         }
 
         Bytes bytes(int n, String field) throws ControlException {
@@ -770,6 +940,18 @@ public final class ControlWire {
             return this;
         }
 
+        Out u16(int v) {
+            write(v >>> 8);
+            write(v);
+            return this;
+        }
+
+        Out blob(Bytes v) {
+            byte[] len = varInt(v.length());
+            write(len, 0, len.length);
+            return bytes(v);
+        }
+
         Out i64(long v) {
             for (int s = 56; s >= 0; s -= 8) {
                 write((int) (v >>> s));
@@ -815,6 +997,19 @@ public final class ControlWire {
     private static void u8(int v, String what) {
         if (v < 0 || v > 0xFF) {
             throw new IllegalArgumentException(what + " " + v + " is not in 0 .. 255");
+        }
+    }
+
+    private static void notNegative(long v, String what) {
+        if (v < 0) {
+            throw new IllegalArgumentException(what + " " + v + " is negative");
+        }
+    }
+
+    private static void blob(Bytes b, String what) {
+        Objects.requireNonNull(b, what);
+        if (b.length() > MAX_BLOB) {
+            throw new IllegalArgumentException(what + " of " + b.length() + " bytes exceeds " + MAX_BLOB);
         }
     }
 

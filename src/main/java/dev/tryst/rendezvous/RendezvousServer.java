@@ -23,6 +23,28 @@ import dev.tryst.control.ControlWire.RoomMessage;
 import dev.tryst.control.ControlWire.RoomNotFound;
 import dev.tryst.control.ControlWire.RoomTaken;
 import dev.tryst.control.ControlWire.Unknown;
+import dev.tryst.control.Bytes;
+import dev.tryst.control.ControlWire.Challenge;
+import dev.tryst.control.ControlWire.ChallengeResponse;
+import dev.tryst.control.ControlWire.ClientInfo;
+import dev.tryst.control.ControlWire.ConnectionRequest;
+import dev.tryst.control.ControlWire.ConnectionRequestAccept;
+import dev.tryst.control.ControlWire.ConnectionRequestDenied;
+import dev.tryst.control.ControlWire.EventAck;
+import dev.tryst.control.ControlWire.LoginState;
+import dev.tryst.control.ControlWire.Request;
+import dev.tryst.control.ControlWire.RequestError;
+import dev.tryst.control.ControlWire.Response;
+import dev.tryst.control.ControlWire.Resume;
+import dev.tryst.control.ControlWire.RoomRelay;
+import dev.tryst.events.Event;
+import dev.tryst.events.EventStore;
+import dev.tryst.events.EventStoreFullException;
+import dev.tryst.events.SequenceException;
+import dev.tryst.identity.Identity;
+import dev.tryst.identity.IdentityKey;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -105,12 +127,25 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String ROOM_REASON_PEER_LEFT = "Peer left";
     public static final String ROOM_REASON_EXPIRED = "Expired";
     public static final String ROOM_REASON_SERVER_CLOSING = "Server closing";
+    public static final String REASON_NO_IDENTITIES = "This server does not serve identities";
+    public static final String DENIED_NOT_ONLINE = "Not online";
+    public static final String DENIED_TOO_MANY = "Too many pending requests";
+    /** Connection requests waiting for one target's answer. */
+    public static final int MAX_PENDING_REQUESTS = 16;
+    /** Events fetched from the store per query while delivering. */
+    private static final int EVENT_BATCH = 64;
+    /** First byte of a pairing key the server made up (codes derive theirs and start with 0x01). */
+    public static final byte SERVER_PAIRING_KEY_VERSION = 2;
+    /** Written to a session's queue to make its writer deliver stored events; never sent as such. */
+    private static final Packet PUMP = new Connected();
 
     /** Longest time a closing session is given to read its DISCONNECT and hang up. */
     private static final long MAX_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final RendezvousConfig config;
+    private final RendezvousBackend backend;
+    private final EventStore events;
     private final ServerSocket server;
     private final InetSocketAddress address;
     private final long pingNanos, lifetimeNanos, windowNanos, graceNanos, tickMillis;
@@ -124,6 +159,8 @@ public final class RendezvousServer implements AutoCloseable {
     private final Map<InetAddress, Integer> roomsPerAddress = new HashMap<>();
     private final Map<InetAddress, ArrayDeque<Long>> failures = new HashMap<>();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    /** Logged-in identities; guarded by {@link #lock}. */
+    private final Map<Bytes, Session> online = new HashMap<>();
     private volatile boolean closed;
     private int admitted; // guarded by lock
 
@@ -138,8 +175,10 @@ public final class RendezvousServer implements AutoCloseable {
     private Thread acceptor;
     private Thread sweeper;
 
-    private RendezvousServer(RendezvousConfig config, ServerSocket server) {
+    private RendezvousServer(RendezvousConfig config, RendezvousBackend backend, ServerSocket server) {
         this.config = config;
+        this.backend = backend;
+        this.events = backend.events();
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalSocketAddress();
         this.pingNanos = config.pingInterval().toNanos();
@@ -158,14 +197,21 @@ public final class RendezvousServer implements AutoCloseable {
 
     /** As {@link #start(RendezvousConfig)}, with sockets from {@code factory} (e.g. an SSLServerSocketFactory). */
     public static RendezvousServer start(RendezvousConfig config, ServerSocketFactory factory) throws IOException {
+        return start(config, factory, RendezvousBackend.roomsOnly());
+    }
+
+    /** As {@link #start(RendezvousConfig, ServerSocketFactory)}, with identities, events and a relay from {@code backend}. */
+    public static RendezvousServer start(RendezvousConfig config, ServerSocketFactory factory, RendezvousBackend backend)
+            throws IOException {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(factory, "factory");
+        Objects.requireNonNull(backend, "backend");
         ServerSocket ss = factory.createServerSocket();
         RendezvousServer s;
         try {
             ss.setReuseAddress(true);
             ss.bind(config.bind(), 1024);
-            s = new RendezvousServer(config, ss);
+            s = new RendezvousServer(config, backend, ss);
         } catch (IOException | RuntimeException e) {
             ss.close();
             throw e;
@@ -470,6 +516,10 @@ public final class RendezvousServer implements AutoCloseable {
             s.room = r;
             roomsJoined.increment();
             s.send(new RoomJoined(r.nameplate));
+            RoomRelay relay = new RoomRelay(newPairingKey(), backend.relayPort());
+            for (Session m : r.members) {
+                m.send(relay);
+            }
             List<RoomMessage> held = List.copyOf(r.pending);
             r.pending.clear();
             for (RoomMessage m : held) {
@@ -539,6 +589,185 @@ public final class RendezvousServer implements AutoCloseable {
         to.sendWaiting(m);
     }
 
+    /** 0x02 and 32 random bytes: a relay pairing key nobody else can guess. */
+    private Bytes newPairingKey() {
+        byte[] key = new byte[ControlWire.PAIRING_KEY_LENGTH];
+        random.nextBytes(key);
+        key[0] = SERVER_PAIRING_KEY_VERSION;
+        return Bytes.of(key);
+    }
+
+    // ---------------------------------------------------------------- identities (Chatr, Cryptology)
+
+    /** CONNECT in identity mode: a fresh challenge to sign, nothing else until it is answered. */
+    private void onIdentityConnect(Session s, Connect c) {
+        IdentityKey key;
+        try {
+            key = IdentityKey.of(c.publicKey().toByteArray());
+        } catch (IllegalArgumentException e) {
+            s.disconnect(ControlWire.REASON_FAILED_TO_VERIFY);
+            return;
+        }
+        if (events == null) {
+            s.disconnect(REASON_NO_IDENTITIES);
+            return;
+        }
+        byte[] nonce = new byte[Identity.CHALLENGE_LENGTH];
+        random.nextBytes(nonce);
+        s.claimed = key;
+        s.challenge = nonce;
+        s.send(new Challenge(Bytes.of(nonce)));
+    }
+
+    private void onChallengeResponse(Session s, ChallengeResponse r) {
+        byte[] nonce = s.challenge;
+        s.challenge = null; // one answer per challenge
+        if (!Identity.verifyChallenge(s.claimed, nonce, backend.serverName(), r.signature().toByteArray())) {
+            s.disconnect(ControlWire.REASON_FAILED_TO_VERIFY);
+            return;
+        }
+        Bytes id = Bytes.of(s.claimed.bytes());
+        synchronized (lock) {
+            if (online.containsKey(id)) {
+                s.disconnect(ControlWire.REASON_ALREADY_CONNECTED);
+                return;
+            }
+            online.put(id, s);
+            s.identity = id;
+        }
+        long lastSequence;
+        long lastOrder;
+        try {
+            lastSequence = events.lastSequence(id);
+            lastOrder = events.lastOrder(id);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "event store failed: {0}", e.toString());
+            s.disconnect(REASON_SERVER_CLOSING);
+            return;
+        }
+        s.connected = true;
+        s.lastPing = System.nanoTime();
+        s.send(new Connected());
+        s.send(new LoginState(lastSequence, lastOrder));
+        LOG.log(Level.DEBUG, "session {0} from {1}: identity {2}", s.id, s.remote, s.claimed.fingerprint());
+    }
+
+    private void onResume(Session s, Resume r) {
+        if (s.identity == null || s.resumed) {
+            s.invalid();
+            return;
+        }
+        long last = r.lastProcessedOrder();
+        if (last > events.lastOrder(s.identity)) {
+            s.fail(0, ControlWire.ERROR_BAD_REQUEST, "Resume past the last event (" + last + ")");
+            return;
+        }
+        events.acknowledge(s.identity, last);
+        s.sentOrder = last;
+        s.resumed = true;
+        s.wake();
+    }
+
+    private void onEventAck(Session s, EventAck a) {
+        if (!s.resumed || a.order() > s.sentOrder) {
+            s.invalid();
+            return;
+        }
+        events.acknowledge(s.identity, a.order());
+    }
+
+    private void onRequest(Session s, Request r) {
+        if (s.identity == null) {
+            s.invalid();
+            return;
+        }
+        try {
+            events.acceptSequence(s.identity, r.sequence());
+        } catch (SequenceException e) {
+            s.fail(r.requestId(), e.replayed() ? ControlWire.ERROR_REPLAYED_SEQUENCE : ControlWire.ERROR_SKIPPED_SEQUENCE,
+                    (e.replayed() ? "Replayed sequence " : "Skipped sequence ") + r.sequence() + ", expected " + e.expected());
+            return;
+        }
+        switch (r.method()) {
+            case ControlWire.METHOD_SEND_MESSAGE -> {
+                Bytes body = r.body();
+                if (body.length() <= ControlWire.ID_LENGTH) {
+                    s.fail(r.requestId(), ControlWire.ERROR_BAD_REQUEST, "A message needs a recipient and a body");
+                    return;
+                }
+                byte[] all = body.toByteArray();
+                Bytes to = Bytes.of(all, 0, ControlWire.ID_LENGTH);
+                Bytes sealed = Bytes.of(all, ControlWire.ID_LENGTH, all.length - ControlWire.ID_LENGTH);
+                try {
+                    events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed);
+                } catch (EventStoreFullException e) {
+                    s.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
+                            Bytes.of("the recipient's inbox is full".getBytes(StandardCharsets.UTF_8))));
+                    return;
+                }
+                s.send(new Response(r.requestId(), ControlWire.STATUS_OK, Bytes.of()));
+                Session target;
+                synchronized (lock) {
+                    target = online.get(to);
+                }
+                if (target != null) {
+                    target.wake();
+                }
+            }
+            default -> s.fail(r.requestId(), ControlWire.ERROR_UNKNOWN_METHOD, "Unknown method " + r.method());
+        }
+    }
+
+    private record PendingRequest(Session from, List<Address> privates) {}
+
+    private void onConnectionRequest(Session s, ConnectionRequest r) {
+        if (s.identity == null) {
+            s.invalid();
+            return;
+        }
+        synchronized (lock) {
+            Session target = online.get(r.peer());
+            if (target == null || target == s) {
+                s.send(new ConnectionRequestDenied(r.peer(), DENIED_NOT_ONLINE));
+            } else if (target.requests.size() >= MAX_PENDING_REQUESTS && !target.requests.containsKey(s.identity)) {
+                s.send(new ConnectionRequestDenied(r.peer(), DENIED_TOO_MANY));
+            } else {
+                target.requests.put(s.identity, new PendingRequest(s, r.privateAddresses()));
+                target.send(new ConnectionRequest(s.identity, r.privateAddresses()));
+            }
+        }
+    }
+
+    private void onAccept(Session s, ConnectionRequestAccept a) {
+        if (s.identity == null) {
+            s.invalid();
+            return;
+        }
+        synchronized (lock) {
+            PendingRequest p = s.requests.remove(a.requester());
+            if (p == null || online.get(a.requester()) != p.from) {
+                s.send(new ConnectionRequestDenied(a.requester(), DENIED_NOT_ONLINE));
+                return;
+            }
+            Bytes key = newPairingKey();
+            p.from.send(new ClientInfo(s.identity, s.publicAddress, a.privateAddresses(), key));
+            s.send(new ClientInfo(p.from.identity, p.from.publicAddress, p.privates, key));
+        }
+    }
+
+    private void onDeny(Session s, ConnectionRequestDenied d) {
+        if (s.identity == null) {
+            s.invalid();
+            return;
+        }
+        synchronized (lock) {
+            PendingRequest p = s.requests.remove(d.requester());
+            if (p != null && online.get(d.requester()) == p.from) {
+                p.from.send(new ConnectionRequestDenied(s.identity, d.reason()));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- one session
 
     private final class Session {
@@ -566,6 +795,18 @@ public final class RendezvousServer implements AutoCloseable {
         boolean hadRoom;
         final List<Address> privates = new ArrayList<>();
         boolean done;
+
+        // identity mode: claimed and challenge are only touched by the reader thread
+        IdentityKey claimed;
+        byte[] challenge;
+        /** Set once logged in (under the server lock, with {@link #online}). */
+        volatile Bytes identity;
+        volatile boolean resumed;
+        /** The last event order written to this session; advanced by the writer only. */
+        volatile long sentOrder;
+        final AtomicBoolean pumpQueued = new AtomicBoolean();
+        /** Connection requests to this identity awaiting its answer, by requester; guarded by the server lock. */
+        final Map<Bytes, PendingRequest> requests = new HashMap<>();
 
         Session(long id, Socket socket, InetSocketAddress remote, InetAddress group, boolean admittedSession) {
             this.id = id;
@@ -629,6 +870,38 @@ public final class RendezvousServer implements AutoCloseable {
             slowConsumers.increment();
             disconnect(REASON_TOO_SLOW);
             return false;
+        }
+
+        /** An ERROR for the request, then DISCONNECT with the same text. */
+        void fail(long requestId, int code, String text) {
+            send(new RequestError(requestId, code, text));
+            disconnect(text);
+        }
+
+        /** Makes the writer deliver stored events it has not sent yet (once resumed). */
+        void wake() {
+            if (resumed && pumpQueued.compareAndSet(false, true)) {
+                synchronized (this) {
+                    if (!closing) {
+                        out.add(PUMP); // past the bound, like DISCONNECT: at most one is ever queued
+                    }
+                }
+            }
+        }
+
+        /** Writer thread: sends the stored events after {@link #sentOrder}, in order, at the socket's pace. */
+        private void pump(OutputStream os) throws IOException {
+            pumpQueued.set(false);
+            while (!isClosing()) {
+                List<Event> batch = events.after(identity, sentOrder, EVENT_BATCH);
+                for (Event e : batch) {
+                    ControlWire.write(os, new ControlWire.Event(e.order(), e.timestampMillis(), e.type() & 0xFF, e.payload()));
+                    sentOrder = e.order();
+                }
+                if (batch.size() < EVENT_BATCH) {
+                    return;
+                }
+            }
         }
 
         void noRoom() {
@@ -696,6 +969,13 @@ public final class RendezvousServer implements AutoCloseable {
                 OutputStream os = new BufferedOutputStream(socket.getOutputStream(), 8192);
                 while (true) {
                     Packet p = out.take();
+                    if (p == PUMP) {
+                        pump(os);
+                        if (out.isEmpty()) {
+                            os.flush();
+                        }
+                        continue;
+                    }
                     ControlWire.write(os, p);
                     if (out.isEmpty()) {
                         os.flush();
@@ -715,6 +995,9 @@ public final class RendezvousServer implements AutoCloseable {
                 LOG.log(Level.DEBUG, "session {0}: write failed: {1}", id, e.toString());
                 closeSocket(); // wakes the reader
             } catch (InterruptedException e) {
+                closeSocket();
+            } catch (RuntimeException e) { // the event store failed or was closed under us
+                LOG.log(Level.WARNING, "session {0}: {1}", id, e.toString());
                 closeSocket();
             } finally {
                 writerDone.countDown();
@@ -741,6 +1024,9 @@ public final class RendezvousServer implements AutoCloseable {
                 } catch (ControlException e) {
                     LOG.log(Level.DEBUG, "session {0} from {1}: {2}", id, remote, e.getMessage());
                     invalid();
+                } catch (RuntimeException e) { // the event store failed or was closed under us
+                    LOG.log(Level.WARNING, "session {0}: {1}", id, e.toString());
+                    disconnect(REASON_SERVER_CLOSING);
                 }
                 drain(in);
             } catch (IOException e) {
@@ -773,6 +1059,12 @@ public final class RendezvousServer implements AutoCloseable {
         void ended() {
             if (sessions.remove(this)) {
                 leaveRoom();
+                synchronized (lock) {
+                    if (identity != null) {
+                        online.remove(identity, this);
+                    }
+                    requests.clear();
+                }
                 if (admittedSession) {
                     release(group);
                 }
@@ -785,11 +1077,16 @@ public final class RendezvousServer implements AutoCloseable {
 
         private void handle(Frame f) {
             if (!connected) {
-                if (!(f instanceof Connect c)) {
+                if (challenge != null) {
+                    if (f instanceof ChallengeResponse r) {
+                        onChallengeResponse(this, r);
+                    } else {
+                        invalid();
+                    }
+                } else if (!(f instanceof Connect c) || claimed != null) {
                     invalid();
-                } else if (c.mode() != ControlWire.MODE_ANONYMOUS) {
-                    // Only anonymous sessions exist so far; identity login is the next piece to be built.
-                    disconnect(ControlWire.REASON_FAILED_TO_VERIFY);
+                } else if (c.mode() == ControlWire.MODE_IDENTITY) {
+                    onIdentityConnect(this, c);
                 } else {
                     connected = true;
                     lastPing = System.nanoTime();
@@ -806,6 +1103,12 @@ public final class RendezvousServer implements AutoCloseable {
                 case RoomAddresses a -> onAddresses(this, a);
                 case RoomDone d -> onDone(this);
                 case RoomMessage m -> onMessage(this, m);
+                case Resume r -> onResume(this, r);
+                case EventAck a -> onEventAck(this, a);
+                case Request r -> onRequest(this, r);
+                case ConnectionRequest r -> onConnectionRequest(this, r);
+                case ConnectionRequestAccept a -> onAccept(this, a);
+                case ConnectionRequestDenied d -> onDeny(this, d);
                 default -> invalid(); // a second CONNECT, or a packet only the server sends
             }
         }

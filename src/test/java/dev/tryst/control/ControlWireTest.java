@@ -24,6 +24,14 @@ import dev.tryst.control.ControlWire.Ping;
 import dev.tryst.control.ControlWire.Pong;
 import dev.tryst.control.ControlWire.RoomAddresses;
 import dev.tryst.control.ControlWire.RoomClosed;
+import dev.tryst.control.ControlWire.RoomRelay;
+import dev.tryst.control.ControlWire.LoginState;
+import dev.tryst.control.ControlWire.Resume;
+import dev.tryst.control.ControlWire.Event;
+import dev.tryst.control.ControlWire.EventAck;
+import dev.tryst.control.ControlWire.Request;
+import dev.tryst.control.ControlWire.Response;
+import dev.tryst.control.ControlWire.RequestError;
 import dev.tryst.control.ControlWire.RoomContact;
 import dev.tryst.control.ControlWire.RoomCreate;
 import dev.tryst.control.ControlWire.RoomCreated;
@@ -124,6 +132,35 @@ class ControlWireTest {
         GOLDEN.put(new RoomMessage(Bytes.fromHex("010203")), "05 14 03 010203");
         // "left" 4 bytes: payload 5, length 6
         GOLDEN.put(new RoomClosed("left"), "06 15 04 6c656674");
+        // key 33 + port 2 (8080 = 0x1f90) = 35, length 36 = 0x24
+        GOLDEN.put(new RoomRelay(rep(0x99, 33), 8080), "24 16" + "99".repeat(33) + "1f90");
+        // two u64: payload 16, length 17 = 0x11 (1000 = 0x3e8)
+        GOLDEN.put(new LoginState(5, 1000), "11 17 0000000000000005 00000000000003e8");
+        // u64 400 = 0x190: payload 8, length 9
+        GOLDEN.put(new Resume(400), "09 18 0000000000000190");
+        // order 8 + timestamp 8 + kind 1 + blob (1 + 3) = 21, length 22 = 0x16
+        GOLDEN.put(new Event(401, 0x0102030405060708L, 1, Bytes.fromHex("010203")),
+                "16 19 0000000000000191 0102030405060708 01 03 010203");
+        GOLDEN.put(new EventAck(401), "09 1a 0000000000000191");
+        // sequence 8 + request id 8 + method 1 + blob (1 + 1) = 19, length 20 = 0x14
+        GOLDEN.put(new Request(1, 7, 1, Bytes.fromHex("ab")), "14 1b 0000000000000001 0000000000000007 01 01 ab");
+        // request id 8 + status 1 + empty blob 1 = 10, length 11
+        GOLDEN.put(new Response(7, 0, Bytes.of()), "0b 1c 0000000000000007 00 00");
+        // request id 8 + code 1 + "no" (1 + 2) = 12, length 13
+        GOLDEN.put(new RequestError(7, 1, "no"), "0d 1d 0000000000000007 01 02 6e6f");
+    }
+
+    @Test
+    void eventChannelFieldsAreBoundedBeforeAllocating() {
+        // REQUEST whose body claims MAX_BLOB + 1 bytes (VarInt 0x80 0xe0 0x03 = 61441): refused by its length field
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex(
+                "15 1b 0000000000000001 0000000000000007 01 81e003 00"))));
+        // u64 with the top bit set is not a sequence
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex("09 18 8000000000000000"))));
+        // an EVENT of order 0 does not exist
+        assertThrows(ControlException.class, () -> ControlWire.read(ByteBuffer.wrap(hex(
+                "13 19 0000000000000000 0102030405060708 01 00"))));
+        assertThrows(IllegalArgumentException.class, () -> new Request(1, 1, 1, Bytes.of(new byte[ControlWire.MAX_BLOB + 1])));
     }
 
     @Test

@@ -28,6 +28,7 @@ import dev.tryst.control.ControlWire.RoomJoined;
 import dev.tryst.control.ControlWire.RoomMessage;
 import dev.tryst.control.ControlWire.RoomNotFound;
 import dev.tryst.control.ControlWire.RoomTaken;
+import dev.tryst.control.ControlWire.RoomRelay;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,12 +104,17 @@ class RendezvousServerTest {
             return ControlWire.read(in);
         }
 
-        /** The next frame that is not a PING (each ping answered with its PONG). */
+        /** The last ROOM_RELAY this client was given, if any ({@link #next} sets it aside). */
+        RoomRelay relay;
+
+        /** The next frame that is not a PING (each ping answered with its PONG) nor ROOM_RELAY (kept in {@link #relay}). */
         Frame next() throws IOException {
             while (true) {
                 Frame f = ControlWire.read(in);
                 if (f instanceof Ping p) {
                     send(new Pong(p.id()));
+                } else if (f instanceof RoomRelay r) {
+                    relay = r;
                 } else {
                     return f;
                 }
@@ -242,6 +248,11 @@ class RendezvousServerTest {
         b.send(new RoomMessage(Bytes.fromHex("b2b2")));
         assertEquals(new RoomMessage(Bytes.of(big)), b.expect(RoomMessage.class));
         assertEquals(new RoomMessage(Bytes.fromHex("b2b2")), a.expect(RoomMessage.class));
+
+        // both members were given the same relay pairing key, made up by the server (version byte 2), no relay port here
+        assertEquals(a.relay, b.relay);
+        assertEquals(RendezvousServer.SERVER_PAIRING_KEY_VERSION, a.relay.pairingKey().get(0));
+        assertEquals(0, a.relay.relayPort());
 
         RendezvousStats s = server.stats();
         assertEquals(1, s.roomsCreated());

@@ -1,0 +1,140 @@
+package dev.tryst.cli;
+
+import dev.tryst.client.EventClient;
+import dev.tryst.control.ControlWire;
+import dev.tryst.identity.Identity;
+import dev.tryst.identity.Sealed;
+import dev.tryst.identity.SealedException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.SocketTimeoutException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "inbox", mixinStandardHelpOptions = true,
+        description = {"Print the messages left for this identity at the server, oldest first, each once:"
+            + " one line each, 'TIME SENDER-FINGERPRINT: TEXT'.",
+            "What was printed is recorded (in the state directory) before the server is told it may forget it,"
+                + " so a crash never loses a message and never shows one twice."})
+final class InboxCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ServerOption server = new ServerOption();
+
+    @Option(names = "--identity", paramLabel = "PATH", description = "Read the inbox of this identity (default: this machine's).")
+    Path identityFile;
+
+    @Option(names = "--max", paramLabel = "N", description = "Process at most N messages, then stop.")
+    Integer max;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep waiting for new messages (until interrupted).")
+    boolean follow;
+
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
+            description = "Without --follow: how long to wait for messages still on the way. Default: ${DEFAULT-VALUE}.")
+    Duration wait;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (max != null && max < 1) {
+            throw new Main.UsageException("--max must be at least 1");
+        }
+        Identity me = IdentityFiles.load(identityFile, err);
+        Path mark = markFile(me);
+        long last = readMark(mark);
+        int processed = 0;
+        try (EventClient c = IdentityFiles.login(server, me)) {
+            long known = c.lastOrderAtLogin();
+            c.resume(Math.min(last, known)); // a mark past the server's last order: the server's store was replaced
+            if (last > known) {
+                last = 0;
+            }
+            while (max == null || processed < max) {
+                if (!follow && last >= known) {
+                    break;
+                }
+                ControlWire.Event e;
+                try {
+                    e = c.nextEvent(follow ? Duration.ofDays(3650) : wait);
+                } catch (SocketTimeoutException timeout) {
+                    break; // the rest expired at the server, or never came
+                }
+                if (e.order() <= last) {
+                    continue; // printed before a crash that kept us from acknowledging it
+                }
+                if (e.kind() == ControlWire.EVENT_MESSAGE) {
+                    show(me, e, out, err);
+                }
+                last = e.order();
+                writeMark(mark, last);
+                c.ack(last);
+                processed++;
+            }
+        }
+        if (processed == 0) {
+            err.println("No new messages.");
+        }
+        err.flush();
+        return ExitCode.OK.code;
+    }
+
+    private static void show(Identity me, ControlWire.Event e, PrintWriter out, PrintWriter err) {
+        String when = Instant.ofEpochMilli(e.timestamp()).truncatedTo(ChronoUnit.SECONDS).toString();
+        try {
+            Sealed.Opened m = Sealed.open(me, e.data().toByteArray());
+            out.println(when + " " + m.sender().fingerprint() + ": " + new String(m.body(), StandardCharsets.UTF_8));
+            out.flush();
+        } catch (SealedException x) {
+            err.println("tryst: message " + e.order() + " of " + when + " could not be opened and is skipped: " + x.getMessage());
+        }
+    }
+
+    /** Where the last processed order is kept: per identity and server. */
+    private Path markFile(Identity me) {
+        String where = server.resolve().describe().replaceAll("[^A-Za-z0-9.\\-]", "_");
+        String who = me.publicKey().toHex().substring(0, 16);
+        return ServerCommand.defaultStateDir().resolve("inbox").resolve(who + "@" + where);
+    }
+
+    private static long readMark(Path f) throws IOException {
+        try {
+            String s = Files.readString(f, StandardCharsets.US_ASCII).strip();
+            return Long.parseLong(s);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (NumberFormatException e) {
+            throw new Main.UsageException("the inbox mark " + f + " is damaged ('" + e.getMessage() + "'); delete it to see"
+                    + " every message the server still holds");
+        }
+    }
+
+    /** Atomically and durably: a new file, fsync, rename over the old one. */
+    private static void writeMark(Path f, long order) throws IOException {
+        Files.createDirectories(f.getParent());
+        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap((order + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.force(true);
+        }
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

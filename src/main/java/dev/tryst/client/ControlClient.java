@@ -1,0 +1,254 @@
+package dev.tryst.client;
+
+import dev.tryst.control.Bytes;
+import dev.tryst.control.ControlException;
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.Challenge;
+import dev.tryst.control.ControlWire.ChallengeResponse;
+import dev.tryst.control.ControlWire.Connect;
+import dev.tryst.control.ControlWire.Connected;
+import dev.tryst.control.ControlWire.Disconnect;
+import dev.tryst.control.ControlWire.Frame;
+import dev.tryst.control.ControlWire.LoginState;
+import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.control.ControlWire.Ping;
+import dev.tryst.control.ControlWire.Pong;
+import dev.tryst.control.ControlWire.Unknown;
+import dev.tryst.identity.Identity;
+import dev.tryst.net.HostPort;
+import dev.tryst.rendezvous.RendezvousBackend;
+import dev.tryst.tls.Fingerprint;
+import dev.tryst.tls.Pin;
+import dev.tryst.tls.Tls;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * A client session on a rendezvous server's control port ({@link ControlWire}): connects (TLS 1.3
+ * with a pinned certificate, or plain TCP when asked), logs in anonymously or as an
+ * {@link Identity}, answers the server's PINGs by itself, and hands every other packet to
+ * {@link #next}.
+ *
+ * <p>One virtual thread reads; {@link #send} may be called from any thread. A DISCONNECT from the
+ * server, the end of the stream or a malformed frame ends the session: {@link #next} then throws
+ * {@link ControlClosedException} with the server's reason.
+ */
+public final class ControlClient implements AutoCloseable {
+    private static final Object END = new Object();
+
+    private final Socket socket;
+    private final InetSocketAddress server;
+    private final String serverName;
+    private final OutputStream out;
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final Thread reader;
+    private volatile String endReason;
+    private volatile LoginState loginState;
+
+    /** Where to meet: the control address, and whether and how to trust it. */
+    public record Server(InetSocketAddress address, Pin pin, boolean plain) {
+        public String describe() {
+            return HostPort.format(address);
+        }
+    }
+
+    /** The server ended the session (DISCONNECT, its reason) or the connection broke. */
+    public static final class ControlClosedException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final String reason;
+
+        ControlClosedException(String reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+
+        /** The server's DISCONNECT reason, or null if the connection just ended. */
+        public String reason() {
+            return reason;
+        }
+    }
+
+    private ControlClient(Socket socket, InetSocketAddress server, String serverName) throws IOException {
+        this.socket = socket;
+        this.server = server;
+        this.serverName = serverName;
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
+        InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
+        this.reader = Thread.ofVirtual().name("control-read").start(() -> readLoop(in));
+    }
+
+    /**
+     * Connects and logs in: anonymously if {@code identity} is null, else with the identity's
+     * signature over the server's challenge. {@code timeout} bounds the connect and each step of the login.
+     */
+    public static ControlClient connect(Server server, Identity identity, Duration timeout) throws IOException {
+        InetSocketAddress address = server.address().isUnresolved()
+                ? new InetSocketAddress(server.address().getHostString(), server.address().getPort()) : server.address();
+        if (address.isUnresolved()) {
+            throw new IOException("cannot find the host '" + server.address().getHostString() + "' (name not resolved)");
+        }
+        Socket socket;
+        String name;
+        if (server.plain()) {
+            socket = new Socket();
+            try {
+                socket.connect(address, (int) Math.max(1, timeout.toMillis()));
+                socket.setTcpNoDelay(true);
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
+            name = RendezvousBackend.PLAIN_NAME;
+        } else {
+            SSLSocket ssl = Tls.openClient(address, server.pin(), timeout);
+            socket = ssl;
+            name = Fingerprint.of((X509Certificate) ssl.getSession().getPeerCertificates()[0]).hex();
+        }
+        ControlClient c;
+        try {
+            c = new ControlClient(socket, address, name);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        try {
+            c.login(identity, timeout);
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void login(Identity identity, Duration timeout) throws IOException {
+        send(new Connect(ControlWire.PROTOCOL_VERSION, identity == null ? null : Bytes.of(identity.publicKey().bytes())));
+        if (identity != null) {
+            Packet p = next(timeout);
+            if (!(p instanceof Challenge c)) {
+                throw new ControlException("the server answered the login with " + p.getClass().getSimpleName());
+            }
+            send(new ChallengeResponse(Bytes.of(identity.signChallenge(c.nonce().toByteArray(), serverName))));
+        }
+        Packet p = next(timeout);
+        if (!(p instanceof Connected)) {
+            throw new ControlException("the server answered the login with " + p.getClass().getSimpleName());
+        }
+        if (identity != null) {
+            Packet s = next(timeout);
+            if (!(s instanceof LoginState state)) {
+                throw new ControlException("the server sent " + s.getClass().getSimpleName() + " instead of its login state");
+            }
+            loginState = state;
+        }
+    }
+
+    /** After an identity login: the last request sequence the server accepted and the last event order it gave. */
+    public LoginState loginState() {
+        return loginState;
+    }
+
+    /** The control server's address as connected. */
+    public InetSocketAddress server() {
+        return server;
+    }
+
+    /** Our end of the control connection (its local port is the one direct connections reuse). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    public synchronized void send(Packet p) throws IOException {
+        ControlWire.write(out, p);
+        out.flush();
+    }
+
+    /**
+     * The next packet from the server other than PING, waiting up to {@code timeout}.
+     *
+     * @throws SocketTimeoutException   nothing came in time (the session stays usable)
+     * @throws ControlClosedException   the session ended
+     */
+    public Packet next(Duration timeout) throws IOException {
+        Object o;
+        try {
+            o = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the server");
+        }
+        if (o == null) {
+            throw new SocketTimeoutException("the server at " + HostPort.format(server) + " sent nothing for " + timeout.toMillis() + " ms");
+        }
+        if (o == END) {
+            inbox.add(END); // every later call ends the same way
+            String r = endReason;
+            throw new ControlClosedException(r, r == null
+                    ? "the server at " + HostPort.format(server) + " closed the connection"
+                    : "the server at " + HostPort.format(server) + " ended the session: " + r);
+        }
+        return (Packet) o;
+    }
+
+    private void readLoop(InputStream in) {
+        try {
+            while (true) {
+                Frame f = ControlWire.read(in);
+                if (f == null) {
+                    break;
+                }
+                switch (f) {
+                    case Unknown u -> { } // a newer server's packet
+                    case Ping p -> send(new Pong(p.id()));
+                    case Disconnect d -> {
+                        endReason = d.reason();
+                        return;
+                    }
+                    case Packet p -> inbox.add(p);
+                }
+            }
+        } catch (EOFException | ControlException e) {
+            endReason = endReason == null ? "broken frame from the server: " + e.getMessage() : endReason;
+        } catch (IOException e) {
+            // closed locally, or the connection broke: next() reports it
+        } finally {
+            inbox.add(END);
+        }
+    }
+
+    /** Says goodbye (DISCONNECT) and closes; idempotent. */
+    @Override
+    public void close() {
+        try {
+            if (!socket.isClosed()) {
+                synchronized (this) {
+                    ControlWire.write(out, new Disconnect("Bye"));
+                    out.flush();
+                }
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing more to do
+        }
+        try {
+            reader.join(TimeUnit.SECONDS.toMillis(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

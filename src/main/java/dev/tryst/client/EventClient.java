@@ -1,0 +1,135 @@
+package dev.tryst.client;
+
+import dev.tryst.control.Bytes;
+import dev.tryst.control.ControlException;
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.Event;
+import dev.tryst.control.ControlWire.EventAck;
+import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.control.ControlWire.Request;
+import dev.tryst.control.ControlWire.RequestError;
+import dev.tryst.control.ControlWire.Response;
+import dev.tryst.control.ControlWire.Resume;
+import dev.tryst.identity.Identity;
+import dev.tryst.identity.IdentityKey;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * An identity's session on the ordered event channel (Cryptology's, kept and fixed): requests
+ * carry the SEQUENCE that continues from the one the server reported at login and a REQUEST ID
+ * that the answer echoes; events arrive in ORDER after {@link #resume}, and {@link #ack} lets the
+ * server forget them. Not thread-safe: one caller at a time.
+ */
+public final class EventClient implements AutoCloseable {
+    /** Largest message body {@link #sendMessage} accepts: a sealed message and its recipient fit one REQUEST. */
+    public static final int MAX_MESSAGE = ControlWire.MAX_BLOB - ControlWire.ID_LENGTH - dev.tryst.identity.Sealed.OVERHEAD;
+
+    private final ControlClient control;
+    private final Identity identity;
+    private long nextSequence;
+    private long nextRequestId = 1;
+
+    private EventClient(ControlClient control, Identity identity) {
+        this.control = control;
+        this.identity = identity;
+        this.nextSequence = control.loginState().lastSequence() + 1;
+    }
+
+    public static EventClient login(ControlClient.Server server, Identity identity, Duration timeout) throws IOException {
+        return new EventClient(ControlClient.connect(server, identity, timeout), identity);
+    }
+
+    public ControlClient control() {
+        return control;
+    }
+
+    /** The last event order the server had given this identity at login. */
+    public long lastOrderAtLogin() {
+        return control.loginState().lastOrder();
+    }
+
+    /** Thrown when the server refuses a request it understood (a full inbox). */
+    public static final class RefusedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        RefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Seals {@code text} to {@code recipient} and has the server store it; returns once the server
+     * has it on disk. Must not be interleaved with {@link #nextEvent} after {@link #resume}.
+     */
+    public void sendMessage(IdentityKey recipient, byte[] text, Duration timeout) throws IOException {
+        if (text.length > MAX_MESSAGE) {
+            throw new IllegalArgumentException("a message holds at most " + MAX_MESSAGE + " bytes, not " + text.length);
+        }
+        byte[] sealed = dev.tryst.identity.Sealed.seal(identity, recipient, text);
+        byte[] body = new byte[ControlWire.ID_LENGTH + sealed.length];
+        System.arraycopy(recipient.bytes(), 0, body, 0, ControlWire.ID_LENGTH);
+        System.arraycopy(sealed, 0, body, ControlWire.ID_LENGTH, sealed.length);
+        Response r = call(ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body), timeout);
+        if (r.status() != ControlWire.STATUS_OK) {
+            throw new RefusedException("the server refused the message: " + new String(r.body().toByteArray(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** One request, its answer. An ERROR from the server ends the session and is thrown with its text. */
+    public Response call(int method, Bytes body, Duration timeout) throws IOException {
+        long id = nextRequestId++;
+        control.send(new Request(nextSequence++, id, method, body));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new SocketTimeoutException("the server did not answer request " + id + " within " + timeout.toMillis() + " ms");
+            }
+            Packet p = control.next(Duration.ofNanos(left));
+            switch (p) {
+                case Response r when r.requestId() == id -> {
+                    return r;
+                }
+                case RequestError e -> throw new ControlException("the server refused request " + e.requestId() + ": " + e.text()
+                        + " (error " + e.code() + ")");
+                default -> { } // not ours
+            }
+        }
+    }
+
+    /** Asks for every event after {@code lastProcessedOrder}; the server forgets those up to it. */
+    public void resume(long lastProcessedOrder) throws IOException {
+        control.send(new Resume(lastProcessedOrder));
+    }
+
+    /** The next event, in order; other packets are skipped. */
+    public Event nextEvent(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new SocketTimeoutException("no event within " + timeout.toMillis() + " ms");
+            }
+            Packet p = control.next(Duration.ofNanos(left));
+            if (p instanceof Event e) {
+                return e;
+            }
+            if (p instanceof RequestError e) {
+                throw new ControlException("the server: " + e.text() + " (error " + e.code() + ")");
+            }
+        }
+    }
+
+    /** Every event up to {@code order} is processed (and recorded by the caller): the server may forget them. */
+    public void ack(long order) throws IOException {
+        control.send(new EventAck(order));
+    }
+
+    @Override
+    public void close() {
+        control.close();
+    }
+}
