@@ -632,6 +632,9 @@ public final class RendezvousServer implements AutoCloseable {
                 s.disconnect(ControlWire.REASON_ALREADY_CONNECTED);
                 return;
             }
+            if (s.isClosing()) {
+                return; // ended meanwhile; it must not hold the identity
+            }
             online.put(id, s);
             s.identity = id;
         }
@@ -932,6 +935,17 @@ public final class RendezvousServer implements AutoCloseable {
             }
             LOG.log(Level.DEBUG, "session {0} from {1}: DISCONNECT {2}", id, remote, reason);
             leaveRoom();
+            releaseIdentity();
+        }
+
+        /** A closing session no longer holds its identity: the client may log in again at once. */
+        void releaseIdentity() {
+            synchronized (lock) {
+                if (identity != null) {
+                    online.remove(identity, this);
+                }
+                requests.clear();
+            }
         }
 
         void leaveRoom() {
@@ -1059,12 +1073,7 @@ public final class RendezvousServer implements AutoCloseable {
         void ended() {
             if (sessions.remove(this)) {
                 leaveRoom();
-                synchronized (lock) {
-                    if (identity != null) {
-                        online.remove(identity, this);
-                    }
-                    requests.clear();
-                }
+                releaseIdentity();
                 if (admittedSession) {
                     release(group);
                 }

@@ -1,0 +1,447 @@
+package dev.tryst.rendezvous;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tryst.client.ControlClient;
+import dev.tryst.client.EventClient;
+import dev.tryst.control.Bytes;
+import dev.tryst.control.ControlException;
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.Address;
+import dev.tryst.control.ControlWire.Challenge;
+import dev.tryst.control.ControlWire.ChallengeResponse;
+import dev.tryst.control.ControlWire.ClientInfo;
+import dev.tryst.control.ControlWire.Connect;
+import dev.tryst.control.ControlWire.Connected;
+import dev.tryst.control.ControlWire.ConnectionRequest;
+import dev.tryst.control.ControlWire.ConnectionRequestAccept;
+import dev.tryst.control.ControlWire.ConnectionRequestDenied;
+import dev.tryst.control.ControlWire.Disconnect;
+import dev.tryst.control.ControlWire.Event;
+import dev.tryst.control.ControlWire.Frame;
+import dev.tryst.control.ControlWire.LoginState;
+import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.control.ControlWire.Ping;
+import dev.tryst.control.ControlWire.Pong;
+import dev.tryst.control.ControlWire.Request;
+import dev.tryst.control.ControlWire.RequestError;
+import dev.tryst.control.ControlWire.Response;
+import dev.tryst.events.EventLimits;
+import dev.tryst.events.EventStore;
+import dev.tryst.identity.Identity;
+import dev.tryst.identity.Sealed;
+import dev.tryst.tls.Pin;
+import dev.tryst.tls.ServerIdentity;
+import dev.tryst.tls.Tls;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ServerSocketFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Identity sessions on a real server and store: Chatr's login rules, Cryptology's ordered events, connection requests. */
+@Timeout(120)
+class IdentitySessionTest {
+    private static final Duration T = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+
+    private RendezvousServer server;
+    private EventStore store;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    private void start() throws IOException {
+        store = EventStore.open(dir, EventLimits.defaults(), InstantSource.system());
+        server = RendezvousServer.start(RendezvousConfig.defaults()
+                        .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                        .withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)),
+                ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store));
+    }
+
+    private void stop() {
+        server.close();
+        assertEquals(0, server.stats().liveThreads(), "threads left after close()");
+        store.close();
+        server = null;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+        if (server != null) {
+            stop();
+        }
+    }
+
+    private ControlClient.Server plain() {
+        return new ControlClient.Server(server.address(), null, true);
+    }
+
+    private EventClient login(Identity id) throws IOException {
+        EventClient c = EventClient.login(plain(), id, T);
+        open.add(c);
+        return c;
+    }
+
+    /** A raw client that records every byte it sends. */
+    final class Raw implements AutoCloseable {
+        final Socket socket = new Socket();
+        final InputStream in;
+        final OutputStream out;
+        final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+
+        Raw() throws IOException {
+            open.add(this);
+            socket.connect(server.address(), 2000);
+            socket.setSoTimeout(5000);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        Raw send(Packet p) throws IOException {
+            return bytes(ControlWire.encode(p));
+        }
+
+        Raw bytes(byte[] b) throws IOException {
+            sent.writeBytes(b);
+            out.write(b);
+            out.flush();
+            return this;
+        }
+
+        Frame next() throws IOException {
+            while (true) {
+                Frame f = ControlWire.read(in);
+                if (f instanceof Ping p) {
+                    out.write(ControlWire.encode(new Pong(p.id()))); // not recorded: not part of the login
+                    out.flush();
+                } else {
+                    return f;
+                }
+            }
+        }
+
+        <F extends Frame> F expect(Class<F> type) throws IOException {
+            return assertInstanceOf(type, next());
+        }
+
+        String disconnected() throws IOException {
+            String reason = expect(Disconnect.class).reason();
+            assertNull(ControlWire.read(in), "end of stream after DISCONNECT");
+            return reason;
+        }
+
+        Raw login(Identity id, String serverName) throws IOException {
+            send(Connect.identity(Bytes.of(id.publicKey().bytes())));
+            byte[] nonce = expect(Challenge.class).nonce().toByteArray();
+            send(new ChallengeResponse(Bytes.of(id.signChallenge(nonce, serverName))));
+            return this;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- login (Chatr, Cryptology)
+
+    @Test
+    void loginAnswersAChallengeAndReportsTheState() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Raw r = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        r.expect(Connected.class);
+        assertEquals(new LoginState(0, 0), r.expect(LoginState.class));
+    }
+
+    @Test
+    void aBadSignatureFailsToVerify() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Raw r = new Raw();
+        r.send(Connect.identity(Bytes.of(alice.publicKey().bytes())));
+        r.expect(Challenge.class);
+        r.send(new ChallengeResponse(Bytes.of(new byte[64])));
+        assertEquals(ControlWire.REASON_FAILED_TO_VERIFY, r.disconnected());
+
+        // signed by someone else
+        Raw m = new Raw();
+        m.send(Connect.identity(Bytes.of(alice.publicKey().bytes())));
+        byte[] nonce = m.expect(Challenge.class).nonce().toByteArray();
+        m.send(new ChallengeResponse(Bytes.of(Identity.generate().signChallenge(nonce, RendezvousBackend.PLAIN_NAME))));
+        assertEquals(ControlWire.REASON_FAILED_TO_VERIFY, m.disconnected());
+
+        // signed for another server: a login relayed from elsewhere does not pass
+        Raw o = new Raw().login(alice, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        assertEquals(ControlWire.REASON_FAILED_TO_VERIFY, o.disconnected());
+
+        // something else instead of the response
+        Raw p = new Raw();
+        p.send(Connect.identity(Bytes.of(alice.publicKey().bytes())));
+        p.expect(Challenge.class);
+        p.send(new ControlWire.RoomCreate(""));
+        assertEquals(ControlWire.REASON_INVALID_PACKET, p.disconnected());
+    }
+
+    @Test
+    void aRecordedLoginReplayedByteForByteFails() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Raw first = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        first.expect(Connected.class);
+        byte[] recorded = first.sent.toByteArray();
+        first.close();
+        // wait until the server has let the identity go, so only the signature can refuse the replay
+        long until = System.nanoTime() + T.toNanos();
+        while (server.stats().activeSessions() > 0 && System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+        Raw replay = new Raw();
+        replay.bytes(recorded);
+        replay.expect(Challenge.class); // a fresh nonce: the recorded signature is over the old one
+        assertEquals(ControlWire.REASON_FAILED_TO_VERIFY, replay.disconnected());
+    }
+
+    @Test
+    void aSecondSessionOfTheSameIdentityIsAlreadyConnected() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        EventClient first = login(alice);
+        var e = assertThrows(ControlClient.ControlClosedException.class, () -> login(alice));
+        assertEquals(ControlWire.REASON_ALREADY_CONNECTED, e.reason());
+        // the first session is untouched
+        first.sendMessage(Identity.generate().publicKey(), "still here".getBytes(StandardCharsets.UTF_8), T);
+    }
+
+    @Test
+    void identitiesAreRefusedWithoutAStore() throws IOException {
+        server = RendezvousServer.start(RendezvousConfig.defaults()
+                .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        store = EventStore.open(dir, EventLimits.defaults(), InstantSource.system()); // only so stop() has one to close
+        var e = assertThrows(ControlClient.ControlClosedException.class,
+                () -> ControlClient.connect(plain(), Identity.generate(), T));
+        assertEquals(RendezvousServer.REASON_NO_IDENTITIES, e.reason());
+    }
+
+    // ---------------------------------------------------------------- events (Cryptology)
+
+    @Test
+    void aThousandMessagesToAnOfflineIdentitySurviveARestartAndArriveOnceInOrder() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        try (EventClient a = EventClient.login(plain(), alice, T)) {
+            for (int i = 1; i <= 1000; i++) {
+                a.sendMessage(bob.publicKey(), ("message " + i).getBytes(StandardCharsets.UTF_8), T);
+            }
+        }
+        try (EventClient b = EventClient.login(plain(), bob, T)) {
+            assertEquals(1000, b.lastOrderAtLogin());
+            b.resume(0);
+            for (int i = 1; i <= 400; i++) {
+                Event e = b.nextEvent(T);
+                assertEquals(i, e.order());
+                assertEquals("message " + i, open(bob, e, alice));
+            }
+            b.ack(400);
+            // the ack reaches the server before we hang up: one more request round trip behind it
+            b.sendMessage(alice.publicKey(), "sync".getBytes(StandardCharsets.UTF_8), T);
+        }
+        stop(); // the server and its store go away; only the database file remains
+        start();
+        try (EventClient b = EventClient.login(plain(), bob, T)) {
+            assertEquals(1000, b.lastOrderAtLogin());
+            assertEquals(1, b.control().loginState().lastSequence(), "bob's one request is remembered");
+            b.resume(400);
+            for (int i = 401; i <= 1000; i++) {
+                Event e = b.nextEvent(T);
+                assertEquals(i, e.order());
+                assertEquals("message " + i, open(bob, e, alice));
+            }
+            assertThrows(SocketTimeoutException.class, () -> b.nextEvent(Duration.ofMillis(300)), "nothing after 1000");
+            b.ack(1000);
+        }
+        assertEquals(List.of(), store.after(Bytes.of(bob.publicKey().bytes()), 0, 10).stream()
+                .filter(e -> e.order() <= 400).toList(), "acknowledged events are forgotten");
+    }
+
+    private static String open(Identity me, Event e, Identity from) {
+        try {
+            Sealed.Opened o = Sealed.open(me, e.data().toByteArray());
+            assertEquals(from.publicKey(), o.sender());
+            return new String(o.body(), StandardCharsets.UTF_8);
+        } catch (Exception x) {
+            throw new AssertionError(x);
+        }
+    }
+
+    @Test
+    void liveEventsArePushedToAResumedSession() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        EventClient b = login(bob);
+        b.resume(0);
+        EventClient a = login(alice);
+        a.sendMessage(bob.publicKey(), "one".getBytes(StandardCharsets.UTF_8), T);
+        a.sendMessage(bob.publicKey(), "two".getBytes(StandardCharsets.UTF_8), T);
+        assertEquals("one", open(bob, b.nextEvent(T), alice));
+        Event second = b.nextEvent(T);
+        assertEquals(2, second.order());
+        assertEquals("two", open(bob, second, alice));
+        assertTrue(Math.abs(second.timestamp() - System.currentTimeMillis()) < 60_000, "timestamp is the store's clock");
+    }
+
+    @Test
+    void replayedAndSkippedSequencesAreRefusedAndDisconnect() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Bytes body = Bytes.of(new byte[40]);
+        Raw r = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        r.expect(Connected.class);
+        r.expect(LoginState.class);
+        r.send(new Request(1, 11, ControlWire.METHOD_SEND_MESSAGE, body));
+        assertEquals(11, r.expect(Response.class).requestId());
+        r.send(new Request(1, 12, ControlWire.METHOD_SEND_MESSAGE, body));
+        RequestError e = r.expect(RequestError.class);
+        assertEquals(12, e.requestId());
+        assertEquals(ControlWire.ERROR_REPLAYED_SEQUENCE, e.code());
+        assertEquals(e.text(), r.disconnected());
+
+        Raw s = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        s.expect(Connected.class);
+        assertEquals(1, s.expect(LoginState.class).lastSequence(), "the accepted sequence persisted");
+        s.send(new Request(3, 13, ControlWire.METHOD_SEND_MESSAGE, body));
+        RequestError skipped = s.expect(RequestError.class);
+        assertEquals(ControlWire.ERROR_SKIPPED_SEQUENCE, skipped.code());
+        assertEquals(skipped.text(), s.disconnected());
+
+        Raw u = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        u.expect(Connected.class);
+        u.expect(LoginState.class);
+        u.send(new Request(2, 14, 99, body));
+        assertEquals(ControlWire.ERROR_UNKNOWN_METHOD, u.expect(RequestError.class).code());
+        u.disconnected();
+    }
+
+    @Test
+    void anonymousSessionsCannotUseIdentityPackets() throws IOException {
+        start();
+        for (Packet p : List.of(new Request(1, 1, 1, Bytes.of()), new ControlWire.Resume(0),
+                new ConnectionRequest(Bytes.of(new byte[32]), List.of()))) {
+            Raw r = new Raw();
+            r.send(Connect.anonymous());
+            r.expect(Connected.class);
+            r.send(p);
+            assertEquals(ControlWire.REASON_INVALID_PACKET, r.disconnected(), p.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- connection requests (Chatr)
+
+    @Test
+    void connectionRequestAcceptedGivesBothSidesTheOthersContactAndOneRelayKey() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Address aliceLan = new Address(Bytes.fromHex("c0a80105"), 40001);
+        Address bobLan = new Address(Bytes.fromHex("0a000009"), 40002);
+        EventClient a = login(alice);
+        EventClient b = login(bob);
+        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
+        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+
+        a.control().send(new ConnectionRequest(bobId, List.of(aliceLan)));
+        assertEquals(new ConnectionRequest(aliceId, List.of(aliceLan)), b.control().next(T));
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of(bobLan)));
+        ClientInfo toAlice = assertInstanceOf(ClientInfo.class, a.control().next(T));
+        ClientInfo toBob = assertInstanceOf(ClientInfo.class, b.control().next(T));
+        assertEquals(bobId, toAlice.peer());
+        assertEquals(List.of(bobLan), toAlice.privateAddresses());
+        assertEquals(Address.of(b.control().localAddress()), toAlice.publicAddress(), "bob's address as the server saw it");
+        assertEquals(aliceId, toBob.peer());
+        assertEquals(List.of(aliceLan), toBob.privateAddresses());
+        assertEquals(Address.of(a.control().localAddress()), toBob.publicAddress());
+        assertEquals(toAlice.relayPairingKey(), toBob.relayPairingKey());
+
+        // a second request gets a fresh key
+        a.control().send(new ConnectionRequest(bobId, List.of()));
+        b.control().next(T);
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
+        assertNotEquals(toAlice.relayPairingKey(), assertInstanceOf(ClientInfo.class, a.control().next(T)).relayPairingKey());
+    }
+
+    @Test
+    void connectionRequestToSomeoneOfflineOrUnwillingIsDenied() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
+        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        EventClient a = login(alice);
+        a.control().send(new ConnectionRequest(bobId, List.of()));
+        assertEquals(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_NOT_ONLINE), a.control().next(T));
+
+        EventClient b = login(bob);
+        a.control().send(new ConnectionRequest(bobId, List.of()));
+        assertInstanceOf(ConnectionRequest.class, b.control().next(T));
+        b.control().send(new ConnectionRequestDenied(aliceId, "busy"));
+        assertEquals(new ConnectionRequestDenied(bobId, "busy"), a.control().next(T));
+
+        // accepting a request nobody made is answered, not forwarded
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
+        assertEquals(new ConnectionRequestDenied(aliceId, RendezvousServer.DENIED_NOT_ONLINE), b.control().next(T));
+    }
+
+    // ---------------------------------------------------------------- over TLS, as tryst server runs it
+
+    @Test
+    void loginOverTlsIsBoundToTheCertificate() throws IOException {
+        ServerIdentity tls = ServerIdentity.loadOrCreate(dir.resolve("tls"));
+        store = EventStore.open(dir, EventLimits.defaults(), InstantSource.system());
+        server = RendezvousServer.start(RendezvousConfig.defaults()
+                        .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+                Tls.serverSocketFactory(tls), new RendezvousBackend(tls.fingerprint().hex(), 0, store));
+        Identity alice = Identity.generate();
+        ControlClient.Server pinned = new ControlClient.Server(server.address(), Pin.fingerprint(tls.fingerprint()), false);
+        try (EventClient c = EventClient.login(pinned, alice, T)) {
+            assertEquals(0, c.lastOrderAtLogin());
+            c.sendMessage(alice.publicKey(), "note to self".getBytes(StandardCharsets.UTF_8), T);
+            c.resume(0);
+            assertEquals("note to self", open(alice, c.nextEvent(T), alice));
+        }
+    }
+
+    @Test
+    void anErrorTextIsShownToTheClient() throws IOException {
+        start();
+        EventClient a = login(Identity.generate());
+        var e = assertThrows(ControlException.class,
+                () -> a.call(77, Bytes.of(), T));
+        assertTrue(e.getMessage().contains("Unknown method 77"), e.getMessage());
+    }
+}
