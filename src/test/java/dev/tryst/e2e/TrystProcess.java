@@ -34,8 +34,11 @@ final class TrystProcess implements AutoCloseable {
         Path err = dir.resolve(name + ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().remove("TRYST_RELAY");
-        // A server's state (its self-signed certificate) stays in the test's folder, not in $HOME.
+        pb.environment().remove("TRYST_SERVER");
+        // State (a server's certificate, inbox marks) and configuration (identity, known_servers) stay
+        // in the test's folder, not in $HOME.
         pb.environment().put("XDG_STATE_HOME", dir.toAbsolutePath().resolve("state").toString());
+        pb.environment().put("XDG_CONFIG_HOME", dir.toAbsolutePath().resolve("config").toString());
         pb.environment().putAll(env);
         if (stdin != null) {
             pb.redirectInput(stdin.toFile());

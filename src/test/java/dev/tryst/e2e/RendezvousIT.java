@@ -1,0 +1,132 @@
+package dev.tryst.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rendezvous as people use it: real {@code tryst server}, {@code send}, {@code receive},
+ * {@code msg} and {@code inbox} processes, the control port over TLS with the certificate trusted
+ * on first use.
+ */
+@Timeout(300)
+class RendezvousIT {
+    private static final Duration T = Duration.ofSeconds(60);
+
+    /** A server on free ports; returns it with its control address and fingerprint. */
+    record Server(TrystProcess process, String control, String fingerprint) implements AutoCloseable {
+        static Server start(Path dir, String name, Path state) throws Exception {
+            TrystProcess p = TrystProcess.start(dir, name, "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString());
+            String line = p.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
+            String control = line.replaceAll(".* tls (\\S+),.*", "$1");
+            return new Server(p, control, line.replaceAll(".* ", ""));
+        }
+
+        @Override
+        public void close() {
+            process.close();
+        }
+    }
+
+    @Test
+    void sendAndReceiveMeetInARoom(@TempDir Path dir) throws Exception {
+        try (Server server = Server.start(dir, "server", dir.resolve("server-state"))) {
+            try (var send = TrystProcess.start(dir, "send", "send", "--server", server.control(), "--text", "through a room ✓")) {
+                // the server picks a short number for the room; the words are the sender's
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                assertTrue(code.matches("\\d{2,4}(-[a-z]+){3}"), code);
+                try (var recv = TrystProcess.start(dir, "recv", "receive", "--server", server.control(), code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                    assertEquals("through a room ✓\n", recv.stdout());
+                    assertTrue(recv.stderr().contains("relayed via 127.0.0.1:"), recv.stderr());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+            }
+            // trusted on first use, remembered for the next time
+            String known = Files.readString(dir.resolve("config/tryst/known_servers"));
+            assertTrue(known.contains(server.control() + " " + server.fingerprint()), known);
+
+            // a wrong code fails on both sides, through the room as through the relay
+            try (var send = TrystProcess.start(dir, "send2", "send", "--server", server.control(), "--text", "secret")) {
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                String[] parts = code.split("-");
+                String wrong = parts[0] + "-" + (parts[1].equals("abacus") ? "abdomen" : "abacus") + "-" + parts[2] + "-" + parts[3];
+                try (var recv = TrystProcess.start(dir, "recv2", "receive", "--server", server.control(), wrong)) {
+                    assertEquals(3, recv.await(T), recv.stderr());
+                    assertEquals("", recv.stdout());
+                }
+                assertEquals(3, send.await(T), send.stderr());
+            }
+
+            // a code nobody is waiting with is said so at once
+            try (var recv = TrystProcess.start(dir, "recv3", "receive", "--server", server.control(), "97-abacus-abdomen-abide")) {
+                assertEquals(6, recv.await(T), recv.stderr());
+                assertTrue(recv.stderr().contains("nobody is waiting with code number 97"), recv.stderr());
+            }
+
+            // pinned to another certificate: refused, with what to do
+            String other = server.fingerprint().substring(0, 63) + (server.fingerprint().endsWith("0") ? "1" : "0");
+            try (var send = TrystProcess.start(dir, "send4", "send", "--server", server.control() + "#" + other, "--text", "x")) {
+                assertEquals(4, send.await(T), send.stderr());
+                assertTrue(send.stderr().contains(server.fingerprint()) && send.stderr().contains("intercepting"), send.stderr());
+                assertTrue(!send.stderr().contains("Code:"), "no code is shown when the server is refused");
+            }
+        }
+    }
+
+    @Test
+    void aThousandMessagesSurviveAServerRestartAndArriveOnceInOrder(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("server-state");
+        Path bobDir = dir.resolve("bob");
+        Files.createDirectories(bobDir);
+        String bobKey;
+        try (var id = TrystProcess.start(bobDir, "id", "id")) {
+            assertEquals(0, id.await(T), id.stderr());
+            bobKey = id.stdout().lines().filter(l -> l.startsWith("public key")).findFirst().orElseThrow().replaceAll(".* ", "");
+        }
+        Path lines = dir.resolve("lines.txt");
+        Files.write(lines, IntStream.rangeClosed(1, 1000).mapToObj(i -> "message " + i).toList(), StandardCharsets.UTF_8);
+
+        Server first = Server.start(dir, "server1", state);
+        try (first) {
+            try (var msg = TrystProcess.start(dir, "msg", lines, Map.of(), "msg", "--server", first.control(), bobKey, "-")) {
+                assertEquals(0, msg.await(T), msg.stderr());
+                assertTrue(msg.stderr().contains("1000 messages stored"), msg.stderr());
+            }
+            try (var inbox = TrystProcess.start(bobDir, "inbox1", "inbox", "--server", first.control(), "--max", "400")) {
+                assertEquals(0, inbox.await(T), inbox.stderr());
+                assertEquals(IntStream.rangeClosed(1, 400).mapToObj(i -> "message " + i).toList(), texts(inbox.stdout()));
+            }
+            first.process().process.destroyForcibly(); // kill -9: only what is on disk survives
+            first.process().process.waitFor();
+        }
+        try (Server second = Server.start(dir, "server2", state)) {
+            assertEquals(first.fingerprint(), second.fingerprint(), "the same certificate from the state directory");
+            try (var inbox = TrystProcess.start(bobDir, "inbox2", "inbox", "--server", second.control())) {
+                assertEquals(0, inbox.await(T), inbox.stderr());
+                assertEquals(IntStream.rangeClosed(401, 1000).mapToObj(i -> "message " + i).toList(), texts(inbox.stdout()));
+            }
+            try (var inbox = TrystProcess.start(bobDir, "inbox3", "inbox", "--server", second.control(), "--wait", "1s")) {
+                assertEquals(0, inbox.await(T), inbox.stderr());
+                assertEquals("", inbox.stdout());
+                assertTrue(inbox.stderr().contains("No new messages."), inbox.stderr());
+            }
+        }
+    }
+
+    /** The texts of inbox lines ("TIME FINGERPRINT: TEXT"). */
+    private static List<String> texts(String stdout) {
+        return stdout.lines().map(l -> l.substring(l.indexOf(": ") + 2)).toList();
+    }
+}
