@@ -174,7 +174,7 @@ class RendezvousServerTest {
     }
 
     @Test
-    void identityModeIsNotVerifiedYet() throws IOException {
+    void anIdentityKeyThatIsNotAPointFailsToVerify() throws IOException {
         start(base());
         Client c = new Client();
         c.send(Connect.identity(Bytes.of(new byte[32])));
