@@ -48,6 +48,10 @@ public final class Handshake {
     public static final int HELLO_LENGTH = MAGIC.length + 2 + Spake2.MESSAGE_LENGTH;
     public static final int CONFIRM_LENGTH = 32;
     public static final byte[] SPAKE2_ID = "tryst/v1".getBytes(StandardCharsets.US_ASCII);
+    /** Rendezvous mode: the initiator's random nonce that opens every candidate path. */
+    public static final int PATH_NONCE_LENGTH = 16;
+    /** Rendezvous mode: the byte by which the initiator picks the one path that carries the session. */
+    public static final byte PATH_SELECT = 0x01;
 
     /** Which side of the session we are: the one that made the code, or the one that typed it. */
     public enum Role {
@@ -125,7 +129,7 @@ public final class Handshake {
      * The outcome of SPAKE2, before key confirmation: a shared secret that is right only if both
      * sides used the same code. Used once, by {@link #confirm}, on the path that will carry the session.
      */
-    public static final class Agreed {
+    public static final class Agreed implements AutoCloseable {
         private final Role role;
         private byte[] prk;
 
@@ -133,6 +137,68 @@ public final class Handshake {
             this.role = role;
             this.prk = prk;
         }
+
+        public Role role() {
+            return role;
+        }
+
+        private synchronized byte[] prk() {
+            if (prk == null) {
+                throw new IllegalStateException("this key agreement was already used or destroyed");
+            }
+            return prk;
+        }
+
+        /** Forgets the secret. */
+        @Override
+        public synchronized void close() {
+            if (prk != null) {
+                Arrays.fill(prk, (byte) 0);
+                prk = null;
+            }
+        }
+    }
+
+    /**
+     * Rendezvous mode: authenticates one candidate path (direct or relayed) and keys it. The
+     * initiator has sent {@code nonce} on this path and the responder has read it; both then send
+     * their role's PATH_CONFIRM and check the other's. Every path gets its own traffic keys (the
+     * nonce is part of their derivation), so racing several paths never reuses a key and nonce,
+     * and a confirmation seen on one path is worthless on another. {@code agreed} stays usable for
+     * further paths (a fallback later) until closed.
+     *
+     * <pre>
+     *  PATH_CONFIRM = HKDF-Expand(prk, "tryst/v1 path confirm " role ‖ nonce, 32)
+     *  keys         = HKDF-Expand(prk, "tryst/v1 path key " direction ‖ nonce, 32), "... path iv ..." 12
+     * </pre>
+     *
+     * @throws WrongCodeException the other end's confirmation does not match: a wrong code, or not our peer
+     */
+    public static SecureChannel authenticatePath(ByteChannel io, Agreed agreed, byte[] nonce) throws IOException {
+        if (nonce.length != PATH_NONCE_LENGTH) {
+            throw new IllegalArgumentException("a path nonce has " + PATH_NONCE_LENGTH + " bytes");
+        }
+        byte[] prk = agreed.prk();
+        Role role = agreed.role;
+        writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm " + role.label, nonce), CONFIRM_LENGTH));
+        byte[] expected = Hkdf.expand(prk, label("tryst/v1 path confirm " + role.other().label, nonce), CONFIRM_LENGTH);
+        byte[] got = readFully(io, CONFIRM_LENGTH, "its path confirmation");
+        if (!MessageDigest.isEqual(expected, got)) {
+            throw new WrongCodeException();
+        }
+        String out = role.label + "->" + role.other().label;
+        String back = role.other().label + "->" + role.label;
+        RecordCipher sealer = RecordCipher.sealer(
+                Hkdf.expand(prk, label("tryst/v1 path key " + out, nonce), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label("tryst/v1 path iv " + out, nonce), RecordWire.NONCE_LENGTH));
+        RecordCipher opener = RecordCipher.opener(
+                Hkdf.expand(prk, label("tryst/v1 path key " + back, nonce), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label("tryst/v1 path iv " + back, nonce), RecordWire.NONCE_LENGTH));
+        return new SecureChannel(io, sealer, opener);
+    }
+
+    private static byte[] label(String label, byte[] nonce) {
+        return concat(label.getBytes(StandardCharsets.US_ASCII), nonce);
     }
 
     /**
@@ -166,11 +232,8 @@ public final class Handshake {
     public static SecureChannel confirm(ByteChannel io, Agreed agreed) throws IOException {
         byte[] prk;
         synchronized (agreed) {
-            prk = agreed.prk;
+            prk = agreed.prk();
             agreed.prk = null;
-        }
-        if (prk == null) {
-            throw new IllegalStateException("this key agreement was already used");
         }
         try {
             Role role = agreed.role;

@@ -93,13 +93,13 @@ final class AotTraining {
                     Code code = Connector.createRoom(a, null, Code.DEFAULT_WORDS, random);
                     CompletableFuture<Session> sender = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return Connector.viaRoom(a, code, Handshake.Role.INITIATOR, timeouts, null, random);
+                            return Connector.viaRoom(a, code, Handshake.Role.INITIATOR, timeouts, null, Connector.Direct.defaults(), random);
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
                         }
                     });
                     Connector.joinRoom(b, Code.parse(code.phrase()));
-                    try (Session r = Connector.viaRoom(b, code, Handshake.Role.RESPONDER, timeouts, null, random);
+                    try (Session r = Connector.viaRoom(b, code, Handshake.Role.RESPONDER, timeouts, null, Connector.Direct.defaults(), random);
                          Session s = sender.get()) {
                         byte[] text = "hello".getBytes();
                         CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> {

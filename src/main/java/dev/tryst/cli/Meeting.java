@@ -25,6 +25,19 @@ final class Meeting {
     @Mixin
     ServerOption server = new ServerOption();
 
+    @picocli.CommandLine.Option(names = "--no-direct", description = "Do not try direct connections; always use the relay.")
+    boolean noDirect;
+
+    @picocli.CommandLine.Option(names = "--relay-delay", paramLabel = "DURATION", defaultValue = "1s",
+            converter = Durations.class,
+            description = "Head start of direct connections before the relay is tried too. Default: ${DEFAULT-VALUE}.")
+    Duration relayDelay;
+
+    dev.tryst.client.Connector.Direct direct() {
+        var d = dev.tryst.client.Connector.Direct.defaults();
+        return new dev.tryst.client.Connector.Direct(!noDirect, relayDelay, d.window().plus(relayDelay));
+    }
+
     /** A control session for rooms, or null: meet at {@code relay} alone. */
     record Way(ControlClient control, InetSocketAddress relay) implements AutoCloseable {
         @Override

@@ -89,7 +89,7 @@ final class ReceiveCommand implements Callable<Integer> {
         try (Meeting.Way way = meeting.open(err, quiet)) {
             if (way.control() != null) {
                 Connector.joinRoom(way.control(), code);
-                session = Connector.viaRoom(way.control(), code, Handshake.Role.RESPONDER, timeouts, way.relay(), new SecureRandom());
+                session = Connector.viaRoom(way.control(), code, Handshake.Role.RESPONDER, timeouts, way.relay(), meeting.direct(), new SecureRandom());
             } else {
                 session = Connector.viaRelay(way.relay(), code, Handshake.Role.RESPONDER, timeouts, new SecureRandom());
             }

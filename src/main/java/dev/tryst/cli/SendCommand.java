@@ -126,7 +126,7 @@ final class SendCommand implements Callable<Integer> {
             }
             err.flush();
             session = way.control() != null
-                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), random)
+                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), meeting.direct(), random)
                     : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, timeouts, random);
         }
         try (Session s = session) {

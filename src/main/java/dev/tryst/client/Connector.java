@@ -13,6 +13,8 @@ import dev.tryst.control.ControlWire.RoomClosed;
 import dev.tryst.control.ControlWire.RoomMessage;
 import dev.tryst.control.ControlWire.RoomRelay;
 import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.List;
 import dev.tryst.net.HostPort;
 import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
@@ -84,24 +86,49 @@ public final class Connector {
         }
     }
 
+    /** How the paths to the peer are raced in rendezvous mode. */
+    public record Direct(boolean enabled, Duration relayDelay, Duration window) {
+        public static Direct defaults() {
+            return new Direct(true, Duration.ofSeconds(1), Duration.ofSeconds(6));
+        }
+    }
+
+    /** How long to wait for the peer's contact once its HELLO and the relay key are in. */
+    private static final Duration CONTACT_GRACE = Duration.ofSeconds(2);
+
     /**
      * Meets the peer in a rendezvous room this control session has already created or joined
-     * ({@link #createRoom}, {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its HELLO comes back
-     * the same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); the
-     * room gives the relay pairing key, and key confirmation runs over the relay connection, so
-     * the path that carries the session is the one the keys were confirmed on.
+     * ({@link #createRoom}, {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its
+     * HELLO comes back the same way (SPAKE2 through the server, which sees only the public SPAKE2
+     * messages); both exchange contacts (gday: private endpoints, and the public one the server
+     * saw); the room gives the relay pairing key. Then the paths are raced ({@link PathRace}): direct
+     * TCP from the port of our rendezvous connection, the relay a moment later; the first path that
+     * proves the keys carries the session. A session on a direct path can fall back to the relay.
      */
     public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts,
-                                  InetSocketAddress relayOverride, SecureRandom random) throws SessionException {
+                                  InetSocketAddress relayOverride, Direct direct, SecureRandom random) throws SessionException {
         Handshake.Start start = Handshake.start(role, code.password(), random);
         long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
         byte[] peerHello = null;
         RoomRelay relay = null;
+        ControlWire.RoomContact peer = null;
+        int localPort = control.localAddress().getPort();
         try {
             control.send(new RoomMessage(Bytes.of(start.hello())));
-            while (peerHello == null || relay == null) {
-                long left = deadline - System.nanoTime();
+            if (direct.enabled()) {
+                control.send(new ControlWire.RoomAddresses(Candidates.local(localPort, ControlWire.MAX_ADDRESSES)));
+                control.send(new ControlWire.RoomDone());
+            }
+            long graceEnd = Long.MAX_VALUE;
+            while (peerHello == null || relay == null || (direct.enabled() && peer == null)) {
+                if (peerHello != null && relay != null && graceEnd == Long.MAX_VALUE) {
+                    graceEnd = System.nanoTime() + CONTACT_GRACE.toNanos(); // a peer that sends no contact: relay only
+                }
+                long left = Math.min(deadline, graceEnd) - System.nanoTime();
                 if (left <= 0) {
+                    if (graceEnd != Long.MAX_VALUE) {
+                        break;
+                    }
                     throw new SocketTimeoutException();
                 }
                 Packet p = control.next(Duration.ofNanos(left));
@@ -112,9 +139,10 @@ public final class Connector {
                             peerHello = m.data().toByteArray();
                         }
                     }
+                    case ControlWire.RoomContact c when c.whose() == ControlWire.CONTACT_PEERS -> peer = c;
                     case RoomClosed c -> throw new SessionException(SessionException.Kind.PEER_GONE,
                             "the other side left before the connection was made (" + c.reason() + "); try again with a new code", null);
-                    default -> { } // contacts and the like: for direct paths, not needed here
+                    default -> { } // our own contact
                 }
             }
         } catch (SessionException e) {
@@ -133,30 +161,41 @@ public final class Connector {
             throw new SessionException(SessionException.Kind.PROTOCOL, e.getMessage(), e);
         }
         InetSocketAddress relayAddress = relayOverride;
-        if (relayAddress == null) {
-            if (relay.relayPort() == 0) {
-                throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                        "the rendezvous server announces no relay; give one with --relay HOST:PORT", null);
-            }
+        if (relayAddress == null && relay.relayPort() != 0) {
             relayAddress = new InetSocketAddress(control.server().getAddress(), relay.relayPort());
         }
-        String where = HostPort.format(relayAddress);
-        SocketChannel socket;
-        try {
-            socket = RelayClient.dial(resolve(relayAddress), relay.pairingKey().toByteArray(), timeouts.connect());
-        } catch (IOException e) {
+        List<InetSocketAddress> endpoints = new ArrayList<>();
+        if (peer != null) {
+            endpoints.add(peer.publicAddress().toSocketAddress());
+            for (ControlWire.Address a : peer.privateAddresses()) {
+                InetSocketAddress e = a.toSocketAddress();
+                if (!endpoints.contains(e)) {
+                    endpoints.add(e);
+                }
+            }
+        }
+        if (relayAddress == null && endpoints.isEmpty()) {
+            agreed.close();
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                    "cannot reach the relay at " + where + " (" + e.getMessage() + ")", e);
+                    "the rendezvous server announces no relay and no direct path is possible; give one with --relay HOST:PORT", null);
         }
-        Watchdog watchdog = Watchdog.watch(socket, timeouts.connect().plus(timeouts.connect()));
+        PathRace.Plan plan = new PathRace.Plan(role, direct.enabled() ? localPort : 0, endpoints, relayAddress,
+                relay.pairingKey().toByteArray(), direct.relayDelay(), direct.window(), Duration.ofMillis(200),
+                timeouts.connect(), Duration.ofNanos(Math.max(deadline - System.nanoTime(), timeouts.connect().toNanos())),
+                timeouts.idle());
+        PathRace.Won won;
         try {
-            SecureChannel channel = Handshake.confirm(socket, agreed);
-            return Session.start(channel, watchdog, timeouts.idle(), "relayed via " + where);
-        } catch (IOException e) {
-            watchdog.close();
-            closeQuietly(socket);
-            throw classify(e, watchdog, timeouts, role);
+            won = PathRace.run(plan, agreed, random);
+        } catch (SessionException e) {
+            agreed.close();
+            throw e;
         }
+        if (!won.direct() || relayAddress == null) {
+            agreed.close();
+            return won.session();
+        }
+        // Direct: keep the way back through the relay (fresh path keys, same agreement).
+        return won.session().withFallback(() -> PathRace.relayOnly(plan, agreed, random).session());
     }
 
     /**

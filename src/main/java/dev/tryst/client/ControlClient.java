@@ -102,7 +102,7 @@ public final class ControlClient implements AutoCloseable {
         Socket socket;
         String name;
         if (server.plain()) {
-            socket = new Socket();
+            socket = punchable();
             try {
                 socket.connect(address, (int) Math.max(1, timeout.toMillis()));
                 socket.setTcpNoDelay(true);
@@ -112,7 +112,7 @@ public final class ControlClient implements AutoCloseable {
             }
             name = RendezvousBackend.PLAIN_NAME;
         } else {
-            SSLSocket ssl = Tls.openClient(address, server.pin(), timeout);
+            SSLSocket ssl = Tls.openClient(punchable(), address, server.pin(), timeout);
             socket = ssl;
             name = Fingerprint.of((X509Certificate) ssl.getSession().getPeerCertificates()[0]).hex();
         }
@@ -128,6 +128,28 @@ public final class ControlClient implements AutoCloseable {
             return c;
         } catch (IOException | RuntimeException e) {
             c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A socket whose local port can be shared: direct connections listen and connect on the very
+     * port the server saw this connection come from (its NAT mapping), so it is bound with
+     * SO_REUSEADDR and SO_REUSEPORT before it connects.
+     */
+    private static Socket punchable() throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setReuseAddress(true);
+            try {
+                s.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
+            } catch (UnsupportedOperationException e) {
+                // not on this platform: direct attempts then use other ports and mostly fail; the relay remains
+            }
+            s.bind(null);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
             throw e;
         }
     }

@@ -13,9 +13,23 @@ import java.time.Duration;
  * whenever we have sent nothing for a third of that. Wrap local work that may block for long
  * (reading stdin, writing to a terminal) in {@link #local} so it does not count as the peer's silence.
  *
- * @param path a person-readable description of the path, e.g. "relayed via relay.example:8080"
+ * @param path     a person-readable description of the path, e.g. "relayed via relay.example:8080"
+ * @param fallback how to reach the same peer again through the relay if this (direct) path dies,
+ *                 or null
  */
-public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, String path) implements AutoCloseable {
+public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, String path, Fallback fallback)
+        implements AutoCloseable {
+
+    /** A second path to the same peer, with the same agreed keys (fresh path keys): the relay. */
+    @FunctionalInterface
+    public interface Fallback {
+        Session connect() throws SessionException;
+    }
+
+    /** This session with {@code f} as its way back through the relay. */
+    public Session withFallback(Fallback f) {
+        return new Session(channel, watchdog, idle, path, f);
+    }
 
     /** Takes over {@code channel}: from now on it is watched and kept alive. */
     public static Session start(SecureChannel channel, Watchdog watchdog, Duration idle, String path) {
@@ -29,7 +43,7 @@ public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, S
                 // the reading side sees the broken connection and reports it
             }
         });
-        return new Session(channel, watchdog, idle, path);
+        return new Session(channel, watchdog, idle, path, null);
     }
 
     /** Runs local, possibly slow work (our disk, our terminal) with the idle watchdog paused. */

@@ -28,10 +28,17 @@ public final class Tls {
      * @throws IOException            the connection failed
      */
     public static SSLSocket openClient(InetSocketAddress server, Pin pin, Duration timeout) throws IOException {
+        return openClient(new Socket(), server, pin, timeout);
+    }
+
+    /**
+     * As {@link #openClient(InetSocketAddress, Pin, Duration)} over {@code plain}, an unconnected
+     * socket the caller prepared (bound to a chosen local port, say). It is closed on failure.
+     */
+    public static SSLSocket openClient(Socket plain, InetSocketAddress server, Pin pin, Duration timeout) throws IOException {
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         String host = server.getHostString();
         String name = KnownServers.key(host, server.getPort());
-        Socket plain = new Socket();
         SSLSocket ssl = null;
         boolean ok = false;
         try {

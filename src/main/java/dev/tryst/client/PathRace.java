@@ -1,0 +1,396 @@
+package dev.tryst.client;
+
+import dev.tryst.channel.Handshake;
+import dev.tryst.channel.SecureChannel;
+import dev.tryst.channel.WrongCodeException;
+import dev.tryst.net.HostPort;
+import dev.tryst.net.Watchdog;
+import dev.tryst.relay.RelayClient;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Races the candidate paths to the peer and keeps the first that proves itself: direct TCP (gday's
+ * simultaneous open, fixed: listen and connect on the local port of the rendezvous connection, to
+ * every endpoint of the peer, a new attempt every {@link Plan#retry()}, for a bounded time), and the
+ * relay, dialled after {@link Plan#relayDelay()} (at once when there is no direct candidate).
+ *
+ * <p>On every path, whoever opened it: the initiator sends a fresh 16-byte nonce, both send their
+ * path confirmation ({@link Handshake#authenticatePath}), and the initiator picks the first path
+ * whose confirmation checks out by sending {@link Handshake#PATH_SELECT} on it; the responder takes
+ * the path on which that byte arrives. So exactly one path carries the session even when several
+ * connections form at once (the deterministic tie-break: the initiator's choice), and a stranger
+ * who connects to our port, knowing no key, never gets past the confirmation: its path is
+ * dropped and the race goes on. A wrong code shows as a mismatch on the relay path, which only
+ * the two room members can reach; a mismatch on a direct path alone only drops that path.
+ *
+ * <p>Every thread is virtual, every socket is closed when the race ends except the winner's, and
+ * {@link #run} returns only after the losing threads ended.
+ */
+public final class PathRace {
+    private static final System.Logger LOG = System.getLogger(PathRace.class.getName());
+    /** Connections accepted on the punching port per race: a stranger flooding it cannot make us spin. */
+    static final int MAX_ACCEPTED = 32;
+    private static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(1);
+    /**
+     * Idle timeout of a direct session: short (keepalives every 2 s), so a path that died is noticed
+     * within seconds and the relay can take over.
+     */
+    public static final Duration DIRECT_IDLE = Duration.ofSeconds(12);
+
+    /**
+     * What to race.
+     *
+     * @param localPort   the local port of our rendezvous connection; 0: no direct attempts
+     * @param direct      the peer's endpoints (public as the server saw it, then private)
+     * @param relay       the relay, or null for none
+     * @param relayKey    the pairing key the room gave (33 bytes)
+     * @param relayDelay  head start of the direct attempts
+     * @param directFor   how long direct attempts are made
+     * @param pathTimeout how long one path may take from connection to proof
+     * @param deadline    the whole race
+     * @param idle        the winning session's idle timeout
+     */
+    public record Plan(Handshake.Role role, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
+                       byte[] relayKey, Duration relayDelay, Duration directFor, Duration retry, Duration pathTimeout,
+                       Duration deadline, Duration idle) {
+        public Plan {
+            Objects.requireNonNull(role, "role");
+            direct = List.copyOf(direct);
+            if (relay != null && (relayKey == null || relayKey.length != 33)) {
+                throw new IllegalArgumentException("a relay needs its 33-byte pairing key");
+            }
+        }
+    }
+
+    /** The winner: its session, and which kind of path it is. */
+    public record Won(Session session, boolean direct) {}
+
+    private final Plan plan;
+    private final Handshake.Agreed agreed;
+    private final SecureRandom random;
+    private final AtomicReference<Path> winner = new AtomicReference<>();
+    private final CountDownLatch decided = new CountDownLatch(1);
+    private final AtomicBoolean over = new AtomicBoolean();
+    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private volatile boolean relayMismatch;
+    private volatile boolean anyMismatch;
+    private volatile boolean relayDone;
+    private volatile String relayError;
+    private ServerSocketChannel listener;
+
+    private record Path(SocketChannel socket, SecureChannel channel, Watchdog watchdog, String label, boolean direct) {}
+
+    private PathRace(Plan plan, Handshake.Agreed agreed, SecureRandom random) {
+        this.plan = plan;
+        this.agreed = agreed;
+        this.random = random;
+    }
+
+    /** Runs the race; the agreement stays open (a fallback may use it for another path later). */
+    public static Won run(Plan plan, Handshake.Agreed agreed, SecureRandom random) throws SessionException {
+        return new PathRace(plan, agreed, random).race();
+    }
+
+    /** One path to the relay alone, with the same proof as in a race (for a fallback after a direct path died). */
+    public static Won relayOnly(Plan plan, Handshake.Agreed agreed, SecureRandom random) throws SessionException {
+        Plan p = new Plan(plan.role(), 0, List.of(), plan.relay(), plan.relayKey(), Duration.ZERO, Duration.ZERO,
+                plan.retry(), plan.pathTimeout(), plan.deadline(), plan.idle());
+        return new PathRace(p, agreed, random).race();
+    }
+
+    private Won race() throws SessionException {
+        long start = System.nanoTime();
+        long deadline = start + plan.deadline().toNanos();
+        boolean direct = plan.localPort() > 0 && !plan.direct().isEmpty();
+        long directUntil = start + (direct ? plan.directFor().toNanos() : 0);
+        try {
+            if (direct) {
+                try {
+                    listener = ServerSocketChannel.open();
+                    listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                    listener.bind(new InetSocketAddress(plan.localPort()));
+                    threads.add(Thread.ofVirtual().name("path-accept").start(this::acceptLoop)); // ends with the listener
+                } catch (IOException | UnsupportedOperationException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "no listener on port {0}: {1}", plan.localPort(), e.toString());
+                    closeQuietly(listener);
+                    listener = null;
+                }
+                for (InetSocketAddress target : plan.direct()) {
+                    spawn("path-connect", () -> connectLoop(target, directUntil));
+                }
+            }
+            if (plan.relay() != null) {
+                long at = start + (direct ? plan.relayDelay().toNanos() : 0);
+                spawn("path-relay", () -> relay(at));
+            } else {
+                relayDone = true;
+            }
+            while (decided.getCount() > 0) {
+                long left = deadline - System.nanoTime();
+                boolean directOver = System.nanoTime() - directUntil >= 0 && running.get() == 0;
+                if (left <= 0 || relayMismatch || (relayDone && directOver)) {
+                    break;
+                }
+                decided.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            end();
+        }
+        Path w = winner.get();
+        if (w != null) {
+            Duration idle = w.direct() && plan.idle().compareTo(DIRECT_IDLE) > 0 ? DIRECT_IDLE : plan.idle();
+            return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
+        }
+        if (relayMismatch || (anyMismatch && relayError == null)) {
+            throw new SessionException(SessionException.Kind.WRONG_CODE, plan.role() == Handshake.Role.RESPONDER
+                    ? "the codes did not match — nothing was received; ask for a new code"
+                    : "the codes did not match — nothing was sent; this code is used up, run send again for a new one",
+                    new WrongCodeException());
+        }
+        if (relayError != null) {
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, relayError, null);
+        }
+        throw new SessionException(SessionException.Kind.PEER_GONE, "no path to the other side worked within "
+                + plan.deadline().toSeconds() + " s (the other side may have quit)", null);
+    }
+
+    /** Stops every attempt, closes every socket but the winner's, waits for the threads. */
+    private void end() {
+        over.set(true);
+        closeQuietly(listener);
+        Path w = winner.get();
+        for (SocketChannel s : open) {
+            if (w == null || s != w.socket()) {
+                closeQuietly(s);
+            }
+        }
+        for (Thread t : threads) {
+            t.interrupt();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (SocketChannel s : open) { // registered by a thread after the first pass
+            if (w == null || s != w.socket()) {
+                closeQuietly(s);
+            }
+        }
+    }
+
+    private void spawn(String name, Runnable body) {
+        running.incrementAndGet();
+        threads.add(Thread.ofVirtual().name(name).start(() -> {
+            try {
+                body.run();
+            } finally {
+                running.decrementAndGet();
+            }
+        }));
+    }
+
+    private void acceptLoop() {
+        while (!over.get()) {
+            SocketChannel s;
+            try {
+                s = listener.accept();
+            } catch (IOException e) {
+                return; // closed at the end of the race
+            }
+            if (accepted.incrementAndGet() > MAX_ACCEPTED || over.get()) {
+                closeQuietly(s);
+                continue;
+            }
+            String label;
+            try {
+                label = "direct, tcp " + HostPort.format((InetSocketAddress) s.getRemoteAddress());
+            } catch (IOException e) {
+                closeQuietly(s);
+                continue;
+            }
+            spawnAttempt(s, label);
+        }
+    }
+
+    private void spawnAttempt(SocketChannel s, String label) {
+        running.incrementAndGet();
+        try {
+            threads.add(Thread.ofVirtual().name("path-attempt").start(() -> {
+                try {
+                    attempt(s, label, true);
+                } finally {
+                    running.decrementAndGet();
+                }
+            }));
+        } catch (RuntimeException e) {
+            running.decrementAndGet();
+            closeQuietly(s);
+        }
+    }
+
+    /** Connects from our punching port to {@code target} until a connection forms or time is up. */
+    private void connectLoop(InetSocketAddress target, long until) {
+        while (!over.get() && System.nanoTime() - until < 0) {
+            long began = System.nanoTime();
+            SocketChannel s = null;
+            try {
+                s = SocketChannel.open(target.getAddress() instanceof java.net.Inet6Address
+                        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                open.add(s);
+                s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                s.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                s.bind(new InetSocketAddress(plan.localPort()));
+                s.socket().connect(target, (int) CONNECT_ATTEMPT.toMillis());
+                attempt(s, "direct, tcp " + HostPort.format(target), true);
+                return; // a connection formed: proven or not, this endpoint is done
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(s);
+                if (s != null) {
+                    open.remove(s);
+                }
+            }
+            long wait = plan.retry().toNanos() - (System.nanoTime() - began);
+            if (wait > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void relay(long at) {
+        try {
+            long wait = at - System.nanoTime();
+            if (wait > 0) {
+                if (decided.await(wait, TimeUnit.NANOSECONDS)) {
+                    return; // a direct path won first
+                }
+            }
+            if (over.get()) {
+                return;
+            }
+            SocketChannel s;
+            String where = HostPort.format(plan.relay());
+            try {
+                InetSocketAddress r = plan.relay().isUnresolved()
+                        ? new InetSocketAddress(plan.relay().getHostString(), plan.relay().getPort()) : plan.relay();
+                s = RelayClient.dial(r, plan.relayKey(), plan.pathTimeout());
+            } catch (IOException e) {
+                relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
+                return;
+            }
+            attempt(s, "relayed via " + where, false);
+        } catch (InterruptedException e) {
+            // the race is over
+        } finally {
+            relayDone = true;
+        }
+    }
+
+    /** Proves one connected path; the first proven (initiator) or selected (responder) one wins. */
+    private void attempt(SocketChannel s, String label, boolean direct) {
+        open.add(s);
+        if (over.get()) {
+            closeQuietly(s);
+            return;
+        }
+        Watchdog watchdog = Watchdog.watch(s, plan.pathTimeout());
+        boolean won = false;
+        try {
+            byte[] nonce = new byte[Handshake.PATH_NONCE_LENGTH];
+            if (plan.role() == Handshake.Role.INITIATOR) {
+                random.nextBytes(nonce);
+                writeFully(s, nonce);
+            } else {
+                readFully(s, nonce);
+            }
+            SecureChannel channel = Handshake.authenticatePath(s, agreed, nonce);
+            Path p = new Path(s, channel, watchdog, label, direct);
+            if (plan.role() == Handshake.Role.INITIATOR) {
+                if (!over.get() && winner.compareAndSet(null, p)) {
+                    won = true;
+                    writeFully(s, new byte[] {Handshake.PATH_SELECT});
+                    decided.countDown();
+                }
+            } else {
+                byte[] select = new byte[1];
+                readFully(s, select);
+                if (select[0] == Handshake.PATH_SELECT && !over.get() && winner.compareAndSet(null, p)) {
+                    won = true;
+                    decided.countDown();
+                }
+            }
+        } catch (WrongCodeException e) {
+            anyMismatch = true;
+            if (!direct) {
+                relayMismatch = true;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "{0}: confirmation did not match", label);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", label, e.toString());
+        } finally {
+            if (!won) {
+                watchdog.close();
+                closeQuietly(s);
+            }
+        }
+    }
+
+    private static void writeFully(SocketChannel s, byte[] data) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        while (b.hasRemaining()) {
+            s.write(b);
+        }
+    }
+
+    private static void readFully(SocketChannel s, byte[] into) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(into);
+        while (b.hasRemaining()) {
+            if (s.read(b) < 0) {
+                throw new EOFException();
+            }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing anyway
+            }
+        }
+    }
+}
