@@ -1,0 +1,246 @@
+package dev.tryst.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tryst.channel.Handshake;
+import dev.tryst.relay.RelayConfig;
+import dev.tryst.relay.RelayServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Both sides of a race in one JVM, on loopback, with a real relay: which path wins, that the
+ * others are closed, that nothing is left running, and that strangers cannot take a path.
+ */
+@Timeout(60)
+class PathRaceTest {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private final SecureRandom random = new SecureRandom();
+    private RelayServer relay;
+
+    @BeforeEach
+    void startRelay() throws IOException {
+        relay = RelayServer.start(RelayConfig.defaults().withBind(new InetSocketAddress(LOOPBACK, 0)));
+    }
+
+    @AfterEach
+    void stopRelay() {
+        relay.close();
+    }
+
+    /** A local port that is free now, as the rendezvous connection's port would be. */
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Handshake.Agreed[] agree(String a, String b) throws IOException {
+        SecureRandom r = new SecureRandom();
+        Handshake.Start i = Handshake.start(Handshake.Role.INITIATOR, a.getBytes(), r);
+        Handshake.Start j = Handshake.start(Handshake.Role.RESPONDER, b.getBytes(), r);
+        return new Handshake.Agreed[] {Handshake.agree(i, j.hello()), Handshake.agree(j, i.hello())};
+    }
+
+    private PathRace.Plan plan(Handshake.Role role, int localPort, List<InetSocketAddress> direct, byte[] key, Duration relayDelay) {
+        return new PathRace.Plan(role, localPort, direct, relay.address(), key, relayDelay, Duration.ofSeconds(4),
+                Duration.ofMillis(200), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    private static byte[] key() {
+        byte[] k = new byte[33];
+        new SecureRandom().nextBytes(k);
+        k[0] = 2;
+        return k;
+    }
+
+    /** Runs both sides; returns {initiator's, responder's} result. */
+    private PathRace.Won[] race(PathRace.Plan initiator, PathRace.Plan responder, Handshake.Agreed[] keys) throws Exception {
+        CompletableFuture<PathRace.Won> r = CompletableFuture.supplyAsync(() -> {
+            try {
+                return PathRace.run(responder, keys[1], random);
+            } catch (SessionException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        PathRace.Won i = PathRace.run(initiator, keys[0], random);
+        return new PathRace.Won[] {i, r.get(20, TimeUnit.SECONDS)};
+    }
+
+    private static void exchange(PathRace.Won[] won) throws IOException {
+        byte[] hello = "over the winning path".getBytes();
+        won[0].session().channel().send(hello);
+        assertEquals(new String(hello), text(won[1].session().channel().receive()));
+    }
+
+    private static String text(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return new String(a);
+    }
+
+    private static long pathThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("path-")).count();
+    }
+
+    @Test
+    void directWinsWhenItIsUpAndTheRelayIsNeverDialled() throws Exception {
+        int pa = freePort();
+        int pb = freePort();
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        PathRace.Won[] won = race(
+                plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(3)),
+                plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(3)),
+                keys);
+        assertTrue(won[0].direct() && won[1].direct(), won[0].session().path() + " / " + won[1].session().path());
+        assertTrue(won[0].session().path().startsWith("direct, tcp "), won[0].session().path());
+        exchange(won);
+        assertEquals(0, relay.stats().pairsStapled(), "the relay was never needed");
+        won[0].session().close();
+        won[1].session().close();
+        assertEquals(0, pathThreads(), "no race thread left");
+    }
+
+    @Test
+    void theRelayWinsWhenDirectNeverAnswers() throws Exception {
+        int pa = freePort();
+        int pb = freePort();
+        // endpoints where nobody listens: every direct attempt is refused
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        PathRace.Won[] won = race(
+                plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, freePort())), k, Duration.ofMillis(300)),
+                plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, freePort())), k, Duration.ofMillis(300)),
+                keys);
+        assertFalse(won[0].direct());
+        assertEquals("relayed via " + dev.tryst.net.HostPort.format(relay.address()), won[1].session().path());
+        exchange(won);
+        won[0].session().close();
+        won[1].session().close();
+        assertEquals(0, pathThreads(), "no race thread left");
+        // the punching ports are free again: nothing kept them
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(LOOPBACK, pa));
+        }
+    }
+
+    @Test
+    void aWrongCodeIsFoundOnTheRelayPathAndReportedOnBothSides() throws Exception {
+        var keys = agree("42-code", "42-other");
+        byte[] k = key();
+        var e = assertThrows(Exception.class, () -> race(
+                plan(Handshake.Role.INITIATOR, 0, List.of(), k, Duration.ZERO),
+                plan(Handshake.Role.RESPONDER, 0, List.of(), k, Duration.ZERO), keys));
+        SessionException s = (SessionException) (e instanceof SessionException ? e : e.getCause().getCause());
+        assertEquals(SessionException.Kind.WRONG_CODE, s.kind());
+        assertEquals(0, pathThreads());
+    }
+
+    @Test
+    void aStrangerOnThePunchingPortDoesNotCaptureTheSession() throws Exception {
+        int pa = freePort();
+        int pb = freePort();
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        // B (responder) starts first, listening on its punching port; a stranger gets there before A
+        CompletableFuture<PathRace.Won> b = CompletableFuture.supplyAsync(() -> {
+            try {
+                return PathRace.run(plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k,
+                        Duration.ofSeconds(2)), keys[1], random);
+            } catch (SessionException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        // the stranger connects to B's punching port and plays initiator: a nonce, then a forged confirmation
+        Socket stranger = null;
+        for (int i = 0; i < 50 && stranger == null; i++) {
+            try {
+                stranger = new Socket(LOOPBACK, pb);
+            } catch (IOException notYet) {
+                Thread.sleep(20);
+            }
+        }
+        assertTrue(stranger != null, "B listens on its punching port");
+        stranger.getOutputStream().write(new byte[16 + 32]);
+        stranger.getOutputStream().write(Handshake.PATH_SELECT);
+        PathRace.Won a = PathRace.run(plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k,
+                Duration.ofSeconds(2)), keys[0], random);
+        PathRace.Won bw = b.get(20, TimeUnit.SECONDS);
+        assertTrue(a.direct() && bw.direct());
+        exchange(new PathRace.Won[] {a, bw});
+        // B answered the stranger's nonce with its own confirmation (worthless: a path confirmation keys
+        // nothing, and A never uses the stranger's nonce), then dropped it on the forged one
+        byte[] seen = stranger.getInputStream().readAllBytes();
+        assertEquals(32, seen.length, "B's confirmation and then the end: no SELECT accepted, no records");
+        stranger.close();
+        a.session().close();
+        bw.session().close();
+        assertEquals(0, pathThreads());
+    }
+
+    @Test
+    void whenBothDirectionsConnectExactlyOnePathIsKept() throws Exception {
+        // each side listens and dials the other at once: up to two connections form; one carries the session
+        for (int round = 0; round < 5; round++) {
+            int pa = freePort();
+            int pb = freePort();
+            var keys = agree("7-x", "7-x");
+            byte[] k = key();
+            PathRace.Won[] won = race(
+                    plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(5)),
+                    plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(5)),
+                    keys);
+            exchange(won);
+            byte[] back = "and back".getBytes();
+            won[1].session().channel().send(back);
+            assertEquals("and back", text(won[0].session().channel().receive()));
+            won[0].session().close();
+            won[1].session().close();
+        }
+        assertEquals(0, pathThreads());
+    }
+
+    @Test
+    void aFallbackPathToTheRelayHasItsOwnKeys() throws Exception {
+        int pa = freePort();
+        int pb = freePort();
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        var pi = plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(3));
+        var pr = plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(3));
+        PathRace.Won[] direct = race(pi, pr, keys);
+        assertTrue(direct[0].direct());
+        direct[0].session().close();
+        direct[1].session().close();
+        CompletableFuture<PathRace.Won> r = CompletableFuture.supplyAsync(() -> {
+            try {
+                return PathRace.relayOnly(pr, keys[1], random);
+            } catch (SessionException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        PathRace.Won i = PathRace.relayOnly(pi, keys[0], random);
+        PathRace.Won[] relayed = {i, r.get(20, TimeUnit.SECONDS)};
+        assertFalse(relayed[0].direct());
+        exchange(relayed);
+        relayed[0].session().close();
+        relayed[1].session().close();
+    }
+}
