@@ -126,17 +126,55 @@ final class ReceiveCommand implements Callable<Integer> {
         if (!Files.isDirectory(out)) {
             throw new Main.UsageException("--out " + out + " is not a folder");
         }
-        var options = new FileReceiver.Options(out, overwrite, summary -> confirm(summary, err));
+        TransferWire.OfferFiles[] accepted = {null};
         FileReceiver.Result r;
-        try (LazyProgress bar = new LazyProgress(quiet, "Receiving", offer.totalBytes())) {
-            r = FileReceiver.receive(s, offer, options, bar);
-        } catch (TransferException | dev.tryst.transfer.LocalIoException e) {
-            throw e;
-        } catch (IOException e) {
-            IOException why = s.explain(e, "the sender");
-            var kind = why instanceof SessionException se ? se.kind() : SessionException.Kind.PEER_GONE;
-            throw new SessionException(kind, why.getMessage() + " — what arrived is kept: run send and receive again"
-                    + " and only the missing bytes will move", e);
+        Session current = s;
+        TransferWire.OfferFiles currentOffer = offer;
+        try {
+            while (true) {
+                TransferWire.OfferFiles o = currentOffer;
+                // The same offer again after a fallback to the relay was already accepted: not asked twice.
+                var options = new FileReceiver.Options(out, overwrite, summary -> {
+                    if (o.equals(accepted[0])) {
+                        return true;
+                    }
+                    boolean yes = confirm(summary, err);
+                    accepted[0] = yes ? o : null;
+                    return yes;
+                });
+                try (LazyProgress bar = new LazyProgress(quiet, "Receiving", currentOffer.totalBytes())) {
+                    r = FileReceiver.receive(current, currentOffer, options, bar);
+                    break;
+                } catch (TransferException | dev.tryst.transfer.LocalIoException e) {
+                    throw e;
+                } catch (IOException e) {
+                    IOException why = current.explain(e, "the sender");
+                    Session.Fallback back = current.fallback();
+                    if (back == null) {
+                        var kind = why instanceof SessionException se ? se.kind() : SessionException.Kind.PEER_GONE;
+                        throw new SessionException(kind, why.getMessage() + " — what arrived is kept: run send and receive again"
+                                + " and only the missing bytes will move", e);
+                    }
+                    if (!quiet) {
+                        err.println("The direct path broke (" + why.getMessage() + "); going on through the relay.");
+                        err.flush();
+                    }
+                    SendCommand.closeQuietly(current, s);
+                    current = back.connect();
+                    if (!quiet) {
+                        err.println("Connected, " + current.path() + "; resuming.");
+                        err.flush();
+                    }
+                    Message m = StreamTransfer.awaitOffer(current);
+                    if (!(m instanceof TransferWire.OfferFiles again)) {
+                        throw new SessionException(SessionException.Kind.PROTOCOL,
+                                "after the fallback the sender offered something else than files", null);
+                    }
+                    currentOffer = again;
+                }
+            }
+        } finally {
+            SendCommand.closeQuietly(current, s);
         }
         if (!quiet) {
             err.println(SendCommand.summary("Received", r.bytesReceived(), System.nanoTime() - t0) + " "

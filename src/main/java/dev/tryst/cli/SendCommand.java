@@ -137,12 +137,7 @@ final class SendCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             if (sources != null) {
                 long total = sources.stream().mapToLong(x -> x.entry().size()).sum();
-                FileSender.Sent sent;
-                try (LazyProgress bar = new LazyProgress(quiet, "Sending", total)) {
-                    sent = FileSender.send(s, sources, bar);
-                } catch (IOException e) {
-                    throw s.explain(e, "the receiver");
-                }
+                FileSender.Sent sent = sendFiles(s, sources, total, err);
                 if (!quiet) {
                     err.println(summary("Sent", sent.bytesSent(), System.nanoTime() - t0)
                             + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
@@ -162,6 +157,53 @@ final class SendCommand implements Callable<Integer> {
             }
         }
         return ExitCode.OK.code;
+    }
+
+    /**
+     * Sends the files; if a direct path dies on the way, goes on through the relay by itself (the
+     * receiver keeps what it verified, so only the rest moves). The relay session has no further fallback.
+     */
+    private FileSender.Sent sendFiles(Session first, List<FileSender.Source> sources, long total, PrintWriter err)
+            throws IOException {
+        Session s = first;
+        try {
+            while (true) {
+                try (LazyProgress bar = new LazyProgress(quiet, "Sending", total)) {
+                    return FileSender.send(s, sources, bar);
+                } catch (dev.tryst.transfer.TransferException | dev.tryst.transfer.LocalIoException e) {
+                    throw e;
+                } catch (IOException e) {
+                    Session.Fallback back = s.fallback();
+                    if (back == null) {
+                        throw s.explain(e, "the receiver");
+                    }
+                    if (!quiet) {
+                        err.println("The direct path broke (" + s.explain(e, "the receiver").getMessage()
+                                + "); going on through the relay.");
+                        err.flush();
+                    }
+                    closeQuietly(s, first);
+                    s = back.connect();
+                    if (!quiet) {
+                        err.println("Connected, " + s.path() + "; resuming.");
+                        err.flush();
+                    }
+                }
+            }
+        } finally {
+            closeQuietly(s, first);
+        }
+    }
+
+    /** Closes a fallback session; the first one is closed by its owner. */
+    static void closeQuietly(Session s, Session first) {
+        if (s != first) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // already broken
+            }
+        }
     }
 
     static String describe(List<FileSender.Source> sources) {

@@ -125,6 +125,8 @@ public final class PathRace {
         long deadline = start + plan.deadline().toNanos();
         boolean direct = plan.localPort() > 0 && !plan.direct().isEmpty();
         long directUntil = start + (direct ? plan.directFor().toNanos() : 0);
+        LOG.log(System.Logger.Level.DEBUG, "race as {0}: direct {1} from port {2}, relay {3} after {4}",
+                plan.role(), plan.direct(), plan.localPort(), plan.relay(), plan.relayDelay());
         try {
             if (direct) {
                 try {
@@ -274,6 +276,7 @@ public final class PathRace {
                 attempt(s, "direct, tcp " + HostPort.format(target), true);
                 return; // a connection formed: proven or not, this endpoint is done
             } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "connect to {0}: {1}", target, e.toString());
                 closeQuietly(s);
                 if (s != null) {
                     open.remove(s);

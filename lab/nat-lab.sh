@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# The NAT lab: real tryst processes on hosts behind emulated NATs, in network namespaces.
+#
+#   lab/nat-lab.sh matrix        every pair of none, fullcone, cone, symmetric, plus hairpin
+#   lab/nat-lab.sh pair A B      one pair (A sends, B receives); A, B in none|fullcone|cone|symmetric|hairpin
+#   lab/nat-lab.sh cut           a direct transfer whose path is cut midway: it must finish over the relay
+#
+# Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE".
+# Needs root, iproute2 (ip netns) and nftables; JAVA and TRYST_JAR say what to run
+# (default: JDK 25 found by scripts/jdk.sh, target/tryst.jar).
+#
+# Topology (every address in 198.18.0.0/15, the range reserved for benchmarks; the namespaces have
+# no link to the machine's own network, so nothing leaves them):
+#
+#   [srv 198.18.0.1] ---+
+#                       |  bridge br0 in namespace "inet": the public internet, 198.18.0.0/24
+#   [nat a 198.18.0.11]-+-[nat b 198.18.0.12]   or a host with no NAT: 198.18.0.21 / .22
+#        | lan 198.19.1.0/24     | lan 198.19.2.0/24
+#   [host a 198.19.1.2]     [host b 198.19.2.2]      hairpin: host b is 198.19.1.3 behind nat a
+#
+# NATs (nftables in the router's namespace):
+#   cone       masquerade: endpoint-independent mapping (the source port is kept when free),
+#              address-and-port-dependent filtering (only replies get in)
+#   symmetric  masquerade random,fully-random: a new random port for every connection
+#   fullcone   masquerade persistent, and everything arriving from outside is forwarded to the
+#              host (endpoint-independent filtering: anyone can reach a mapped port)
+#   Like home routers, a NAT drops what arrives unasked (no RST from the router itself): the
+#   router's own input chain drops new connections from outside.
+#
+# Every wait is bounded; everything is torn down on exit, also on failure or Ctrl-C.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${JAVA:-}" ]; then
+  . "$root/scripts/jdk.sh"
+  JAVA="$JDK/bin/java"
+fi
+JAR="${TRYST_JAR:-$root/target/tryst.jar}"
+[ -f "$JAR" ] || { echo "nat-lab: no $JAR; build first (./mvnw package -DskipTests)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "nat-lab: needs root (network namespaces)" >&2; exit 77; }
+command -v nft >/dev/null || { echo "nat-lab: needs nftables (apt-get install nftables)" >&2; exit 77; }
+
+ID="tl$$"                        # namespace prefix: several labs may run at once
+WORK="$(mktemp -d /tmp/tryst-nat-lab.XXXXXX)"
+SIZE_MIB="${SIZE_MIB:-4}"
+JOPTS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 ${LAB_JAVA_OPTS:-})
+n_if=0
+
+cleanup() {
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$ID-" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+trap 'cleanup; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+ns() { local n="$1"; shift; ip netns exec "$ID-$n" "$@"; }
+mkns() { ip netns add "$ID-$1"; ns "$1" ip link set lo up; }
+
+# wire NS1 IF1 NS2 IF2: a veth pair between two namespaces
+wire() {
+  n_if=$((n_if + 1))
+  local a="${ID}x${n_if}a" b="${ID}x${n_if}b"
+  ip link add "$a" type veth peer name "$b"
+  ip link set "$a" netns "$ID-$1"; ns "$1" ip link set "$a" name "$2"; ns "$1" ip link set "$2" up
+  ip link set "$b" netns "$ID-$3"; ns "$3" ip link set "$b" name "$4"; ns "$3" ip link set "$4" up
+}
+
+# bridge NS BR IF: attach IF to bridge BR in NS
+bridge() { ns "$1" ip link set "$3" master "$2"; }
+
+# nat SIDE TYPE LAN_PREFIX HOST_IP: a router for SIDE (a|b) with the given NAT type
+nat() {
+  local side="$1" type="$2" lan="$3" host="$4" pub
+  pub=$([ "$side" = a ] && echo 198.18.0.11 || echo 198.18.0.12)
+  mkns "n$side"
+  wire "n$side" pub inet "n$side"; bridge inet br0 "n$side"
+  ns "n$side" ip addr add "$pub/24" dev pub
+  ns "n$side" ip link add lan type bridge; ns "n$side" ip link set lan up
+  ns "n$side" ip addr add "$lan.1/24" dev lan
+  ns "n$side" sysctl -qw net.ipv4.ip_forward=1
+  local masq="masquerade" pre=""
+  case "$type" in
+    cone) ;;
+    symmetric) masq="masquerade random,fully-random" ;;
+    fullcone) masq="masquerade persistent"
+              pre="chain pre { type nat hook prerouting priority dstnat; policy accept; iifname \"pub\" dnat to $host; }" ;;
+    *) echo "nat-lab: unknown NAT type $type" >&2; exit 2 ;;
+  esac
+  ns "n$side" nft -f - <<EOF
+table ip tnat {
+  chain post { type nat hook postrouting priority srcnat; policy accept; oifname "pub" $masq; }
+  $pre
+}
+table inet tfilter {
+  chain through { type filter hook forward priority filter; policy accept; }
+  chain in { type filter hook input priority filter; policy accept; iifname "pub" ct state new drop; }
+}
+EOF
+}
+
+# host SIDE IP GATEWAY_NS LAN_PREFIX: a host behind router GATEWAY_NS (or on the public bridge when GATEWAY_NS is inet)
+host() {
+  local side="$1" ip="$2" gw="$3" lan="$4"
+  mkns "h$side"
+  wire "h$side" eth0 "$gw" "h$side"
+  if [ "$gw" = inet ]; then
+    bridge inet br0 "h$side"
+    ns "h$side" ip addr add "$ip/24" dev eth0
+  else
+    bridge "$gw" lan "h$side"
+    ns "h$side" ip addr add "$ip/24" dev eth0
+    ns "h$side" ip route add default via "$lan.1"
+  fi
+}
+
+# topology TYPE_A TYPE_B (TYPE_B = hairpin: b shares a's cone NAT)
+topology() {
+  cleanup
+  mkns inet
+  ns inet ip link add br0 type bridge; ns inet ip link set br0 up
+  mkns srv
+  wire srv eth0 inet srv; bridge inet br0 srv
+  ns srv ip addr add 198.18.0.1/24 dev eth0
+  case "$1" in
+    none) host a 198.18.0.21 inet "" ;;
+    *) nat a "$1" 198.19.1 198.19.1.2; host a 198.19.1.2 na 198.19.1 ;;
+  esac
+  case "$2" in
+    none) host b 198.18.0.22 inet "" ;;
+    hairpin) host b 198.19.1.3 na 198.19.1 ;;
+    *) nat b "$2" 198.19.2 198.19.2.2; host b 198.19.2.2 nb 198.19.2 ;;
+  esac
+}
+
+# await FILE REGEX SECONDS: wait for REGEX in FILE; prints the first match
+await() {
+  local deadline=$((SECONDS + $3))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if grep -qE "$2" "$1" 2>/dev/null; then grep -oE "$2" "$1" | head -1; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+ms() { date +%s%3N; }
+
+start_server() {
+  mkdir -p "$WORK/srv"
+  ns srv env XDG_STATE_HOME="$WORK/srv" "$JAVA" "${JOPTS[@]}" -jar "$JAR" server --bind 198.18.0.1 --relay-port 8080 \
+      --control-port 2311 --stun-port -1 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
+  await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
+}
+
+# transfer A B [cut]: one run; prints the result line
+transfer() {
+  local ta="$1" tb="$2" cut="${3:-}" dir="$WORK/run-$1-$2"
+  rm -rf "$dir"; mkdir -p "$dir/a" "$dir/b/out"
+  topology "$ta" "$tb"
+  start_server
+  head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$dir/a/file.bin"
+  local env_a=(env XDG_CONFIG_HOME="$dir/a/config" XDG_STATE_HOME="$dir/a/state")
+  local env_b=(env XDG_CONFIG_HOME="$dir/b/config" XDG_STATE_HOME="$dir/b/state")
+  ns ha "${env_a[@]}" timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$JAR" send --server 198.18.0.1 "$dir/a/file.bin" \
+      >"$dir/send.out" 2>"$dir/send.err" &
+  local send_pid=$!
+  local code
+  code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/send.err" >&2; return 0; }
+  local t0; t0=$(ms)
+  ns hb "${env_b[@]}" timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$JAR" receive --server 198.18.0.1 --yes --out "$dir/b/out" "$code" \
+      >"$dir/recv.out" 2>"$dir/recv.err" &
+  local recv_pid=$!
+  local path="-" connect="-"
+  if await "$dir/recv.err" 'Connected, [^;]+' 60 >/dev/null; then
+    connect=$(( $(ms) - t0 ))
+    path=$(grep -oE 'Connected, [^;]+' "$dir/recv.err" | head -1 | sed 's/^Connected, //')
+  fi
+  if [ -n "$cut" ]; then
+    sleep 3
+    # cut the path between the two NATs; the server stays reachable from both
+    ns na nft add rule inet tfilter through ip daddr 198.18.0.12 drop
+    ns na nft add rule inet tfilter through ip saddr 198.18.0.12 drop
+    ns nb nft add rule inet tfilter through ip daddr 198.18.0.11 drop
+    ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
+  fi
+  local rs=0 ss=0
+  wait "$recv_pid" || rs=$?
+  wait "$send_pid" || ss=$?
+  local result=OK note="$SIZE_MIB MiB verified"
+  if [ "$rs" != 0 ] || [ "$ss" != 0 ]; then
+    result=FAIL; note="exit send $ss receive $rs: $(tail -1 "$dir/recv.err")"
+  elif ! cmp -s "$dir/a/file.bin" "$dir/b/out/file.bin"; then
+    result=FAIL; note="received file differs"
+  fi
+  if [ -n "$cut" ]; then
+    if grep -q 'going on through the relay' "$dir/recv.err" && grep -q 'Connected, relayed via' "$dir/recv.err"; then
+      note="$note; after the cut: $(grep -oE 'Connected, relayed via [^;]+' "$dir/recv.err" | head -1 | sed 's/^Connected, //')"
+    else
+      result=FAIL; note="$note; no fallback to the relay seen"
+    fi
+  fi
+  echo -e "$result\t$ta\t$tb\t$path\t$connect\t$note"
+  if [ "$result" = FAIL ]; then
+    { echo "--- send.err"; cat "$dir/send.err"; echo "--- recv.err"; cat "$dir/recv.err"; } >&2
+  fi
+  ns srv pkill -f 'tryst.jar server' 2>/dev/null || true
+  cleanup
+}
+
+case "${1:-matrix}" in
+  matrix)
+    types=(none fullcone cone symmetric)
+    for ((i = 0; i < ${#types[@]}; i++)); do
+      for ((j = i; j < ${#types[@]}; j++)); do
+        transfer "${types[$i]}" "${types[$j]}"
+      done
+    done
+    transfer cone hairpin
+    ;;
+  pair) transfer "$2" "$3" ;;
+  shell)
+    # builds the topology for A B with a running server and opens a shell in the lab's folder;
+    # hosts are "ip netns exec $ID-ha ..." (a) and "$ID-hb" (b); everything goes when the shell exits
+    topology "$2" "$3"; start_server
+    echo "nat-lab: namespaces $ID-{srv,na,nb,ha,hb,inet}; work in $WORK" >&2
+    ID="$ID" WORK="$WORK" JAVA="$JAVA" JAR="$JAR" bash -i ;;
+  cut)
+    # slow the direct path down so that the cut lands midway (no netem here: a policing rule)
+    SIZE_MIB="${SIZE_MIB_CUT:-48}"
+    topology_hook=1
+    transfer_cut() {
+      transfer cone cone cut
+    }
+    # the rate limit is installed right after the routers exist: wrap nat() once
+    eval "$(declare -f nat | sed '1s/^nat/nat_plain/')"
+    nat() {
+      nat_plain "$@"
+      local peer; peer=$([ "$1" = a ] && echo 198.18.0.12 || echo 198.18.0.11)
+      ns "n$1" nft add rule inet tfilter through ip daddr "$peer" limit rate over 4 mbytes/second drop
+    }
+    transfer_cut
+    ;;
+  *) echo "usage: $0 matrix | pair A B | cut" >&2; exit 2 ;;
+esac
