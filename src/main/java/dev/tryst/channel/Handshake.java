@@ -48,10 +48,10 @@ public final class Handshake {
     public static final int HELLO_LENGTH = MAGIC.length + 2 + Spake2.MESSAGE_LENGTH;
     public static final int CONFIRM_LENGTH = 32;
     public static final byte[] SPAKE2_ID = "tryst/v1".getBytes(StandardCharsets.US_ASCII);
-    /** Rendezvous mode: the initiator's random nonce that opens every candidate path. */
+    /** Rendezvous mode: each side's random nonce on every candidate path. */
     public static final int PATH_NONCE_LENGTH = 16;
-    /** Rendezvous mode: the byte by which the initiator picks the one path that carries the session. */
-    public static final byte PATH_SELECT = 0x01;
+    /** Rendezvous mode: the initiator's authenticated choice of the one path that carries the session. */
+    public static final int PATH_SELECT_LENGTH = 16;
 
     /** Which side of the session we are: the one that made the code, or the one that typed it. */
     public enum Role {
@@ -160,41 +160,96 @@ public final class Handshake {
     }
 
     /**
-     * Rendezvous mode: authenticates one candidate path (direct or relayed) and keys it. The
-     * initiator has sent {@code nonce} on this path and the responder has read it; both then send
-     * their role's PATH_CONFIRM and check the other's. Every path gets its own traffic keys (the
-     * nonce is part of their derivation), so racing several paths never reuses a key and nonce,
-     * and a confirmation seen on one path is worthless on another. {@code agreed} stays usable for
-     * further paths (a fallback later) until closed.
+     * Rendezvous mode: proves one candidate path (direct or relayed) with the agreed key, up to the
+     * initiator's choice. Both sides contribute a fresh nonce; the path id is their concatenation.
      *
      * <pre>
-     *  PATH_CONFIRM = HKDF-Expand(prk, "tryst/v1 path confirm " role ‖ nonce, 32)
-     *  keys         = HKDF-Expand(prk, "tryst/v1 path key " direction ‖ nonce, 32), "... path iv ..." 12
+     *  initiator -> nI (16 random bytes)
+     *  responder -> nR (16 random bytes)
+     *  initiator -> PATH_CONFIRM_I = HKDF-Expand(prk, "tryst/v1 path confirm initiator" ‖ nI ‖ nR, 32)
+     *  responder    checks it, then
+     *  responder -> PATH_CONFIRM_R = HKDF-Expand(prk, "tryst/v1 path confirm responder" ‖ nI ‖ nR, 32)
+     *               or, if the check failed, REJECT = 32 zero bytes, and closes
+     *  initiator    checks it (REJECT never matches)
      * </pre>
+     *
+     * The responder reveals its confirmation only to someone who proved the key first, and the
+     * initiator's confirmation covers the responder's fresh nonce, so a stranger on a punching port
+     * learns nothing it can use on another connection; the path's keys depend on both nonces, so no
+     * two paths (nor a replayed one) ever share a key. {@code agreed} stays usable for further
+     * paths (a fallback later) until closed.
      *
      * @throws WrongCodeException the other end's confirmation does not match: a wrong code, or not our peer
      */
-    public static SecureChannel authenticatePath(ByteChannel io, Agreed agreed, byte[] nonce) throws IOException {
-        if (nonce.length != PATH_NONCE_LENGTH) {
-            throw new IllegalArgumentException("a path nonce has " + PATH_NONCE_LENGTH + " bytes");
-        }
+    public static PathProof provePath(ByteChannel io, Agreed agreed, SecureRandom random) throws IOException {
         byte[] prk = agreed.prk();
-        Role role = agreed.role;
-        writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm " + role.label, nonce), CONFIRM_LENGTH));
-        byte[] expected = Hkdf.expand(prk, label("tryst/v1 path confirm " + role.other().label, nonce), CONFIRM_LENGTH);
-        byte[] got = readFully(io, CONFIRM_LENGTH, "its path confirmation");
-        if (!MessageDigest.isEqual(expected, got)) {
-            throw new WrongCodeException();
+        byte[] mine = new byte[PATH_NONCE_LENGTH];
+        random.nextBytes(mine);
+        byte[] id;
+        if (agreed.role == Role.INITIATOR) {
+            writeFully(io, mine);
+            id = concat(mine, readFully(io, PATH_NONCE_LENGTH, "its path nonce"));
+            writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm initiator", id), CONFIRM_LENGTH));
+            check(io, Hkdf.expand(prk, label("tryst/v1 path confirm responder", id), CONFIRM_LENGTH), CONFIRM_LENGTH,
+                    "its path confirmation");
+        } else {
+            byte[] theirs = readFully(io, PATH_NONCE_LENGTH, "its path nonce");
+            writeFully(io, mine);
+            id = concat(theirs, mine);
+            byte[] expected = Hkdf.expand(prk, label("tryst/v1 path confirm initiator", id), CONFIRM_LENGTH);
+            if (!MessageDigest.isEqual(expected, readFully(io, CONFIRM_LENGTH, "its path confirmation"))) {
+                writeFully(io, new byte[CONFIRM_LENGTH]); // REJECT: tells a peer with another code, reveals nothing
+                throw new WrongCodeException();
+            }
+            writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm responder", id), CONFIRM_LENGTH));
         }
+        return new PathProof(agreed, id);
+    }
+
+    /** A proven path: the agreement and the path id (nI ‖ nR). */
+    public static final class PathProof {
+        private final Agreed agreed;
+        private final byte[] id;
+
+        private PathProof(Agreed agreed, byte[] id) {
+            this.agreed = agreed;
+            this.id = id;
+        }
+    }
+
+    /** Initiator: chooses this path. {@code PATH_SELECT = HKDF-Expand(prk, "tryst/v1 path select" ‖ nI ‖ nR, 16)}. */
+    public static void select(ByteChannel io, PathProof p) throws IOException {
+        writeFully(io, Hkdf.expand(p.agreed.prk(), label("tryst/v1 path select", p.id), PATH_SELECT_LENGTH));
+    }
+
+    /** Responder: waits for the initiator's choice of this path; anything else is a {@link WrongCodeException}. */
+    public static void awaitSelect(ByteChannel io, PathProof p) throws IOException {
+        check(io, Hkdf.expand(p.agreed.prk(), label("tryst/v1 path select", p.id), PATH_SELECT_LENGTH), PATH_SELECT_LENGTH,
+                "its choice of path");
+    }
+
+    /**
+     * The record channel of a proven path:
+     * {@code key/iv = HKDF-Expand(prk, "tryst/v1 path key " | "tryst/v1 path iv " direction ‖ nI ‖ nR, 32 | 12)}.
+     */
+    public static SecureChannel pathChannel(ByteChannel io, PathProof p) {
+        byte[] prk = p.agreed.prk();
+        Role role = p.agreed.role;
         String out = role.label + "->" + role.other().label;
         String back = role.other().label + "->" + role.label;
         RecordCipher sealer = RecordCipher.sealer(
-                Hkdf.expand(prk, label("tryst/v1 path key " + out, nonce), RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, label("tryst/v1 path iv " + out, nonce), RecordWire.NONCE_LENGTH));
+                Hkdf.expand(prk, label("tryst/v1 path key " + out, p.id), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label("tryst/v1 path iv " + out, p.id), RecordWire.NONCE_LENGTH));
         RecordCipher opener = RecordCipher.opener(
-                Hkdf.expand(prk, label("tryst/v1 path key " + back, nonce), RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, label("tryst/v1 path iv " + back, nonce), RecordWire.NONCE_LENGTH));
+                Hkdf.expand(prk, label("tryst/v1 path key " + back, p.id), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label("tryst/v1 path iv " + back, p.id), RecordWire.NONCE_LENGTH));
         return new SecureChannel(io, sealer, opener);
+    }
+
+    private static void check(ByteChannel io, byte[] expected, int n, String what) throws IOException {
+        if (!MessageDigest.isEqual(expected, readFully(io, n, what))) {
+            throw new WrongCodeException();
+        }
     }
 
     private static byte[] label(String label, byte[] nonce) {

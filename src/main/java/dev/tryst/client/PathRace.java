@@ -6,17 +6,14 @@ import dev.tryst.channel.WrongCodeException;
 import dev.tryst.net.HostPort;
 import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -33,14 +30,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * every endpoint of the peer, a new attempt every {@link Plan#retry()}, for a bounded time), and the
  * relay, dialled after {@link Plan#relayDelay()} (at once when there is no direct candidate).
  *
- * <p>On every path, whoever opened it: the initiator sends a fresh 16-byte nonce, both send their
- * path confirmation ({@link Handshake#authenticatePath}), and the initiator picks the first path
- * whose confirmation checks out by sending {@link Handshake#PATH_SELECT} on it; the responder takes
- * the path on which that byte arrives. So exactly one path carries the session even when several
+ * <p>On every path, whoever opened it, both sides prove the agreed key with fresh nonces
+ * ({@link Handshake#provePath}), and the initiator picks the first proven path with an
+ * authenticated choice ({@link Handshake#select}); the responder takes the path on which that
+ * choice arrives and checks out. So exactly one path carries the session even when several
  * connections form at once (the deterministic tie-break: the initiator's choice), and a stranger
- * who connects to our port, knowing no key, never gets past the confirmation: its path is
- * dropped and the race goes on. A wrong code shows as a mismatch on the relay path, which only
- * the two room members can reach; a mismatch on a direct path alone only drops that path.
+ * who connects to our port, knowing no key, never gets past the proof: its path is dropped and
+ * the race goes on. A wrong code shows as a mismatch on the relay path, which only the two room
+ * members can reach; a mismatch on a direct path only drops that path.
  *
  * <p>Every thread is virtual, every socket is closed when the race ends except the winner's, and
  * {@link #run} returns only after the losing threads ended.
@@ -91,11 +88,10 @@ public final class PathRace {
     private final CountDownLatch decided = new CountDownLatch(1);
     private final AtomicBoolean over = new AtomicBoolean();
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
-    private final List<Thread> threads = new ArrayList<>();
+    private final java.util.Queue<Thread> threads = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean relayMismatch;
-    private volatile boolean anyMismatch;
     private volatile boolean relayDone;
     private volatile String relayError;
     private ServerSocketChannel listener;
@@ -113,10 +109,15 @@ public final class PathRace {
         return new PathRace(plan, agreed, random).race();
     }
 
-    /** One path to the relay alone, with the same proof as in a race (for a fallback after a direct path died). */
+    /**
+     * One path to the relay alone, with the same proof as in a race: the fallback after a direct
+     * path died. The two sides may notice the death up to a direct idle timeout apart, so the
+     * first to arrive waits that long (and more) for the other.
+     */
     public static Won relayOnly(Plan plan, Handshake.Agreed agreed, SecureRandom random) throws SessionException {
+        Duration wait = DIRECT_IDLE.multipliedBy(3);
         Plan p = new Plan(plan.role(), 0, List.of(), plan.relay(), plan.relayKey(), Duration.ZERO, Duration.ZERO,
-                plan.retry(), plan.pathTimeout(), plan.deadline(), plan.idle());
+                plan.retry(), wait, wait.plusSeconds(10), plan.idle());
         return new PathRace(p, agreed, random).race();
     }
 
@@ -134,7 +135,9 @@ public final class PathRace {
                     listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                     listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                     listener.bind(new InetSocketAddress(plan.localPort()));
-                    threads.add(Thread.ofVirtual().name("path-accept").start(this::acceptLoop)); // ends with the listener
+                    Thread acceptor = Thread.ofVirtual().name("path-accept").unstarted(this::acceptLoop); // ends with the listener
+                    threads.add(acceptor);
+                    acceptor.start();
                 } catch (IOException | UnsupportedOperationException e) {
                     LOG.log(System.Logger.Level.DEBUG, "no listener on port {0}: {1}", plan.localPort(), e.toString());
                     closeQuietly(listener);
@@ -168,7 +171,7 @@ public final class PathRace {
             Duration idle = w.direct() && plan.idle().compareTo(DIRECT_IDLE) > 0 ? DIRECT_IDLE : plan.idle();
             return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
         }
-        if (relayMismatch || (anyMismatch && relayError == null)) {
+        if (relayMismatch) {
             throw new SessionException(SessionException.Kind.WRONG_CODE, plan.role() == Handshake.Role.RESPONDER
                     ? "the codes did not match — nothing was received; ask for a new code"
                     : "the codes did not match — nothing was sent; this code is used up, run send again for a new one",
@@ -209,15 +212,25 @@ public final class PathRace {
         }
     }
 
-    private void spawn(String name, Runnable body) {
-        running.incrementAndGet();
-        threads.add(Thread.ofVirtual().name(name).start(() -> {
+    /** Starts a counted thread, registered before it runs so that {@link #end} always sees it. */
+    private boolean spawn(String name, Runnable body) {
+        Thread t = Thread.ofVirtual().name(name).unstarted(() -> {
             try {
                 body.run();
             } finally {
                 running.decrementAndGet();
             }
-        }));
+        });
+        threads.add(t);
+        running.incrementAndGet();
+        try {
+            t.start();
+            return true;
+        } catch (RuntimeException | Error e) {
+            running.decrementAndGet();
+            threads.remove(t);
+            return false;
+        }
     }
 
     private void acceptLoop() {
@@ -244,17 +257,7 @@ public final class PathRace {
     }
 
     private void spawnAttempt(SocketChannel s, String label) {
-        running.incrementAndGet();
-        try {
-            threads.add(Thread.ofVirtual().name("path-attempt").start(() -> {
-                try {
-                    attempt(s, label, true);
-                } finally {
-                    running.decrementAndGet();
-                }
-            }));
-        } catch (RuntimeException e) {
-            running.decrementAndGet();
+        if (!spawn("path-attempt", () -> attempt(s, label, true))) {
             closeQuietly(s);
         }
     }
@@ -322,7 +325,7 @@ public final class PathRace {
         }
     }
 
-    /** Proves one connected path; the first proven (initiator) or selected (responder) one wins. */
+    /** Proves one connected path; the first proven (initiator) or chosen (responder) one wins. */
     private void attempt(SocketChannel s, String label, boolean direct) {
         open.add(s);
         if (over.get()) {
@@ -332,57 +335,33 @@ public final class PathRace {
         Watchdog watchdog = Watchdog.watch(s, plan.pathTimeout());
         boolean won = false;
         try {
-            byte[] nonce = new byte[Handshake.PATH_NONCE_LENGTH];
-            if (plan.role() == Handshake.Role.INITIATOR) {
-                random.nextBytes(nonce);
-                writeFully(s, nonce);
-            } else {
-                readFully(s, nonce);
+            Handshake.PathProof proof = Handshake.provePath(s, agreed, random);
+            if (plan.role() == Handshake.Role.RESPONDER) {
+                Handshake.awaitSelect(s, proof);
             }
-            SecureChannel channel = Handshake.authenticatePath(s, agreed, nonce);
-            Path p = new Path(s, channel, watchdog, label, direct);
-            if (plan.role() == Handshake.Role.INITIATOR) {
-                if (!over.get() && winner.compareAndSet(null, p)) {
-                    won = true;
-                    writeFully(s, new byte[] {Handshake.PATH_SELECT});
-                    decided.countDown();
-                }
-            } else {
-                byte[] select = new byte[1];
-                readFully(s, select);
-                if (select[0] == Handshake.PATH_SELECT && !over.get() && winner.compareAndSet(null, p)) {
-                    won = true;
+            Path p = new Path(s, Handshake.pathChannel(s, proof), watchdog, label, direct);
+            if (!over.get() && winner.compareAndSet(null, p)) {
+                won = true;
+                watchdog.reset(plan.idle()); // from now on the session's timeout, not the proof's
+                try {
+                    if (plan.role() == Handshake.Role.INITIATOR) {
+                        Handshake.select(s, proof);
+                    }
+                } finally {
                     decided.countDown();
                 }
             }
         } catch (WrongCodeException e) {
-            anyMismatch = true;
             if (!direct) {
                 relayMismatch = true;
             }
-            LOG.log(System.Logger.Level.DEBUG, "{0}: confirmation did not match", label);
+            LOG.log(System.Logger.Level.DEBUG, "{0}: proof did not match", label);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", label, e.toString());
         } finally {
             if (!won) {
                 watchdog.close();
                 closeQuietly(s);
-            }
-        }
-    }
-
-    private static void writeFully(SocketChannel s, byte[] data) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(data);
-        while (b.hasRemaining()) {
-            s.write(b);
-        }
-    }
-
-    private static void readFully(SocketChannel s, byte[] into) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(into);
-        while (b.hasRemaining()) {
-            if (s.read(b) < 0) {
-                throw new EOFException();
             }
         }
     }

@@ -168,7 +168,7 @@ class PathRaceTest {
                 throw new RuntimeException(e);
             }
         });
-        // the stranger connects to B's punching port and plays initiator: a nonce, then a forged confirmation
+        // the stranger connects to B's punching port and plays initiator: a nonce, a forged proof, a forged choice
         Socket stranger = null;
         for (int i = 0; i < 50 && stranger == null; i++) {
             try {
@@ -178,17 +178,18 @@ class PathRaceTest {
             }
         }
         assertTrue(stranger != null, "B listens on its punching port");
-        stranger.getOutputStream().write(new byte[16 + 32]);
-        stranger.getOutputStream().write(Handshake.PATH_SELECT);
+        stranger.getOutputStream().write(new byte[Handshake.PATH_NONCE_LENGTH + 32]);
         PathRace.Won a = PathRace.run(plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k,
                 Duration.ofSeconds(2)), keys[0], random);
         PathRace.Won bw = b.get(20, TimeUnit.SECONDS);
         assertTrue(a.direct() && bw.direct());
         exchange(new PathRace.Won[] {a, bw});
-        // B answered the stranger's nonce with its own confirmation (worthless: a path confirmation keys
-        // nothing, and A never uses the stranger's nonce), then dropped it on the forged one
+        // B answered with its own fresh nonce, then REJECT (zeros) for the forged proof, and hung up: it
+        // reveals its proof only to whoever proved the key first
         byte[] seen = stranger.getInputStream().readAllBytes();
-        assertEquals(32, seen.length, "B's confirmation and then the end: no SELECT accepted, no records");
+        assertEquals(Handshake.PATH_NONCE_LENGTH + 32, seen.length, "B's nonce, REJECT, the end: no proof, no records");
+        assertEquals(List.of(), java.util.stream.IntStream.range(Handshake.PATH_NONCE_LENGTH, seen.length)
+                .filter(i -> seen[i] != 0).boxed().toList(), "REJECT is all zeros");
         stranger.close();
         a.session().close();
         bw.session().close();
