@@ -59,14 +59,19 @@ final class InboxCommand implements Callable<Integer> {
         }
         Identity me = IdentityFiles.load(identityFile, err);
         Path mark = markFile(me);
-        long last = readMark(mark);
+        Mark m = readMark(mark);
         int processed = 0;
         try (EventClient c = IdentityFiles.login(server, me)) {
             long known = c.lastOrderAtLogin();
-            c.resume(Math.min(last, known)); // a mark past the server's last order: the server's store was replaced
-            if (last > known) {
+            String store = c.storeId().hex();
+            long last = m.order();
+            if (m.store() != null && !m.store().equals(store)) {
+                // The server's store was replaced: our mark counts in the old one and would make the
+                // server forget messages we never saw. Start from the beginning of the new store.
+                err.println("tryst: the server's message store was replaced since the last inbox; showing all it holds.");
                 last = 0;
             }
+            c.resume(last);
             while (max == null || processed < max) {
                 if (!follow && last >= known) {
                     break;
@@ -84,7 +89,7 @@ final class InboxCommand implements Callable<Integer> {
                     show(me, e, out, err);
                 }
                 last = e.order();
-                writeMark(mark, last);
+                writeMark(mark, store, last);
                 c.ack(last);
                 processed++;
             }
@@ -100,7 +105,7 @@ final class InboxCommand implements Callable<Integer> {
         String when = Instant.ofEpochMilli(e.timestamp()).truncatedTo(ChronoUnit.SECONDS).toString();
         try {
             Sealed.Opened m = Sealed.open(me, e.data().toByteArray());
-            out.println(when + " " + m.sender().fingerprint() + ": " + new String(m.body(), StandardCharsets.UTF_8));
+            out.println(when + " " + m.sender().fingerprint() + ": " + printable(new String(m.body(), StandardCharsets.UTF_8)));
             out.flush();
         } catch (SealedException x) {
             err.println("tryst: message " + e.order() + " of " + when + " could not be opened and is skipped: " + x.getMessage());
@@ -114,25 +119,47 @@ final class InboxCommand implements Callable<Integer> {
         return ServerCommand.defaultStateDir().resolve("inbox").resolve(who + "@" + where);
     }
 
-    private static long readMark(Path f) throws IOException {
+    /**
+     * A message's text as one safe line: control characters (a newline that would fake a second
+     * message from someone else, terminal escapes) and bidirectional overrides are shown as
+     * {@code \\uXXXX} and a backslash is doubled, so nothing a sender writes can pose as
+     * tryst's output.
+     */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            boolean bidi = (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F;
+            if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || bidi || c == '\\') {
+                b.append(c == '\\' ? "\\\\" : String.format("\\u%04x", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
+    }
+
+    /** The last processed order and the store it counts in (null for a mark written before store ids). */
+    private record Mark(String store, long order) {}
+
+    private static Mark readMark(Path f) throws IOException {
         try {
-            String s = Files.readString(f, StandardCharsets.US_ASCII).strip();
-            return Long.parseLong(s);
+            String[] s = Files.readString(f, StandardCharsets.US_ASCII).strip().split(" ");
+            return s.length == 2 ? new Mark(s[0], Long.parseLong(s[1])) : new Mark(null, Long.parseLong(s[0]));
         } catch (NoSuchFileException e) {
-            return 0;
+            return new Mark(null, 0);
         } catch (NumberFormatException e) {
             throw new Main.UsageException("the inbox mark " + f + " is damaged ('" + e.getMessage() + "'); delete it to see"
                     + " every message the server still holds");
         }
     }
 
-    /** Atomically and durably: a new file, fsync, rename over the old one. */
-    private static void writeMark(Path f, long order) throws IOException {
+    /** Atomically and durably: a new file ("STORE-ID ORDER"), fsync, rename over the old one. */
+    private static void writeMark(Path f, String store, long order) throws IOException {
         Files.createDirectories(f.getParent());
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap((order + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.write(java.nio.ByteBuffer.wrap((store + " " + order + "\n").getBytes(StandardCharsets.US_ASCII)));
             ch.force(true);
         }
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -52,7 +52,14 @@ public final class ControlClient implements AutoCloseable {
     private final InetSocketAddress server;
     private final String serverName;
     private final OutputStream out;
-    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    /**
+     * Packets for {@link #next}, bounded: a full queue holds the reader back (and so, through TCP,
+     * the server), except for ROOM_MESSAGEs, which are dropped when it is full, so a peer flooding the
+     * room while nobody reads (during a race) costs a bounded amount of memory.
+     */
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>(MAX_QUEUED);
+    static final int MAX_QUEUED = 256;
+    private volatile boolean ended;
     private final Thread reader;
     private volatile String endReason;
     private volatile LoginState loginState;
@@ -203,18 +210,29 @@ public final class ControlClient implements AutoCloseable {
      * @throws ControlClosedException   the session ended
      */
     public Packet next(Duration timeout) throws IOException {
-        Object o;
+        Object o = null;
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            o = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            while (o == null) {
+                o = inbox.poll();
+                if (o == null && ended) {
+                    o = END;
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (o == null && left <= 0) {
+                    throw new SocketTimeoutException("the server at " + HostPort.format(server) + " sent nothing for "
+                            + timeout.toMillis() + " ms");
+                }
+                if (o == null) {
+                    o = inbox.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while waiting for the server");
         }
-        if (o == null) {
-            throw new SocketTimeoutException("the server at " + HostPort.format(server) + " sent nothing for " + timeout.toMillis() + " ms");
-        }
         if (o == END) {
-            inbox.add(END); // every later call ends the same way
             String r = endReason;
             throw new ControlClosedException(r, r == null
                     ? "the server at " + HostPort.format(server) + " closed the connection"
@@ -237,15 +255,19 @@ public final class ControlClient implements AutoCloseable {
                         endReason = d.reason();
                         return;
                     }
-                    case Packet p -> inbox.add(p);
+                    case ControlWire.RoomMessage m -> inbox.offer(m); // dropped when nobody keeps up
+                    case Packet p -> inbox.put(p);
                 }
             }
         } catch (EOFException | ControlException e) {
             endReason = endReason == null ? "broken frame from the server: " + e.getMessage() : endReason;
         } catch (IOException e) {
             // closed locally, or the connection broke: next() reports it
+        } catch (InterruptedException e) {
+            // closing
         } finally {
-            inbox.add(END);
+            ended = true;
+            inbox.offer(END);
         }
     }
 
@@ -267,6 +289,7 @@ public final class ControlClient implements AutoCloseable {
         } catch (IOException ignored) {
             // nothing more to do
         }
+        reader.interrupt(); // it may wait for room in a full queue nobody reads any more
         try {
             reader.join(TimeUnit.SECONDS.toMillis(2));
         } catch (InterruptedException e) {

@@ -46,6 +46,11 @@ public final class EventClient implements AutoCloseable {
         return control;
     }
 
+    /** The id of the server's event store: orders kept from another store mean nothing here. */
+    public Bytes storeId() {
+        return control.loginState().storeId();
+    }
+
     /** The last event order the server had given this identity at login. */
     public long lastOrderAtLogin() {
         return control.loginState().lastOrder();

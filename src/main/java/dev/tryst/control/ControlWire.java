@@ -71,7 +71,7 @@ import java.util.Objects;
  *  21  ROOM_CLOSED               reason String                                   server
  *  22  ROOM_RELAY                relay pairing key (33) | relay port u16 (0: none)  server
  *                                (to both members once the room has two)
- *  23  LOGIN_STATE               last sequence u64 | last order u64             server
+ *  23  LOGIN_STATE               last sequence u64 | last order u64 | store id (16)  server
  *                                (identity sessions, right after CONNECTED)
  *  24  RESUME                    last processed order u64                        client
  *  25  EVENT                     order u64 (>= 1) | timestamp i64 (ms since 1970)  server
@@ -179,6 +179,7 @@ public final class ControlWire {
     public static final int NONCE_LENGTH = 32;
     public static final int SIGNATURE_LENGTH = 64;
     public static final int PAIRING_KEY_LENGTH = 33;
+    public static final int STORE_ID_LENGTH = 16;
     public static final int ADDRESS_V4 = 4;
     public static final int ADDRESS_V6 = 6;
 
@@ -370,11 +371,16 @@ public final class ControlWire {
         }
     }
 
-    /** Identity sessions, right after CONNECTED: the last request sequence accepted and the last event order given. */
-    public record LoginState(long lastSequence, long lastOrder) implements Packet {
+    /**
+     * Identity sessions, right after CONNECTED: the last request sequence accepted, the last event
+     * order given, and the id of the store they count in (a new id: the server's store was replaced,
+     * and orders kept from before mean nothing).
+     */
+    public record LoginState(long lastSequence, long lastOrder, Bytes storeId) implements Packet {
         public LoginState {
             notNegative(lastSequence, "last sequence");
             notNegative(lastOrder, "last order");
+            length(storeId, STORE_ID_LENGTH, "store id");
         }
     }
 
@@ -562,7 +568,7 @@ public final class ControlWire {
                 yield ROOM_RELAY;
             }
             case LoginState l -> {
-                o.i64(l.lastSequence()).i64(l.lastOrder());
+                o.i64(l.lastSequence()).i64(l.lastOrder()).bytes(l.storeId());
                 yield LOGIN_STATE;
             }
             case Resume r -> {
@@ -812,7 +818,8 @@ public final class ControlWire {
             case ROOM_MESSAGE -> new RoomMessage(in.blob(MAX_ROOM_MESSAGE, "data"));
             case ROOM_CLOSED -> new RoomClosed(in.string("reason"));
             case ROOM_RELAY -> new RoomRelay(in.bytes(PAIRING_KEY_LENGTH, "pairing key"), in.u16("relay port"));
-            case LOGIN_STATE -> new LoginState(in.count("last sequence"), in.count("last order"));
+            case LOGIN_STATE -> new LoginState(in.count("last sequence"), in.count("last order"),
+                    in.bytes(STORE_ID_LENGTH, "store id"));
             case RESUME -> new Resume(in.count("last processed order"));
             case EVENT -> {
                 long order = in.count("order");

@@ -67,7 +67,10 @@ public final class EventStore implements AutoCloseable {
     private final InstantSource clock;
     private Connection db;
 
-    private EventStore(Path file, EventLimits limits, InstantSource clock, Connection db) {
+    private final Bytes storeId;
+
+    private EventStore(Path file, EventLimits limits, InstantSource clock, Connection db, Bytes storeId) {
+        this.storeId = storeId;
         this.file = file;
         this.limits = limits;
         this.clock = clock;
@@ -91,6 +94,7 @@ public final class EventStore implements AutoCloseable {
             throw new EventStoreException("cannot create the state directory " + stateDir + ": " + e.getMessage(), e);
         }
         Connection db;
+        Bytes storeId;
         try {
             db = org.sqlite.JDBC.createConnection(org.sqlite.JDBC.PREFIX + file, new Properties());
         } catch (SQLException e) {
@@ -99,6 +103,7 @@ public final class EventStore implements AutoCloseable {
         try {
             configure(db, file);
             migrate(db, file);
+            storeId = storeId(db);
         } catch (SQLException | RuntimeException e) {
             try {
                 db.close();
@@ -110,7 +115,43 @@ public final class EventStore implements AutoCloseable {
             }
             throw new EventStoreException("cannot use the event database " + file + ": " + e.getMessage(), e);
         }
-        return new EventStore(file, limits, clock, db);
+        return new EventStore(file, limits, clock, db, storeId);
+    }
+
+    /** Length of {@link #storeId()}. */
+    public static final int STORE_ID_LENGTH = 16;
+
+    /**
+     * This database's identity: 16 random bytes made when it was created. A client that kept an
+     * ORDER from another store (the server's database was replaced) learns so by the id changing,
+     * instead of having events it never saw acknowledged by its stale ORDER.
+     */
+    public Bytes storeId() {
+        return storeId;
+    }
+
+    private static Bytes storeId(Connection db) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS store (id BLOB NOT NULL)");
+            try (ResultSet r = s.executeQuery("SELECT id FROM store")) {
+                if (r.next()) {
+                    byte[] id = r.getBytes(1);
+                    db.commit();
+                    if (id == null || id.length != STORE_ID_LENGTH) {
+                        throw new EventStoreException("the event database's store id is damaged");
+                    }
+                    return Bytes.of(id);
+                }
+            }
+            byte[] id = new byte[STORE_ID_LENGTH];
+            new java.security.SecureRandom().nextBytes(id);
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO store (id) VALUES (?)")) {
+                p.setBytes(1, id);
+                p.executeUpdate();
+            }
+            db.commit();
+            return Bytes.of(id);
+        }
     }
 
     private static void configure(Connection db, Path file) throws SQLException {

@@ -161,6 +161,7 @@ public final class RendezvousServer implements AutoCloseable {
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     /** Logged-in identities; guarded by {@link #lock}. */
     private final Map<Bytes, Session> online = new HashMap<>();
+    private final SendBudget sendBudget = new SendBudget();
     private volatile boolean closed;
     private int admitted; // guarded by lock
 
@@ -627,17 +628,6 @@ public final class RendezvousServer implements AutoCloseable {
             return;
         }
         Bytes id = Bytes.of(s.claimed.bytes());
-        synchronized (lock) {
-            if (online.containsKey(id)) {
-                s.disconnect(ControlWire.REASON_ALREADY_CONNECTED);
-                return;
-            }
-            if (s.isClosing()) {
-                return; // ended meanwhile; it must not hold the identity
-            }
-            online.put(id, s);
-            s.identity = id;
-        }
         long lastSequence;
         long lastOrder;
         try {
@@ -648,10 +638,23 @@ public final class RendezvousServer implements AutoCloseable {
             s.disconnect(REASON_SERVER_CLOSING);
             return;
         }
-        s.connected = true;
-        s.lastPing = System.nanoTime();
-        s.send(new Connected());
-        s.send(new LoginState(lastSequence, lastOrder));
+        // One step under the lock: nothing (a connection request, say) can reach the session
+        // between its registration and its CONNECTED and LOGIN_STATE.
+        synchronized (lock) {
+            if (online.containsKey(id)) {
+                s.disconnect(ControlWire.REASON_ALREADY_CONNECTED);
+                return;
+            }
+            if (s.isClosing()) {
+                return; // ended meanwhile; it must not hold the identity
+            }
+            online.put(id, s);
+            s.identity = id;
+            s.connected = true;
+            s.lastPing = System.nanoTime();
+            s.send(new Connected());
+            s.send(new LoginState(lastSequence, lastOrder, events.storeId()));
+        }
         LOG.log(Level.DEBUG, "session {0} from {1}: identity {2}", s.id, s.remote, s.claimed.fingerprint());
     }
 
@@ -702,6 +705,17 @@ public final class RendezvousServer implements AutoCloseable {
                 Bytes to = Bytes.of(all, 0, ControlWire.ID_LENGTH);
                 Bytes sealed = Bytes.of(all, ControlWire.ID_LENGTH, all.length - ControlWire.ID_LENGTH);
                 try {
+                    IdentityKey.of(to.toByteArray());
+                } catch (IllegalArgumentException e) {
+                    s.fail(r.requestId(), ControlWire.ERROR_BAD_REQUEST, "The recipient is not an identity key");
+                    return;
+                }
+                if (!sendBudget.take(s.identity)) {
+                    s.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
+                            Bytes.of("too many messages from this identity; try again later".getBytes(StandardCharsets.UTF_8))));
+                    return;
+                }
+                try {
                     events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed);
                 } catch (EventStoreFullException e) {
                     s.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
@@ -721,7 +735,10 @@ public final class RendezvousServer implements AutoCloseable {
         }
     }
 
-    private record PendingRequest(Session from, List<Address> privates) {}
+    /** A connection request waiting for the target's answer, forgotten after {@link #REQUEST_LIFETIME_NANOS}. */
+    private record PendingRequest(Session from, List<Address> privates, long since) {}
+
+    private static final long REQUEST_LIFETIME_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private void onConnectionRequest(Session s, ConnectionRequest r) {
         if (s.identity == null) {
@@ -730,12 +747,18 @@ public final class RendezvousServer implements AutoCloseable {
         }
         synchronized (lock) {
             Session target = online.get(r.peer());
+            long now = System.nanoTime();
+            if (target != null) {
+                target.requests.values().removeIf(p -> now - p.since() >= REQUEST_LIFETIME_NANOS);
+            }
             if (target == null || target == s) {
                 s.send(new ConnectionRequestDenied(r.peer(), DENIED_NOT_ONLINE));
-            } else if (target.requests.size() >= MAX_PENDING_REQUESTS && !target.requests.containsKey(s.identity)) {
+            } else if (target.requests.containsKey(s.identity)) {
+                // already asked and not answered yet: asking again is not forwarded (no flooding the target)
+            } else if (target.requests.size() >= MAX_PENDING_REQUESTS) {
                 s.send(new ConnectionRequestDenied(r.peer(), DENIED_TOO_MANY));
             } else {
-                target.requests.put(s.identity, new PendingRequest(s, r.privateAddresses()));
+                target.requests.put(s.identity, new PendingRequest(s, r.privateAddresses(), now));
                 target.send(new ConnectionRequest(s.identity, r.privateAddresses()));
             }
         }

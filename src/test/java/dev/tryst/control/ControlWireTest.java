@@ -134,8 +134,8 @@ class ControlWireTest {
         GOLDEN.put(new RoomClosed("left"), "06 15 04 6c656674");
         // key 33 + port 2 (8080 = 0x1f90) = 35, length 36 = 0x24
         GOLDEN.put(new RoomRelay(rep(0x99, 33), 8080), "24 16" + "99".repeat(33) + "1f90");
-        // two u64: payload 16, length 17 = 0x11 (1000 = 0x3e8)
-        GOLDEN.put(new LoginState(5, 1000), "11 17 0000000000000005 00000000000003e8");
+        // two u64 + store id 16: payload 32, length 33 = 0x21 (1000 = 0x3e8)
+        GOLDEN.put(new LoginState(5, 1000, rep(0x5e, 16)), "21 17 0000000000000005 00000000000003e8" + "5e".repeat(16));
         // u64 400 = 0x190: payload 8, length 9
         GOLDEN.put(new Resume(400), "09 18 0000000000000190");
         // order 8 + timestamp 8 + kind 1 + blob (1 + 3) = 21, length 22 = 0x16

@@ -175,7 +175,7 @@ class IdentitySessionTest {
         Identity alice = Identity.generate();
         Raw r = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
         r.expect(Connected.class);
-        assertEquals(new LoginState(0, 0), r.expect(LoginState.class));
+        assertEquals(new LoginState(0, 0, store.storeId()), r.expect(LoginState.class));
     }
 
     @Test
@@ -271,10 +271,13 @@ class IdentitySessionTest {
             // the ack reaches the server before we hang up: one more request round trip behind it
             b.sendMessage(alice.publicKey(), "sync".getBytes(StandardCharsets.UTF_8), T);
         }
+        Bytes storeBefore = store.storeId();
         stop(); // the server and its store go away; only the database file remains
         start();
+        assertEquals(storeBefore, store.storeId(), "the same store after a restart");
         try (EventClient b = EventClient.login(plain(), bob, T)) {
             assertEquals(1000, b.lastOrderAtLogin());
+            assertEquals(storeBefore, b.control().loginState().storeId());
             assertEquals(1, b.control().loginState().lastSequence(), "bob's one request is remembered");
             b.resume(400);
             for (int i = 401; i <= 1000; i++) {
@@ -320,7 +323,8 @@ class IdentitySessionTest {
     void replayedAndSkippedSequencesAreRefusedAndDisconnect() throws IOException {
         start();
         Identity alice = Identity.generate();
-        Bytes body = Bytes.of(new byte[40]);
+        byte[] raw = java.util.Arrays.copyOf(Identity.generate().publicKey().bytes(), 40); // recipient + 8 bytes
+        Bytes body = Bytes.of(raw);
         Raw r = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
         r.expect(Connected.class);
         r.expect(LoginState.class);
@@ -346,6 +350,15 @@ class IdentitySessionTest {
         u.send(new Request(2, 14, 99, body));
         assertEquals(ControlWire.ERROR_UNKNOWN_METHOD, u.expect(RequestError.class).code());
         u.disconnected();
+
+        // a recipient that is not an Ed25519 point: no inbox is made up for it
+        Raw v = new Raw().login(alice, RendezvousBackend.PLAIN_NAME);
+        v.expect(Connected.class);
+        v.expect(LoginState.class);
+        v.send(new Request(3, 15, ControlWire.METHOD_SEND_MESSAGE, Bytes.of(new byte[40])));
+        RequestError bad = v.expect(RequestError.class);
+        assertEquals(ControlWire.ERROR_BAD_REQUEST, bad.code());
+        assertEquals(bad.text(), v.disconnected());
     }
 
     @Test
