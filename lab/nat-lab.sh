@@ -4,8 +4,10 @@
 #   lab/nat-lab.sh matrix        every pair of none, fullcone, cone, symmetric, plus hairpin
 #   lab/nat-lab.sh pair A B      one pair (A sends, B receives); A, B in none|fullcone|cone|symmetric|hairpin
 #   lab/nat-lab.sh cut           a direct transfer whose path is cut midway: it must finish over the relay
+#   lab/nat-lab.sh udp           'tryst netcheck' on every pair: can a direct UDP path be punched?
 #
-# Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE".
+# Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE";
+# for udp: "RESULT<TAB>A<TAB>B<TAB>UDP (address or none)<TAB>MS<TAB>NOTE (sprayed, tcp path)".
 # Needs root, iproute2 (ip netns) and nftables; JAVA and TRYST_JAR say what to run
 # (default: JDK 25 found by scripts/jdk.sh, target/tryst.jar).
 #
@@ -148,7 +150,7 @@ ms() { date +%s%3N; }
 start_server() {
   mkdir -p "$WORK/srv"
   ns srv env XDG_STATE_HOME="$WORK/srv" "$JAVA" "${JOPTS[@]}" -jar "$JAR" server --bind 198.18.0.1 --relay-port 8080 \
-      --control-port 2311 --stun-port -1 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
+      --control-port 2311 --stun-port 3478 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
   await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
 }
 
@@ -207,7 +209,54 @@ transfer() {
   cleanup
 }
 
+# netcheck A B: tryst netcheck on both hosts; prints the udp result line
+netcheck() {
+  local ta="$1" tb="$2" dir="$WORK/check-$1-$2"
+  rm -rf "$dir"; mkdir -p "$dir"
+  topology "$ta" "$tb"
+  start_server
+  ns ha env XDG_CONFIG_HOME="$dir/a" XDG_STATE_HOME="$dir/a" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
+      --server 198.18.0.1 >"$dir/a.out" 2>"$dir/a.err" &
+  local a_pid=$!
+  local code
+  code=$(await "$dir/a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/a.err" >&2; return 0; }
+  ns hb env XDG_CONFIG_HOME="$dir/b" XDG_STATE_HOME="$dir/b" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
+      --server 198.18.0.1 "$code" >"$dir/b.out" 2>"$dir/b.err" &
+  local b_pid=$!
+  local as=0 bs=0
+  wait "$b_pid" || bs=$?
+  wait "$a_pid" || as=$?
+  local udp_a udp_b ms tcp note result=OK
+  udp_a=$(awk -F'\t' '$1 == "udp" {print $2}' "$dir/a.out")
+  udp_b=$(awk -F'\t' '$1 == "udp" {print $2}' "$dir/b.out")
+  ms=$(awk -F'\t' '$1 == "udp" {print $3}' "$dir/b.out")
+  tcp=$(awk -F'\t' '$1 == "tcp" {print $2}' "$dir/b.out")
+  note="tcp: $tcp"
+  grep -qP '^udp\t.*\tsprayed' "$dir/a.out" "$dir/b.out" && note="sprayed; $note"
+  if [ "$as" != 0 ] || [ "$bs" != 0 ]; then
+    result=FAIL; note="exit $as/$bs: $(tail -1 "$dir/b.err")"
+  elif { [ "$udp_a" = none ] && [ "$udp_b" != none ]; } || { [ "$udp_a" != none ] && [ "$udp_b" = none ]; }; then
+    result=FAIL; note="one side found udp, the other did not ($udp_a / $udp_b)"
+  fi
+  echo -e "$result\t$ta\t$tb\t${udp_b:-none}\t${ms:--}\t$note"
+  if [ "$result" = FAIL ]; then
+    { echo "--- a"; cat "$dir/a.out" "$dir/a.err"; echo "--- b"; cat "$dir/b.out" "$dir/b.err"; } >&2
+  fi
+  ns srv pkill -f 'tryst.jar server' 2>/dev/null || true
+  cleanup
+}
+
 case "${1:-matrix}" in
+  udp)
+    types=(none fullcone cone symmetric)
+    for ((i = 0; i < ${#types[@]}; i++)); do
+      for ((j = i; j < ${#types[@]}; j++)); do
+        netcheck "${types[$i]}" "${types[$j]}"
+      done
+    done
+    netcheck cone hairpin
+    ;;
+  netcheck) netcheck "$2" "$3" ;;
   matrix)
     types=(none fullcone cone symmetric)
     for ((i = 0; i < ${#types[@]}; i++)); do

@@ -246,6 +246,11 @@ public final class Handshake {
         return new SecureChannel(io, sealer, opener);
     }
 
+    /** The key that authenticates UDP punch packets ({@code dev.tryst.client.UdpPunch}): HKDF-Expand(prk, "tryst/v1 udp punch", 32). */
+    public static byte[] udpPunchKey(Agreed agreed) {
+        return Hkdf.expand(agreed.prk(), "tryst/v1 udp punch", 32);
+    }
+
     private static void check(ByteChannel io, byte[] expected, int n, String what) throws IOException {
         if (!MessageDigest.isEqual(expected, readFully(io, n, what))) {
             throw new WrongCodeException();

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tryst", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Two machines meet through a server and talk end-to-end encrypted.",
         subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
-            InboxCommand.class,
+            InboxCommand.class, NetcheckCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -97,30 +97,41 @@ public final class Connector {
     private static final Duration CONTACT_GRACE = Duration.ofSeconds(2);
 
     /**
-     * Meets the peer in a rendezvous room this control session has already created or joined
-     * ({@link #createRoom}, {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its
-     * HELLO comes back the same way (SPAKE2 through the server, which sees only the public SPAKE2
-     * messages); both exchange contacts (gday: private endpoints, and the public one the server
-     * saw); the room gives the relay pairing key. Then the paths are raced ({@link PathRace}): direct
-     * TCP from the port of our rendezvous connection, the relay a moment later; the first path that
-     * proves the keys carries the session. A session on a direct path can fall back to the relay.
+     * What two room members learned from each other before any path is tried.
+     *
+     * @param peerExtra the peer's second ROOM_MESSAGE (after its HELLO), or null
      */
-    public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts,
-                                  InetSocketAddress relayOverride, Direct direct, SecureRandom random) throws SessionException {
+    public record Met(Handshake.Agreed agreed, RoomRelay relay, ControlWire.RoomContact peer, byte[] peerExtra,
+                      long deadline) {}
+
+    /**
+     * The meeting in a room this control session has already created or joined ({@link #createRoom},
+     * {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its HELLO comes back the
+     * same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); {@code extra}
+     * (if not null) follows as a second message; both exchange contacts (gday: private endpoints, and
+     * the public one the server saw); the room gives the relay pairing key.
+     */
+    public static Met meet(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts, Direct direct,
+                           byte[] extra, SecureRandom random) throws SessionException {
         Handshake.Start start = Handshake.start(role, code.password(), random);
         long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
         byte[] peerHello = null;
+        byte[] peerExtra = null;
         RoomRelay relay = null;
         ControlWire.RoomContact peer = null;
         int localPort = control.localAddress().getPort();
         try {
             control.send(new RoomMessage(Bytes.of(start.hello())));
+            if (extra != null) {
+                control.send(new RoomMessage(Bytes.of(extra)));
+            }
             if (direct.enabled()) {
                 control.send(new ControlWire.RoomAddresses(Candidates.local(localPort, ControlWire.MAX_ADDRESSES)));
                 control.send(new ControlWire.RoomDone());
             }
             long graceEnd = Long.MAX_VALUE;
-            while (peerHello == null || relay == null || (direct.enabled() && peer == null)) {
+            while (peerHello == null || relay == null || (direct.enabled() && peer == null)
+                    || (extra != null && peerExtra == null)) {
                 if (peerHello != null && relay != null && graceEnd == Long.MAX_VALUE) {
                     graceEnd = System.nanoTime() + CONTACT_GRACE.toNanos(); // a peer that sends no contact: relay only
                 }
@@ -137,6 +148,8 @@ public final class Connector {
                     case RoomMessage m -> {
                         if (peerHello == null) {
                             peerHello = m.data().toByteArray();
+                        } else if (peerExtra == null) {
+                            peerExtra = m.data().toByteArray();
                         }
                     }
                     case ControlWire.RoomContact c when c.whose() == ControlWire.CONTACT_PEERS -> peer = c;
@@ -154,20 +167,40 @@ public final class Connector {
         } catch (IOException e) {
             throw new SessionException(SessionException.Kind.PEER_GONE, "lost the rendezvous server: " + e.getMessage(), e);
         }
-        Handshake.Agreed agreed;
         try {
-            agreed = Handshake.agree(start, peerHello);
+            return new Met(Handshake.agree(start, peerHello), relay, peer, peerExtra, deadline);
         } catch (ChannelException e) {
             throw new SessionException(SessionException.Kind.PROTOCOL, e.getMessage(), e);
         }
+    }
+
+    /**
+     * Meets the peer in the room ({@link #meet}) and races the paths ({@link PathRace}): direct TCP
+     * from the port of our rendezvous connection, the relay a moment later; the first path that
+     * proves the keys carries the session. A session on a direct path can fall back to the relay.
+     */
+    public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts,
+                                  InetSocketAddress relayOverride, Direct direct, SecureRandom random) throws SessionException {
+        Met met = meet(control, code, role, timeouts, direct, null, random);
+        return race(control, met, role, timeouts, relayOverride, direct, random, true).session();
+    }
+
+    /**
+     * Races the paths to a peer met in a room. With {@code fallback}, a direct winner keeps the
+     * agreement to reach the peer again through the relay; otherwise the agreement is closed.
+     */
+    public static PathRace.Won race(ControlClient control, Met met, Handshake.Role role, Timeouts timeouts,
+                                    InetSocketAddress relayOverride, Direct direct, SecureRandom random,
+                                    boolean fallback) throws SessionException {
+        Handshake.Agreed agreed = met.agreed();
         InetSocketAddress relayAddress = relayOverride;
-        if (relayAddress == null && relay.relayPort() != 0) {
-            relayAddress = new InetSocketAddress(control.server().getAddress(), relay.relayPort());
+        if (relayAddress == null && met.relay().relayPort() != 0) {
+            relayAddress = new InetSocketAddress(control.server().getAddress(), met.relay().relayPort());
         }
         List<InetSocketAddress> endpoints = new ArrayList<>();
-        if (peer != null) {
-            endpoints.add(peer.publicAddress().toSocketAddress());
-            for (ControlWire.Address a : peer.privateAddresses()) {
+        if (met.peer() != null) {
+            endpoints.add(met.peer().publicAddress().toSocketAddress());
+            for (ControlWire.Address a : met.peer().privateAddresses()) {
                 InetSocketAddress e = a.toSocketAddress();
                 if (!endpoints.contains(e)) {
                     endpoints.add(e);
@@ -179,10 +212,10 @@ public final class Connector {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
                     "the rendezvous server announces no relay and no direct path is possible; give one with --relay HOST:PORT", null);
         }
-        PathRace.Plan plan = new PathRace.Plan(role, direct.enabled() ? localPort : 0, endpoints, relayAddress,
-                relay.pairingKey().toByteArray(), direct.relayDelay(), direct.window(), Duration.ofMillis(200),
-                timeouts.connect(), Duration.ofNanos(Math.max(deadline - System.nanoTime(), timeouts.connect().toNanos())),
-                timeouts.idle());
+        PathRace.Plan plan = new PathRace.Plan(role, direct.enabled() ? control.localAddress().getPort() : 0, endpoints,
+                relayAddress, met.relay().pairingKey().toByteArray(), direct.relayDelay(), direct.window(),
+                Duration.ofMillis(200), timeouts.connect(),
+                Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle());
         PathRace.Won won;
         try {
             won = PathRace.run(plan, agreed, random);
@@ -190,12 +223,14 @@ public final class Connector {
             agreed.close();
             throw e;
         }
-        if (!won.direct() || relayAddress == null) {
-            agreed.close();
-            return won.session();
+        if (!fallback || !won.direct() || relayAddress == null) {
+            if (fallback) {
+                agreed.close();
+            }
+            return won;
         }
         // Direct: keep the way back through the relay (fresh path keys, same agreement).
-        return won.session().withFallback(() -> PathRace.relayOnly(plan, agreed, random).session());
+        return new PathRace.Won(won.session().withFallback(() -> PathRace.relayOnly(plan, agreed, random).session()), true);
     }
 
     /**

@@ -98,6 +98,26 @@ class NatLabIT {
         assertTrue(rows.get("cone hairpin")[3].contains("198.19.1."), rows.get("cone hairpin")[3]);
     }
 
+    /**
+     * {@code tryst netcheck} on every pair: a direct UDP path is punched wherever BASELINES says UDP
+     * works — cone ↔ symmetric only with the birthday spray — and never for symmetric ↔ symmetric.
+     */
+    @Test
+    void udpIsPunchedEverywhereButSymmetricToSymmetricWithTheSprayForConeToSymmetric() throws Exception {
+        Result r = run(List.of("bash", SCRIPT.toString(), "udp"), 600);
+        assertEquals(0, r.code(), r.out() + r.err());
+        Map<String, String[]> rows = rows(r.out());
+        assertEquals(11, rows.size(), r.out());
+        for (var e : rows.entrySet()) {
+            String[] row = e.getValue();
+            assertEquals("OK", row[0], e.getKey() + ": " + String.join(" | ", row) + "\n" + r.err());
+            boolean expected = !e.getKey().equals("symmetric symmetric");
+            assertEquals(expected, !row[3].equals("none"), e.getKey() + ": udp " + row[3]);
+        }
+        assertTrue(rows.get("cone symmetric")[5].startsWith("sprayed"), String.join(" | ", rows.get("cone symmetric")));
+        assertTrue(!rows.get("cone cone")[5].startsWith("sprayed"), "no spray where plain probing works");
+    }
+
     @Test
     void aDirectPathCutMidTransferFinishesThroughTheRelay() throws Exception {
         Result r = run(List.of("bash", SCRIPT.toString(), "cut"), 400);

@@ -1,0 +1,286 @@
+package dev.tryst.client;
+
+import dev.tryst.channel.Handshake;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * UDP hole punching between two peers who share an agreed key: the path a mesh VPN will use.
+ *
+ * <p>From the socket whose public mapping STUN told (and the peer learned through the room), each
+ * side sends authenticated probes to the peer's mapping every {@value #PROBE_EVERY_MS} ms; a probe
+ * that arrives is answered, to the address it really came from, with an ack, and that address is
+ * probed too. The first valid ack proves a two-way path. If none has come after
+ * {@link Plan#sprayAfter()}, the birthday spray for a symmetric NAT on one side (BASELINES: 256
+ * ports per side joined cone ↔ symmetric 4 times in 5, 512 every time): {@link Plan#sprayPorts()}
+ * fresh sockets each probe the peer's mapping (for when we are the symmetric side: each gets a new
+ * public port, one of which the peer's NAT may have been opened for), and the main socket probes as
+ * many random ports at the peer's public IP (for when the peer is: that opens our NAT for the ports
+ * its fresh sockets may come from).
+ *
+ * <pre>
+ *  probe / ack, 30 bytes:  'T' 'R' 'Y' 'U' | type u8 (1 probe, 2 ack) | role u8 (1 initiator, 2 responder)
+ *                          | id (8 random bytes; an ack echoes the probe's) | tag (16)
+ *  tag = HMAC-SHA256(HKDF-Expand(prk, "tryst/v1 udp punch", 32), the first 14 bytes), first 16 bytes
+ * </pre>
+ *
+ * A packet with a wrong tag, our own role (a reflection) or, for an ack, an id we never sent is
+ * ignored: a stray or forged packet cannot make a path. Everything is bounded: {@link Plan#window()}
+ * in all, at most {@value #MAX_PROBED} addresses probed back, every socket but the winner's closed.
+ */
+public final class UdpPunch {
+    static final byte[] MAGIC = {'T', 'R', 'Y', 'U'};
+    static final int PACKET_LENGTH = 30;
+    static final int PROBE = 1;
+    static final int ACK = 2;
+    static final int PROBE_EVERY_MS = 100;
+    static final int MAX_PROBED = 64;
+    /**
+     * After our path is proven, how long we go on answering the peer's probes: its own proof needs
+     * our ack, and it may still be on the way.
+     */
+    static final Duration LINGER = Duration.ofMillis(1500);
+    /**
+     * Spray rounds, a second apart, each with fresh sockets and fresh random ports: 512 ports miss
+     * about 2% of the time (e^-(512^2/65536)); two rounds about 0.03%.
+     */
+    static final int SPRAY_ROUNDS = 2;
+    static final long SPRAY_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * @param peer        the peer's public UDP endpoint (its STUN mapping, from the room)
+     * @param privates    the peer's own addresses with its UDP port (they work behind one NAT)
+     * @param sprayAfter  how long plain probing goes on before the spray
+     * @param sprayPorts  sockets opened, and random ports probed, by the spray (0: no spray)
+     * @param window      the whole attempt
+     */
+    public record Plan(Handshake.Role role, InetSocketAddress peer, List<InetSocketAddress> privates, Duration sprayAfter,
+                       int sprayPorts, Duration window) {
+        public Plan {
+            Objects.requireNonNull(role, "role");
+            Objects.requireNonNull(peer, "peer");
+            privates = List.copyOf(privates);
+            if (sprayPorts < 0 || sprayPorts > 1024) {
+                throw new IllegalArgumentException("sprayPorts must be 0 to 1024");
+            }
+        }
+    }
+
+    /** A proven UDP path: our socket (kept open, the caller's now) and the peer's address as it arrives. */
+    public record Path(DatagramSocket socket, InetSocketAddress peer, Duration took, boolean sprayed) {}
+
+    private final Plan plan;
+    private final byte[] key;
+    private final SecureRandom random;
+    private final byte myRole;
+    private final Set<Long> sentIds = ConcurrentHashMap.newKeySet();
+    private final Set<InetSocketAddress> probedBack = ConcurrentHashMap.newKeySet();
+    private final List<DatagramSocket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicReference<Path> found = new AtomicReference<>();
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean sprayed;
+    private int rounds;
+    private volatile boolean stop;
+    private long start;
+
+    private UdpPunch(Plan plan, byte[] key, SecureRandom random) {
+        this.plan = plan;
+        this.key = key;
+        this.random = random;
+        this.myRole = (byte) (plan.role() == Handshake.Role.INITIATOR ? 1 : 2);
+    }
+
+    /**
+     * Punches from {@code main} (bound, its mapping told to the peer) towards the peer. Returns the
+     * proven path, or null if none formed within the window; {@code main} is closed unless it is
+     * the path's socket.
+     */
+    public static Path punch(DatagramSocket main, Plan plan, Handshake.Agreed agreed, SecureRandom random) {
+        return new UdpPunch(plan, Handshake.udpPunchKey(agreed), random).run(main);
+    }
+
+    private Path run(DatagramSocket main) {
+        start = System.nanoTime();
+        long deadline = start + plan.window().toNanos();
+        long sprayAt = start + plan.sprayAfter().toNanos();
+        this.main = main;
+        try {
+            listen(main);
+            while (done.getCount() > 0 && System.nanoTime() - deadline < 0) {
+                send(main, PROBE, newId(), plan.peer());
+                for (InetSocketAddress a : plan.privates()) {
+                    send(main, PROBE, newId(), a);
+                }
+                for (InetSocketAddress a : probedBack) {
+                    send(main, PROBE, newId(), a);
+                }
+                if (rounds < SPRAY_ROUNDS && plan.sprayPorts() > 0 && System.nanoTime() - sprayAt >= 0) {
+                    spray(main);
+                    rounds++;
+                    sprayAt += SPRAY_EVERY_NANOS;
+                }
+                done.await(PROBE_EVERY_MS, TimeUnit.MILLISECONDS);
+            }
+            if (found.get() != null) {
+                Thread.sleep(Math.min(LINGER.toMillis(), Math.max(0, (deadline - System.nanoTime()) / 1_000_000) + 1));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stop = true;
+            Path p = found.get();
+            for (DatagramSocket s : sockets) {
+                if (p == null || s != p.socket()) {
+                    s.close();
+                }
+            }
+            if (p == null) {
+                main.close();
+            }
+            for (Thread t : threads) {
+                try {
+                    t.join(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (p != null) {
+                try {
+                    p.socket().setSoTimeout(0);
+                } catch (SocketException ignored) {
+                    // closed meanwhile: the caller finds out on first use
+                }
+            }
+        }
+        return found.get();
+    }
+
+    private void spray(DatagramSocket main) {
+        sprayed = true;
+        InetSocketAddress peer = plan.peer();
+        for (int i = 0; i < plan.sprayPorts() && done.getCount() > 0; i++) {
+            try {
+                DatagramSocket s = new DatagramSocket(0);
+                listen(s);
+                send(s, PROBE, newId(), peer);
+            } catch (SocketException e) {
+                break; // out of ports or descriptors: spray with what we have
+            }
+            int port = 1024 + random.nextInt(65536 - 1024);
+            send(main, PROBE, newId(), new InetSocketAddress(peer.getAddress(), port));
+        }
+    }
+
+    /** A receiver thread for {@code s}, which is also registered for closing. */
+    private volatile DatagramSocket main;
+
+    private void listen(DatagramSocket s) {
+        sockets.add(s);
+        Thread t = Thread.ofVirtual().name("udp-punch").unstarted(() -> receive(s));
+        threads.add(t);
+        t.start();
+    }
+
+    private void receive(DatagramSocket s) {
+        DatagramPacket p = new DatagramPacket(new byte[64], 64);
+        try {
+            s.setSoTimeout(100); // to see stop: the winner's socket is handed over open, not closed under us
+        } catch (SocketException e) {
+            return;
+        }
+        while (!s.isClosed() && !stop) {
+            try {
+                s.receive(p);
+            } catch (java.net.SocketTimeoutException e) {
+                continue;
+            } catch (IOException e) {
+                return; // closed at the end
+            }
+            if (p.getLength() != PACKET_LENGTH) {
+                continue;
+            }
+            ByteBuffer b = ByteBuffer.wrap(p.getData(), 0, PACKET_LENGTH);
+            byte[] magic = new byte[4];
+            b.get(magic);
+            int type = b.get();
+            int role = b.get();
+            long id = b.getLong();
+            if (!MessageDigest.isEqual(magic, MAGIC) || role == myRole || (role != 1 && role != 2)
+                    || !MessageDigest.isEqual(tag(p.getData()), java.util.Arrays.copyOfRange(p.getData(), 14, 30))) {
+                continue; // not ours, a reflection, or forged
+            }
+            InetSocketAddress from = (InetSocketAddress) p.getSocketAddress();
+            if (type == PROBE) {
+                send(s, ACK, id, from);
+                if (s != main || from.equals(plan.peer()) || plan.privates().contains(from)) {
+                    continue;
+                }
+                if (probedBack.size() < MAX_PROBED && probedBack.add(from)) {
+                    send(s, PROBE, newId(), from); // a symmetric peer's fresh port: probe it back at once, and every round
+                }
+            } else if (type == ACK && sentIds.contains(id)) {
+                if (found.compareAndSet(null, new Path(s, from, Duration.ofNanos(System.nanoTime() - start), sprayed))) {
+                    done.countDown();
+                }
+            }
+        }
+    }
+
+    private long newId() {
+        long id = random.nextLong();
+        sentIds.add(id);
+        return id;
+    }
+
+    private void send(DatagramSocket s, int type, long id, InetSocketAddress to) {
+        byte[] d = new byte[PACKET_LENGTH];
+        ByteBuffer b = ByteBuffer.wrap(d);
+        b.put(MAGIC).put((byte) type).put(myRole).putLong(id);
+        b.put(tag(d));
+        try {
+            s.send(new DatagramPacket(d, d.length, to));
+        } catch (IOException e) {
+            // unreachable for now, or the socket closed: the next round tries again
+        }
+    }
+
+    private byte[] tag(byte[] packet) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update(packet, 0, 14);
+            return java.util.Arrays.copyOf(mac.doFinal(), 16);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is part of every JDK", e);
+        }
+    }
+
+    /** For tests: the packet bytes of a probe or ack with this key. */
+    static byte[] packet(byte[] key, int type, int role, long id) {
+        UdpPunch u = new UdpPunch(new Plan(role == 1 ? Handshake.Role.INITIATOR : Handshake.Role.RESPONDER,
+                new InetSocketAddress(0), List.of(), Duration.ZERO, 0, Duration.ZERO), key, new SecureRandom());
+        byte[] d = new byte[PACKET_LENGTH];
+        ByteBuffer.wrap(d).put(MAGIC).put((byte) type).put((byte) role).putLong(id);
+        System.arraycopy(u.tag(d), 0, d, 14, 16);
+        return d;
+    }
+}
