@@ -155,8 +155,10 @@ T=${TRYST_BENCH_TIMEOUT:-$T}
 # ---------------------------------------------------------------- servers
 declare -A srv_pid
 tport=$(free_port)
+cport=$(free_port)
 start_server tryst-server "$tport" "$JDK/bin/java" -XX:+UseParallelGC -Xss512k -Xlog:disable \
   -Xlog:all=warning:stderr -jar target/tryst.jar server --bind 127.0.0.1 --relay-port "$tport" \
+  --control-port "$cport" --plain-control --stun-port -1 --state-dir "$tmp/tryst-state" \
   && srv_pid[tryst]=$srv || true
 
 PY=/usr/bin/python3
@@ -215,6 +217,10 @@ run_once() {
         snd=("${tryst[@]}" send --relay "127.0.0.1:$tport" "$item")
         rcv=("${tryst[@]}" receive --relay "127.0.0.1:$tport" --yes --out "$out")
       fi ;;
+    tryst-direct)   # meeting in a rendezvous room; the direct TCP path wins the race on one machine
+      servers=("${srv_pid[tryst]}")
+      snd=("${tryst[@]}" send --server "127.0.0.1:$cport" --plain-control "$item")
+      rcv=("${tryst[@]}" receive --server "127.0.0.1:$cport" --plain-control --yes --out "$out") ;;
     magic-wormhole)
       servers=("${srv_pid[mailbox]}" "${srv_pid[transit]}")
       snd=("${mw[@]}" send --hide-progress --no-listen --code "$wcode" "$item")
@@ -239,11 +245,11 @@ run_once() {
     kill -0 "$spid" 2>/dev/null || break
     sleep 0.05
   done
-  if [ "$tool" = tryst ]; then
+  if [[ $tool == tryst* ]]; then
     code=$(sed -n 's/^Code: *//p' "$tmp/snd.err" | head -n 1)
     [ -n "$code" ] && rcv+=("$code")
   fi
-  if [ "$tool" = tryst ] && [ -z "$code" ]; then
+  if [[ $tool == tryst* ]] && [ -z "$code" ]; then
     rs="not started: no code"
   else
     ( cd "$out" && exec /usr/bin/time -o "$tmp/rcv.time" -f '%e %U %S %M' timeout -k 5 "$T" "${rcv[@]}" \
@@ -269,7 +275,8 @@ run_once() {
   # Which path: tryst says it; for the wormholes, a new usage line from the local transit relay
   # (its byte count) means the data went through it, none means a direct connection.
   case $tool in
-    tryst) path=$(sed -n 's/^Connected, \(relayed via\) .*/relay/p' "$tmp/snd.err" | head -n 1); path=${path:-"?"} ;;
+    tryst*) path=$(sed -n -e 's/^Connected, relayed via .*/relay/p' -e 's/^Connected, direct, tcp .*/direct/p' "$tmp/snd.err" \
+              | head -n 1); path=${path:-"?"} ;;
     *)
       for i in $(seq 40); do
         [ "$(cat "$tmp/transit.usage" 2>/dev/null | wc -l)" -gt "$u0" ] && break
@@ -294,6 +301,7 @@ rows=(
   "tryst|random.bin|stdin|tryst, $S random, stdin→stdout"
   "tryst|text.txt|file|tryst, $S compressible file"
   "tryst|files10k|file|tryst, 10 000 × 4 KiB files (dir)"
+  "tryst-direct|random.bin|file|tryst direct TCP, $S random file"
   "magic-wormhole|random.bin|file|magic-wormhole, $S random file"
   "magic-wormhole|text.txt|file|magic-wormhole, $S compressible"
   "magic-wormhole|files10k|file|magic-wormhole, 10 000 × 4 KiB (dir)"
@@ -306,7 +314,7 @@ for r in $(seq "$rounds"); do
   for i in "${!rows[@]}"; do
     IFS='|' read -r tool item mode label <<<"${rows[$i]}"
     case $tool in
-      tryst) w=${tryst_why:-} ;; magic-wormhole) w=$mw_why ;; *) w=$ww_why ;;
+      tryst|tryst-direct) w=${tryst_why:-} ;; magic-wormhole) w=$mw_why ;; *) w=$ww_why ;;
     esac
     if [ -n "${TRYST_BENCH_ONLY:-}" ] && ! grep -qE -- "$TRYST_BENCH_ONLY" <<<"$label"; then
       why[$i]="skipped (TRYST_BENCH_ONLY)"; continue
@@ -329,7 +337,13 @@ pick() { # $1 = row index -> sets line
   line=$(grep -v '^$' <<<"$lines" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
 }
 for i in "${!rows[@]}"; do pick "$i"; [[ "$line" == FAILED* || -z "$line" ]] || mbps[$i]=${line%% *}; done
-base_of() { case $1 in random.bin) echo 4 ;; text.txt) echo 5 ;; files10k) echo 6 ;; esac; }
+base_of() { # $1 = item -> the index of magic-wormhole's row for it
+  local k t it rest
+  for k in "${!rows[@]}"; do
+    IFS='|' read -r t it rest <<<"${rows[$k]}"
+    if [ "$t" = magic-wormhole ] && [ "$it" = "$1" ]; then echo "$k"; return; fi
+  done
+}
 
 printf '\nEncrypted transfer through a local relay, %s, %d round(s)%s; %d CPUs; %s\n' "$S" "$rounds" \
   "$([ "$rounds" -gt 1 ] && echo ' (median round)')" "$(nproc)" \
