@@ -49,6 +49,10 @@ final class ReceiveCommand implements Callable<Integer> {
             description = "How long to wait for the sender. Default: ${DEFAULT-VALUE}.")
     Duration wait;
 
+    @Option(names = "--json", description = "Report on standard error as JSON lines (code, connected, fallback, done)"
+            + " instead of sentences; implies --quiet.")
+    boolean json;
+
     @Option(names = {"-q", "--quiet"}, description = "Print nothing but what was received.")
     boolean quiet;
 
@@ -65,6 +69,8 @@ final class ReceiveCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Handshake.warmUp();
         PrintWriter err = spec.commandLine().getErr();
+        events = json ? new JsonEvents(err) : null;
+        quiet |= json;
         String typed = String.join("-", codeWords);
         if (typed.isBlank()) {
             var console = System.console();
@@ -95,7 +101,9 @@ final class ReceiveCommand implements Callable<Integer> {
             }
         }
         try (Session s = session) {
-            if (!quiet) {
+            if (events != null) {
+                events.path("connected", s.path());
+            } else if (!quiet) {
                 err.println("Connected, " + s.path() + "; receiving.");
                 err.flush();
             }
@@ -115,7 +123,9 @@ final class ReceiveCommand implements Callable<Integer> {
                 stdout.write('\n');
             }
             stdout.flush();
-            if (!quiet) {
+            if (events != null) {
+                events.emit("done", "bytes", got.bytes(), "seconds", SendCommand.seconds(t0));
+            } else if (!quiet) {
                 err.println(SendCommand.summary("Received", got.bytes(), System.nanoTime() - t0));
             }
         }
@@ -161,7 +171,9 @@ final class ReceiveCommand implements Callable<Integer> {
                     }
                     SendCommand.closeQuietly(current, s);
                     current = back.connect();
-                    if (!quiet) {
+                    if (events != null) {
+                        events.path("fallback", current.path(), "reason", why.getMessage());
+                    } else if (!quiet) {
                         err.println("Connected, " + current.path() + "; resuming.");
                         err.flush();
                     }
@@ -176,7 +188,10 @@ final class ReceiveCommand implements Callable<Integer> {
         } finally {
             SendCommand.closeQuietly(current, s);
         }
-        if (!quiet) {
+        if (events != null) {
+            events.emit("done", "bytes", r.bytesReceived(), "seconds", SendCommand.seconds(t0), "files", r.files(),
+                    "skipped", r.skipped(), "resumed", r.resumed());
+        } else if (!quiet) {
             err.println(SendCommand.summary("Received", r.bytesReceived(), System.nanoTime() - t0) + " "
                     + SendCommand.count(r.files(), "file") + (r.directories() > 0 ? " and " + SendCommand.count(r.directories(), "folder") : "")
                     + " in " + out.toAbsolutePath().normalize() + ", every file verified (SHA-256)."
@@ -185,6 +200,8 @@ final class ReceiveCommand implements Callable<Integer> {
         }
         return ExitCode.OK.code;
     }
+
+    private JsonEvents events;
 
     /** Shows what is offered and asks; --yes accepts; without a terminal to ask on, declines with the remedy. */
     private boolean confirm(FileReceiver.Summary sum, PrintWriter err) {

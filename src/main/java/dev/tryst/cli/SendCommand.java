@@ -52,6 +52,10 @@ final class SendCommand implements Callable<Integer> {
             description = "How long to wait for the receiver. Default: ${DEFAULT-VALUE}.")
     Duration wait;
 
+    @Option(names = "--json", description = "Report on standard error as JSON lines (code, connected, fallback, done)"
+            + " instead of sentences; implies --quiet.")
+    boolean json;
+
     @Option(names = {"-q", "--quiet"}, description = "Print only the code.")
     boolean quiet;
 
@@ -66,6 +70,8 @@ final class SendCommand implements Callable<Integer> {
         if (!files.isEmpty() && text != null) {
             throw new Main.UsageException("give either --text or files, not both");
         }
+        events = json ? new JsonEvents(err) : null;
+        quiet |= json;
         List<FileSender.Source> sources = null;
         if (!files.isEmpty()) {
             try {
@@ -115,7 +121,9 @@ final class SendCommand implements Callable<Integer> {
         try (Meeting.Way way = meeting.open(err, quiet)) {
             Code c = way.control() != null ? Connector.createRoom(way.control(), wanted, words, random)
                     : wanted != null ? wanted : Code.generate(random, words);
-            if (quiet) {
+            if (events != null) {
+                events.emit("code", "code", c.phrase());
+            } else if (quiet) {
                 err.println(c.phrase());
             } else {
                 if (sources != null) {
@@ -130,7 +138,9 @@ final class SendCommand implements Callable<Integer> {
                     : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, timeouts, random);
         }
         try (Session s = session) {
-            if (!quiet) {
+            if (events != null) {
+                events.path("connected", s.path());
+            } else if (!quiet) {
                 err.println("Connected, " + s.path() + "; sending.");
                 err.flush();
             }
@@ -138,7 +148,10 @@ final class SendCommand implements Callable<Integer> {
             if (sources != null) {
                 long total = sources.stream().mapToLong(x -> x.entry().size()).sum();
                 FileSender.Sent sent = sendFiles(s, sources, total, err);
-                if (!quiet) {
+                if (events != null) {
+                    events.emit("done", "bytes", sent.bytesSent(), "seconds", seconds(t0), "skipped", sent.skipped(),
+                            "resumed", sent.resumed());
+                } else if (!quiet) {
                     err.println(summary("Sent", sent.bytesSent(), System.nanoTime() - t0)
                             + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
                             + (sent.resumed() > 0 ? " " + sent.resumed() + " file(s) resumed." : "")
@@ -152,7 +165,9 @@ final class SendCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw s.explain(e, "the receiver");
             }
-            if (!quiet) {
+            if (events != null) {
+                events.emit("done", "bytes", n, "seconds", seconds(t0));
+            } else if (!quiet) {
                 err.println(summary("Sent", n, System.nanoTime() - t0));
             }
         }
@@ -184,7 +199,9 @@ final class SendCommand implements Callable<Integer> {
                     }
                     closeQuietly(s, first);
                     s = back.connect();
-                    if (!quiet) {
+                    if (events != null) {
+                        events.path("fallback", s.path(), "reason", s.explain(e, "the receiver").getMessage());
+                    } else if (!quiet) {
                         err.println("Connected, " + s.path() + "; resuming.");
                         err.flush();
                     }
@@ -204,6 +221,13 @@ final class SendCommand implements Callable<Integer> {
                 // already broken
             }
         }
+    }
+
+    private JsonEvents events;
+
+    /** Seconds since {@code t0}, to the millisecond, for --json. */
+    static double seconds(long t0) {
+        return Math.round((System.nanoTime() - t0) / 1e6) / 1e3;
     }
 
     static String describe(List<FileSender.Source> sources) {

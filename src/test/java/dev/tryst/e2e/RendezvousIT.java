@@ -58,6 +58,24 @@ class RendezvousIT {
             String known = Files.readString(dir.resolve("config/tryst/known_servers"));
             assertTrue(known.contains(server.control() + " " + server.fingerprint()), known);
 
+            // --json: the same as JSON lines on stderr, the text alone on stdout
+            try (var send = TrystProcess.start(dir, "send-json", "send", "--server", server.control(), "--json",
+                    "--text", "as json")) {
+                String code = send.awaitStderr("\\{\"event\":\"code\",\"code\":\"([^\"]+)\"\\}", T);
+                try (var recv = TrystProcess.start(dir, "recv-json", "receive", "--server", server.control(), "--json", code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                    assertEquals("as json\n", recv.stdout());
+                    List<String> lines = recv.stderr().lines().toList();
+                    assertTrue(lines.getFirst().matches(
+                            "\\{\"event\":\"connected\",\"path\":\"direct\",\"transport\":\"tcp\",\"address\":\"[^\"]+\"\\}"),
+                            recv.stderr());
+                    assertTrue(lines.getLast().matches("\\{\"event\":\"done\",\"bytes\":7,\"seconds\":[0-9.]+\\}"), recv.stderr());
+                    assertEquals(2, lines.size(), recv.stderr());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+                assertTrue(send.stderr().lines().allMatch(l -> l.startsWith("{\"event\":")), send.stderr());
+            }
+
             // --no-direct: the relay the room announced
             try (var send = TrystProcess.start(dir, "send-relay", "send", "--server", server.control(), "--no-direct",
                     "--text", "relayed")) {
