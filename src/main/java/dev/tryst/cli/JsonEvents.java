@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * {@code --json}: one JSON object per line on standard error instead of the sentences, for
  * scripts. Standard output keeps what was received. Events: {@code code}, {@code connected},
- * {@code fallback}, {@code done}; failures stay a "tryst: ..." line and the exit code.
+ * {@code offer} (files: accepted only with --yes, never asked), {@code fallback}, {@code done};
+ * failures stay a "tryst: ..." line and the exit code.
  *
  * <pre>
  * {"event":"code","code":"42-pelican-walnut-glider"}

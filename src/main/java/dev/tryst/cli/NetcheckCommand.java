@@ -81,50 +81,54 @@ final class NetcheckCommand implements Callable<Integer> {
                 Connector.joinRoom(way.control(), code);
             }
             InetSocketAddress stunServer = stunServer(way);
-            DatagramSocket udp = new DatagramSocket(0);
-            InetSocketAddress mapped = null;
-            try {
-                mapped = StunClient.mappedAddress(udp, stunServer, Duration.ofSeconds(3), random);
-            } catch (IOException e) {
-                err.println("tryst: no STUN answer from " + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")");
-            }
-            out.println("stun\t" + (mapped == null ? "none" : dev.tryst.net.HostPort.format(mapped)));
-            out.flush();
-
-            List<InetSocketAddress> mine = new java.util.ArrayList<>();
-            if (mapped != null) {
-                mine.add(mapped);
-                for (var a : dev.tryst.client.Candidates.local(udp.getLocalPort(), 7)) {
-                    mine.add(a.toSocketAddress());
-                }
-            }
-            Connector.Met met = Connector.meet(way.control(), code, role, timeouts, meeting.direct(), encode(mine), random);
-            try {
-                long t0 = System.nanoTime();
-                PathRace.Won won = Connector.race(way.control(), met, role, timeouts, way.relay(), meeting.direct(), random, false);
-                won.session().close();
-                out.println("tcp\t" + won.session().path() + "\t" + ms(t0));
-                out.flush();
-                List<InetSocketAddress> theirs = decode(met.peerExtra());
-                if (mapped == null || theirs.isEmpty()) {
-                    out.println("udp\tnone\t-\t(no STUN mapping on " + (mapped == null ? "this" : "the other") + " side)");
-                } else {
-                    long t1 = System.nanoTime();
-                    UdpPunch.Path p = UdpPunch.punch(udp, new UdpPunch.Plan(role, theirs.getFirst(),
-                            theirs.subList(1, theirs.size()), Duration.ofMillis(1000), SPRAY_PORTS, Duration.ofSeconds(6)),
-                            met.agreed(), random);
-                    if (p == null) {
-                        out.println("udp\tnone\t" + ms(t1));
-                    } else {
-                        p.socket().close();
-                        out.println("udp\t" + dev.tryst.net.HostPort.format(p.peer()) + "\t" + p.took().toMillis()
-                                + (p.sprayed() ? "\tsprayed" : ""));
+            try (DatagramSocket udp = new DatagramSocket(0)) {
+                InetSocketAddress[] mapped = {null};
+                // asked for when the peer is there, so that the mapping is fresh (NATs forget idle UDP mappings)
+                Connector.Met met = Connector.meet(way.control(), code, role, timeouts, meeting.direct(), () -> {
+                    List<InetSocketAddress> mine = new java.util.ArrayList<>();
+                    try {
+                        mapped[0] = StunClient.mappedAddress(udp, stunServer, Duration.ofSeconds(3), random);
+                        mine.add(mapped[0]);
+                        for (var a : dev.tryst.client.Candidates.local(udp.getLocalPort(), 7)) {
+                            mine.add(a.toSocketAddress());
+                        }
+                    } catch (IOException e) {
+                        err.println("tryst: no STUN answer from " + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")");
                     }
+                    return encode(mine);
+                }, random);
+                try {
+                    out.println("stun\t" + (mapped[0] == null ? "none" : dev.tryst.net.HostPort.format(mapped[0])));
+                    long t0 = System.nanoTime();
+                    try {
+                        PathRace.Won won = Connector.race(way.control(), met, role, timeouts, way.relay(), meeting.direct(),
+                                random, false);
+                        won.session().close();
+                        out.println("tcp\t" + won.session().path() + "\t" + ms(t0));
+                    } catch (dev.tryst.client.SessionException e) {
+                        out.println("tcp\tnone\t" + ms(t0) + "\t(" + e.getMessage() + ")");
+                    }
+                    out.flush();
+                    List<InetSocketAddress> theirs = decode(met.peerExtra());
+                    if (mapped[0] == null || theirs.isEmpty()) {
+                        out.println("udp\tnone\t-\t(no STUN mapping on " + (mapped[0] == null ? "this" : "the other") + " side)");
+                    } else {
+                        long t1 = System.nanoTime();
+                        UdpPunch.Path p = UdpPunch.punch(udp, new UdpPunch.Plan(role, theirs.getFirst(),
+                                theirs.subList(1, theirs.size()), Duration.ofMillis(1000), SPRAY_PORTS, Duration.ofSeconds(6)),
+                                met.agreed(), random);
+                        if (p == null) {
+                            out.println("udp\tnone\t" + ms(t1));
+                        } else {
+                            p.socket().close();
+                            out.println("udp\t" + dev.tryst.net.HostPort.format(p.peer()) + "\t" + p.took().toMillis()
+                                    + (p.sprayed() ? "\tsprayed" : ""));
+                        }
+                    }
+                    out.flush();
+                } finally {
+                    met.agreed().close();
                 }
-                out.flush();
-            } finally {
-                met.agreed().close();
-                udp.close();
             }
         }
         return ExitCode.OK.code;

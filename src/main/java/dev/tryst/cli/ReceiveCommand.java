@@ -244,7 +244,10 @@ final class ReceiveCommand implements Callable<Integer> {
             b.append(System.lineSeparator()).append("  note: ").append(sum.executables()).append(" executable file")
                     .append(sum.executables() == 1 ? "" : "s");
         }
-        if (!quiet || !yes) {
+        if (events != null) {
+            events.emit("offer", "files", sum.files(), "directories", sum.directories(), "bytes", sum.totalBytes(),
+                    "fetch", sum.bytesToFetch());
+        } else if (!quiet || !yes) {
             err.println(b);
             err.flush();
         }
@@ -252,7 +255,7 @@ final class ReceiveCommand implements Callable<Integer> {
             return true;
         }
         var console = System.console();
-        if (console == null || !Terminal.isTerminal(0)) {
+        if (events != null || console == null || !Terminal.isTerminal(0)) {
             err.println("tryst: not accepting without asking; run again with --yes to accept");
             err.flush();
             return false;

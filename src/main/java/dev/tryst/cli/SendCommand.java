@@ -189,18 +189,18 @@ final class SendCommand implements Callable<Integer> {
                     throw e;
                 } catch (IOException e) {
                     Session.Fallback back = s.fallback();
+                    IOException why = s.explain(e, "the receiver");
                     if (back == null) {
-                        throw s.explain(e, "the receiver");
+                        throw why;
                     }
                     if (!quiet) {
-                        err.println("The direct path broke (" + s.explain(e, "the receiver").getMessage()
-                                + "); going on through the relay.");
+                        err.println("The direct path broke (" + why.getMessage() + "); going on through the relay.");
                         err.flush();
                     }
                     closeQuietly(s, first);
                     s = back.connect();
                     if (events != null) {
-                        events.path("fallback", s.path(), "reason", s.explain(e, "the receiver").getMessage());
+                        events.path("fallback", s.path(), "reason", why.getMessage());
                     } else if (!quiet) {
                         err.println("Connected, " + s.path() + "; resuming.");
                         err.flush();

@@ -108,11 +108,12 @@ public final class Connector {
      * The meeting in a room this control session has already created or joined ({@link #createRoom},
      * {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its HELLO comes back the
      * same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); {@code extra}
-     * (if not null) follows as a second message; both exchange contacts (gday: private endpoints, and
+     * (if not null) is asked for once the peer's HELLO is in (so that what it reports, a NAT mapping
+     * say, is fresh) and follows as a second message; both exchange contacts (gday: private endpoints, and
      * the public one the server saw); the room gives the relay pairing key.
      */
     public static Met meet(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts, Direct direct,
-                           byte[] extra, SecureRandom random) throws SessionException {
+                           Session.IoSupplier<byte[]> extra, SecureRandom random) throws SessionException {
         Handshake.Start start = Handshake.start(role, code.password(), random);
         long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
         byte[] peerHello = null;
@@ -122,9 +123,6 @@ public final class Connector {
         int localPort = control.localAddress().getPort();
         try {
             control.send(new RoomMessage(Bytes.of(start.hello())));
-            if (extra != null) {
-                control.send(new RoomMessage(Bytes.of(extra)));
-            }
             if (direct.enabled()) {
                 control.send(new ControlWire.RoomAddresses(Candidates.local(localPort, ControlWire.MAX_ADDRESSES)));
                 control.send(new ControlWire.RoomDone());
@@ -148,6 +146,9 @@ public final class Connector {
                     case RoomMessage m -> {
                         if (peerHello == null) {
                             peerHello = m.data().toByteArray();
+                            if (extra != null) {
+                                control.send(new RoomMessage(Bytes.of(extra.get())));
+                            }
                         } else if (peerExtra == null) {
                             peerExtra = m.data().toByteArray();
                         }
@@ -186,8 +187,9 @@ public final class Connector {
     }
 
     /**
-     * Races the paths to a peer met in a room. With {@code fallback}, a direct winner keeps the
-     * agreement to reach the peer again through the relay; otherwise the agreement is closed.
+     * Races the paths to a peer met in a room. With {@code fallback}, the agreement is the race's:
+     * a direct winner keeps it to reach the peer again through the relay, otherwise it is closed.
+     * Without, the agreement stays the caller's to use further and to close.
      */
     public static PathRace.Won race(ControlClient control, Met met, Handshake.Role role, Timeouts timeouts,
                                     InetSocketAddress relayOverride, Direct direct, SecureRandom random,

@@ -216,7 +216,10 @@ public final class ControlClient implements AutoCloseable {
             while (o == null) {
                 o = inbox.poll();
                 if (o == null && ended) {
-                    o = END;
+                    o = inbox.poll(); // the reader may have queued a last packet just before it ended
+                    if (o == null) {
+                        o = END;
+                    }
                     break;
                 }
                 long left = deadline - System.nanoTime();

@@ -98,6 +98,9 @@ public final class PathRace {
 
     private record Path(SocketChannel socket, SecureChannel channel, Watchdog watchdog, String label, boolean direct) {}
 
+    /** Set by {@link #end} when nobody won, so that a late attempt cannot. */
+    private static final Path NO_WINNER = new Path(null, null, null, "none", false);
+
     private PathRace(Plan plan, Handshake.Agreed agreed, SecureRandom random) {
         this.plan = plan;
         this.agreed = agreed;
@@ -167,7 +170,7 @@ public final class PathRace {
             end();
         }
         Path w = winner.get();
-        if (w != null) {
+        if (w != NO_WINNER) {
             Duration idle = w.direct() && plan.idle().compareTo(DIRECT_IDLE) > 0 ? DIRECT_IDLE : plan.idle();
             return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
         }
@@ -187,6 +190,7 @@ public final class PathRace {
     /** Stops every attempt, closes every socket but the winner's, waits for the threads. */
     private void end() {
         over.set(true);
+        winner.compareAndSet(null, NO_WINNER); // an attempt that checked `over` just before cannot win after this
         closeQuietly(listener);
         Path w = winner.get();
         for (SocketChannel s : open) {

@@ -13,6 +13,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -41,8 +42,8 @@ import javax.crypto.spec.SecretKeySpec;
  *  tag = HMAC-SHA256(HKDF-Expand(prk, "tryst/v1 udp punch", 32), the first 14 bytes), first 16 bytes
  * </pre>
  *
- * A packet with a wrong tag, our own role (a reflection) or, for an ack, an id we never sent is
- * ignored: a stray or forged packet cannot make a path. Everything is bounded: {@link Plan#window()}
+ * A packet with a wrong tag, our own role (a reflection) or, for an ack, an id we never sent to
+ * the address it comes from is ignored: a stray, forged or replayed packet cannot make a path. Everything is bounded: {@link Plan#window()}
  * in all, at most {@value #MAX_PROBED} addresses probed back, every socket but the winner's closed.
  */
 public final class UdpPunch {
@@ -90,7 +91,9 @@ public final class UdpPunch {
     private final byte[] key;
     private final SecureRandom random;
     private final byte myRole;
-    private final Set<Long> sentIds = ConcurrentHashMap.newKeySet();
+    /** Where each probe went: an ack counts only from the address its probe was sent to. */
+    private final Map<Long, InetSocketAddress> sentTo = new ConcurrentHashMap<>();
+    private final Set<DatagramSocket> answeredBack = ConcurrentHashMap.newKeySet();
     private final Set<InetSocketAddress> probedBack = ConcurrentHashMap.newKeySet();
     private final List<DatagramSocket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicReference<Path> found = new AtomicReference<>();
@@ -125,12 +128,12 @@ public final class UdpPunch {
         try {
             listen(main);
             while (done.getCount() > 0 && System.nanoTime() - deadline < 0) {
-                send(main, PROBE, newId(), plan.peer());
+                send(main, PROBE, newId(plan.peer()), plan.peer());
                 for (InetSocketAddress a : plan.privates()) {
-                    send(main, PROBE, newId(), a);
+                    send(main, PROBE, newId(a), a);
                 }
                 for (InetSocketAddress a : probedBack) {
-                    send(main, PROBE, newId(), a);
+                    send(main, PROBE, newId(a), a);
                 }
                 if (rounds < SPRAY_ROUNDS && plan.sprayPorts() > 0 && System.nanoTime() - sprayAt >= 0) {
                     spray(main);
@@ -181,12 +184,13 @@ public final class UdpPunch {
             try {
                 DatagramSocket s = new DatagramSocket(0);
                 listen(s);
-                send(s, PROBE, newId(), peer);
+                send(s, PROBE, newId(peer), peer);
             } catch (SocketException e) {
                 break; // out of ports or descriptors: spray with what we have
             }
             int port = 1024 + random.nextInt(65536 - 1024);
-            send(main, PROBE, newId(), new InetSocketAddress(peer.getAddress(), port));
+            InetSocketAddress guess = new InetSocketAddress(peer.getAddress(), port);
+            send(main, PROBE, newId(guess), guess);
         }
     }
 
@@ -231,13 +235,20 @@ public final class UdpPunch {
             InetSocketAddress from = (InetSocketAddress) p.getSocketAddress();
             if (type == PROBE) {
                 send(s, ACK, id, from);
-                if (s != main || from.equals(plan.peer()) || plan.privates().contains(from)) {
+                if (s != main) {
+                    // a spray socket probed once, maybe before the peer's NAT was open for it: now it is
+                    if (answeredBack.add(s)) {
+                        send(s, PROBE, newId(from), from);
+                    }
+                    continue;
+                }
+                if (from.equals(plan.peer()) || plan.privates().contains(from)) {
                     continue;
                 }
                 if (probedBack.size() < MAX_PROBED && probedBack.add(from)) {
-                    send(s, PROBE, newId(), from); // a symmetric peer's fresh port: probe it back at once, and every round
+                    send(s, PROBE, newId(from), from); // a symmetric peer's fresh port: probe it back at once, and every round
                 }
-            } else if (type == ACK && sentIds.contains(id)) {
+            } else if (type == ACK && from.equals(sentTo.get(id))) {
                 if (found.compareAndSet(null, new Path(s, from, Duration.ofNanos(System.nanoTime() - start), sprayed))) {
                     done.countDown();
                 }
@@ -245,9 +256,9 @@ public final class UdpPunch {
         }
     }
 
-    private long newId() {
+    private long newId(InetSocketAddress to) {
         long id = random.nextLong();
-        sentIds.add(id);
+        sentTo.put(id, to);
         return id;
     }
 

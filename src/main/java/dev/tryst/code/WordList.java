@@ -13,12 +13,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The words of a code phrase: the EFF large word list (7 776 words, log2 = 12.92 bits each;
- * CC BY 3.0 US, notice in {@code EFF-WORDLIST-LICENSE.txt} beside it).
+ * The words of a code phrase: the EFF large word list (CC BY 3.0 US, notice in
+ * {@code EFF-WORDLIST-LICENSE.txt} beside it) without its four hyphenated words (drop-down,
+ * felt-tip, t-shirt, yo-yo), since '-' separates the words of a code: 7 772 words, 12.92 bits each.
+ * (With them, one code in about 650 read back as four words and was refused.)
  */
 public final class WordList {
     private static final String RESOURCE = "eff_large_wordlist.txt";
+    /** Lines in the file, as published. */
     private static final int EXPECTED_SIZE = 7776;
+    /** Words kept: those without the code's separator. */
+    public static final int SIZE = 7772;
     private static volatile WordList eff;
 
     private final List<String> words;
@@ -59,6 +64,10 @@ public final class WordList {
             }
             if (list.size() != EXPECTED_SIZE) {
                 throw new IllegalStateException("word list has " + list.size() + " words, expected " + EXPECTED_SIZE);
+            }
+            list.removeIf(w -> w.indexOf('-') >= 0);
+            if (list.size() != SIZE) {
+                throw new IllegalStateException("word list has " + list.size() + " words without '-', expected " + SIZE);
             }
             return new WordList(list);
         } catch (IOException e) {
