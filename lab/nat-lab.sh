@@ -187,6 +187,9 @@ transfer() {
   fi
   local rs=0 ss=0
   wait "$recv_pid" || rs=$?
+  if [ "$rs" != 0 ]; then
+    kill "$send_pid" 2>/dev/null || true   # the receiver gave up: the sender would wait for nobody
+  fi
   wait "$send_pid" || ss=$?
   local result=OK note="$SIZE_MIB MiB verified"
   if [ "$rs" != 0 ] || [ "$ss" != 0 ]; then
