@@ -226,10 +226,6 @@ public final class EventStore implements AutoCloseable {
         db.commit();
     }
 
-    public EventLimits limits() {
-        return limits;
-    }
-
     /**
      * Stores an event for {@code identity} and returns its order (1 for an identity's first event,
      * then always the last order given plus one). Once this returns, the event is on disk.

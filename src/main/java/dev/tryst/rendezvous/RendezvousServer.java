@@ -78,13 +78,12 @@ import javax.net.ServerSocketFactory;
 
 /**
  * The rendezvous server: Chatr's session rules ({@link ControlWire}) carrying gday's contact
- * exchange in rooms. Plain TCP for now; TLS wraps the same streams later through the
- * {@link ServerSocketFactory} given to {@link #start(RendezvousConfig, ServerSocketFactory)}.
+ * exchange in rooms, identity logins, connection requests and Cryptology's ordered events. TLS
+ * comes from the {@link ServerSocketFactory} given to {@link #start(RendezvousConfig, ServerSocketFactory, RendezvousBackend)}.
  *
  * <h2>Sessions</h2>
  * The first frame must be CONNECT (anything else: DISCONNECT "Invalid Packet"); the server answers
- * CONNECTED. Anonymous mode only so far: identity mode is answered "Failed to verify!", because
- * identity login (CHALLENGE / CHALLENGE_RESPONSE) is the next piece to be built. A second CONNECT,
+ * CONNECTED, after a CHALLENGE signed in CHALLENGE_RESPONSE for an identity. A second CONNECT,
  * a malformed frame, or a packet out of place is "Invalid Packet"; unknown opcodes are ignored so
  * newer clients can add packets. A connected session gets a PING at least every
  * {@link RendezvousConfig#pingInterval()}; one that sends nothing for
@@ -126,7 +125,6 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String REASON_BYE = "Bye";
     public static final String ROOM_REASON_PEER_LEFT = "Peer left";
     public static final String ROOM_REASON_EXPIRED = "Expired";
-    public static final String ROOM_REASON_SERVER_CLOSING = "Server closing";
     public static final String REASON_NO_IDENTITIES = "This server does not serve identities";
     public static final String DENIED_NOT_ONLINE = "Not online";
     public static final String DENIED_TOO_MANY = "Too many pending requests";
@@ -175,6 +173,9 @@ public final class RendezvousServer implements AutoCloseable {
 
     private Thread acceptor;
     private Thread sweeper;
+    /** When the sweeper next deletes expired events (sweeper thread only). */
+    private long nextExpiry = System.nanoTime();
+    private static final long EXPIRY_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private RendezvousServer(RendezvousConfig config, RendezvousBackend backend, ServerSocket server) {
         this.config = config;
@@ -374,6 +375,14 @@ public final class RendezvousServer implements AutoCloseable {
             long now = System.nanoTime();
             for (Session s : sessions) {
                 s.tick(now);
+            }
+            if (events != null && now - nextExpiry >= 0) {
+                nextExpiry = now + EXPIRY_EVERY_NANOS;
+                try {
+                    events.expire(); // the lifetime bound of stored events, for identities that never come back
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "expiring events failed: {0}", e.toString());
+                }
             }
             synchronized (lock) {
                 for (Room r : List.copyOf(rooms.values())) {
@@ -650,6 +659,7 @@ public final class RendezvousServer implements AutoCloseable {
             }
             online.put(id, s);
             s.identity = id;
+            s.loginLastOrder = lastOrder;
             s.connected = true;
             s.lastPing = System.nanoTime();
             s.send(new Connected());
@@ -664,11 +674,12 @@ public final class RendezvousServer implements AutoCloseable {
             return;
         }
         long last = r.lastProcessedOrder();
-        if (last > events.lastOrder(s.identity)) {
+        if (last > s.loginLastOrder) { // what the client processed it had before this login
             s.fail(0, ControlWire.ERROR_BAD_REQUEST, "Resume past the last event (" + last + ")");
             return;
         }
         events.acknowledge(s.identity, last);
+        s.ackedOrder = last;
         s.sentOrder = last;
         s.resumed = true;
         s.wake();
@@ -679,12 +690,20 @@ public final class RendezvousServer implements AutoCloseable {
             s.invalid();
             return;
         }
-        events.acknowledge(s.identity, a.order());
+        if (a.order() > s.ackedOrder) { // a repeated or older ack changes nothing: no store transaction for it
+            s.ackedOrder = a.order();
+            events.acknowledge(s.identity, a.order());
+        }
     }
 
     private void onRequest(Session s, Request r) {
         if (s.identity == null) {
             s.invalid();
+            return;
+        }
+        // Before the sequence is taken (a synced write): a sender over its budget costs no disk.
+        if (r.method() == ControlWire.METHOD_SEND_MESSAGE && !sendBudget.take(s.identity)) {
+            s.fail(r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from this identity; try again later");
             return;
         }
         try {
@@ -708,11 +727,6 @@ public final class RendezvousServer implements AutoCloseable {
                     IdentityKey.of(to.toByteArray());
                 } catch (IllegalArgumentException e) {
                     s.fail(r.requestId(), ControlWire.ERROR_BAD_REQUEST, "The recipient is not an identity key");
-                    return;
-                }
-                if (!sendBudget.take(s.identity)) {
-                    s.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
-                            Bytes.of("too many messages from this identity; try again later".getBytes(StandardCharsets.UTF_8))));
                     return;
                 }
                 try {
@@ -748,8 +762,9 @@ public final class RendezvousServer implements AutoCloseable {
         synchronized (lock) {
             Session target = online.get(r.peer());
             long now = System.nanoTime();
-            if (target != null) {
-                target.requests.values().removeIf(p -> now - p.since() >= REQUEST_LIFETIME_NANOS);
+            if (target != null) { // expired, or from a requester that has left: they hold no slot
+                target.requests.values().removeIf(p -> now - p.since() >= REQUEST_LIFETIME_NANOS
+                        || online.get(p.from().identity) != p.from());
             }
             if (target == null || target == s) {
                 s.send(new ConnectionRequestDenied(r.peer(), DENIED_NOT_ONLINE));
@@ -830,6 +845,10 @@ public final class RendezvousServer implements AutoCloseable {
         volatile boolean resumed;
         /** The last event order written to this session; advanced by the writer only. */
         volatile long sentOrder;
+        /** The order last acknowledged (RESUME or EVENT_ACK); reader thread only. */
+        long ackedOrder;
+        /** The last order given to this identity when it logged in. */
+        long loginLastOrder;
         final AtomicBoolean pumpQueued = new AtomicBoolean();
         /** Connection requests to this identity awaiting its answer, by requester; guarded by the server lock. */
         final Map<Bytes, PendingRequest> requests = new HashMap<>();
@@ -863,7 +882,6 @@ public final class RendezvousServer implements AutoCloseable {
             return false;
         }
 
-        /** Under the server lock: a room packet with no room; fine just after a room closed, else invalid. */
         /**
          * For forwarded room messages: waits (up to the grace period) for room in the queue, so a
          * fast sender is slowed to its peer's pace instead of getting the peer dropped; a peer that
@@ -930,6 +948,7 @@ public final class RendezvousServer implements AutoCloseable {
             }
         }
 
+        /** Under the server lock: a room packet with no room; fine just after a room closed, else invalid. */
         void noRoom() {
             if (!hadRoom) {
                 invalid();

@@ -271,6 +271,8 @@ class IdentitySessionTest {
             // the ack reaches the server before we hang up: one more request round trip behind it
             b.sendMessage(alice.publicKey(), "sync".getBytes(StandardCharsets.UTF_8), T);
         }
+        // the EVENT_ACK itself made the server forget 1..400 (the next RESUME would too: checked before it)
+        assertEquals(401, store.after(Bytes.of(bob.publicKey().bytes()), 0, 1).getFirst().order());
         Bytes storeBefore = store.storeId();
         stop(); // the server and its store go away; only the database file remains
         start();
