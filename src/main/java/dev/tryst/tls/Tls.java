@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import dev.tryst.net.Watchdog;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
@@ -19,8 +20,8 @@ public final class Tls {
     /**
      * A connected socket that has completed a TLS 1.3 handshake with a server trusted by
      * {@code pin} (see {@link Pinning}: no host name verification, the fingerprint decides).
-     * {@code timeout} bounds the TCP connect and each read of the handshake; afterwards the
-     * socket has no read timeout (SO_TIMEOUT 0).
+     * {@code timeout} bounds the TCP connect, and then the whole handshake; afterwards the socket
+     * has no read timeout (SO_TIMEOUT 0).
      *
      * @throws PinMismatchException  the server's certificate is not the pinned one
      * @throws SocketTimeoutException connect or handshake took longer than {@code timeout}
@@ -52,11 +53,20 @@ public final class Tls {
             ssl = (SSLSocket) Pinning.clientContext(pin).getSocketFactory().createSocket(plain, host, server.getPort(), true);
             ssl.setEnabledProtocols(PROTOCOLS);
             ssl.setUseClientMode(true);
+            // SO_TIMEOUT bounds each read; the watchdog bounds the whole handshake, so a server that
+            // trickles a byte just inside every read timeout cannot hold us for longer.
+            Watchdog whole = Watchdog.watch(plain, timeout);
             try {
                 ssl.startHandshake();
             } catch (SocketTimeoutException e) {
                 throw timeout("the TLS handshake with " + name + " timed out after " + timeout.toMillis() + " ms", e);
-            } catch (SSLHandshakeException e) {
+            } catch (IOException e) {
+                if (whole.fired()) {
+                    throw timeout("the TLS handshake with " + name + " took longer than " + timeout.toMillis() + " ms", e);
+                }
+                if (!(e instanceof SSLHandshakeException)) {
+                    throw e;
+                }
                 for (Throwable t = e; t != null; t = t.getCause()) {
                     if (t instanceof PinMismatchException mismatch) {
                         PinMismatchException thrown = new PinMismatchException(mismatch.server(), mismatch.presented(), mismatch.expected(), mismatch.knownServers());
@@ -65,6 +75,8 @@ public final class Tls {
                     }
                 }
                 throw new SSLHandshakeException("TLS 1.3 handshake with " + name + " failed: " + e.getMessage(), e);
+            } finally {
+                whole.close();
             }
             ssl.setSoTimeout(0);
             ok = true;

@@ -105,6 +105,36 @@ class TlsTest {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
+    /**
+     * A server that sends a TLS record header and then one byte just inside every read timeout: the
+     * per-read timeout alone would wait minutes; the whole handshake is bounded by the timeout.
+     */
+    @Test
+    void aServerTricklingBytesCannotHoldTheHandshake() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread trickler = Thread.ofVirtual().start(() -> {
+                try (Socket s = server.accept()) {
+                    OutputStream out = s.getOutputStream();
+                    out.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // handshake record of 16 KiB
+                    for (int i = 0; i < 300; i++) {
+                        out.write(0);
+                        out.flush();
+                        Thread.sleep(150);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the client hung up: expected
+                }
+            });
+            long t0 = System.nanoTime();
+            var e = assertThrows(SocketTimeoutException.class, () -> Tls.openClient(
+                    (InetSocketAddress) server.getLocalSocketAddress(), Pin.fingerprint("00".repeat(32)), Duration.ofMillis(600)));
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(took < 10_000, "gave up after " + took + " ms, not after the 600 ms asked (trickling alone: 45 s)");
+            assertTrue(e.getMessage().contains("took longer than 600 ms"), e.getMessage());
+            trickler.join(5000);
+        }
+    }
+
     @Test
     void loadOrCreateMakesPrivateFilesAndLoadsTheSameIdentityAgain() throws IOException {
         Path state = shared.resolve("state");
