@@ -99,6 +99,10 @@ table inet tfilter {
   chain in { type filter hook input priority filter; policy accept; iifname "pub" ct state new drop; }
 }
 EOF
+  if [ -n "${THROTTLE_DIRECT:-}" ]; then # the cut run: traffic to the other NAT is policed, the server's is not
+    local peer; peer=$([ "$side" = a ] && echo 198.18.0.12 || echo 198.18.0.11)
+    ns "n$side" nft add rule inet tfilter through ip daddr "$peer" limit rate over 4 mbytes/second drop
+  fi
 }
 
 # host SIDE IP GATEWAY_NS LAN_PREFIX: a host behind router GATEWAY_NS (or on the public bridge when GATEWAY_NS is inet)
@@ -208,7 +212,6 @@ transfer() {
   if [ "$result" = FAIL ]; then
     { echo "--- send.err"; cat "$dir/send.err"; echo "--- recv.err"; cat "$dir/recv.err"; } >&2
   fi
-  ns srv pkill -f 'tryst.jar server' 2>/dev/null || true
   cleanup
 }
 
@@ -245,7 +248,6 @@ netcheck() {
   if [ "$result" = FAIL ]; then
     { echo "--- a"; cat "$dir/a.out" "$dir/a.err"; echo "--- b"; cat "$dir/b.out" "$dir/b.err"; } >&2
   fi
-  ns srv pkill -f 'tryst.jar server' 2>/dev/null || true
   cleanup
 }
 
@@ -279,18 +281,8 @@ case "${1:-matrix}" in
   cut)
     # slow the direct path down so that the cut lands midway (no netem here: a policing rule)
     SIZE_MIB="${SIZE_MIB_CUT:-48}"
-    topology_hook=1
-    transfer_cut() {
-      transfer cone cone cut
-    }
-    # the rate limit is installed right after the routers exist: wrap nat() once
-    eval "$(declare -f nat | sed '1s/^nat/nat_plain/')"
-    nat() {
-      nat_plain "$@"
-      local peer; peer=$([ "$1" = a ] && echo 198.18.0.12 || echo 198.18.0.11)
-      ns "n$1" nft add rule inet tfilter through ip daddr "$peer" limit rate over 4 mbytes/second drop
-    }
-    transfer_cut
+    THROTTLE_DIRECT=1
+    transfer cone cone cut
     ;;
-  *) echo "usage: $0 matrix | pair A B | cut" >&2; exit 2 ;;
+  *) echo "usage: $0 matrix | pair A B | cut | udp | netcheck A B | shell A B" >&2; exit 2 ;;
 esac
