@@ -138,7 +138,7 @@ public final class PathRace {
                     listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                     listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                     listener.bind(new InetSocketAddress(plan.localPort()));
-                    Thread acceptor = Thread.ofVirtual().name("path-accept").unstarted(this::acceptLoop); // ends with the listener
+                    Thread acceptor = Thread.ofVirtual().name("path-accept").unstarted(counted(this::acceptLoop)); // ends with the listener
                     threads.add(acceptor);
                     acceptor.start();
                 } catch (IOException | UnsupportedOperationException e) {
@@ -216,15 +216,29 @@ public final class PathRace {
         }
     }
 
+    /** Threads of all races still running (virtual threads do not show in Thread.getAllStackTraces): for tests. */
+    static final AtomicInteger LIVE_THREADS = new AtomicInteger();
+
+    private static Runnable counted(Runnable body) {
+        return () -> {
+            LIVE_THREADS.incrementAndGet();
+            try {
+                body.run();
+            } finally {
+                LIVE_THREADS.decrementAndGet();
+            }
+        };
+    }
+
     /** Starts a counted thread, registered before it runs so that {@link #end} always sees it. */
     private boolean spawn(String name, Runnable body) {
-        Thread t = Thread.ofVirtual().name(name).unstarted(() -> {
+        Thread t = Thread.ofVirtual().name(name).unstarted(counted(() -> {
             try {
                 body.run();
             } finally {
                 running.decrementAndGet();
             }
-        });
+        }));
         threads.add(t);
         running.incrementAndGet();
         try {

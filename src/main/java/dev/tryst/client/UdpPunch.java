@@ -196,10 +196,19 @@ public final class UdpPunch {
 
     /** A receiver thread for {@code s}, which is also registered for closing. */
     private volatile DatagramSocket main;
+    /** Receiver threads of all punches still running (virtual threads do not show in Thread.getAllStackTraces): for tests. */
+    static final java.util.concurrent.atomic.AtomicInteger LIVE_THREADS = new java.util.concurrent.atomic.AtomicInteger();
 
     private void listen(DatagramSocket s) {
         sockets.add(s);
-        Thread t = Thread.ofVirtual().name("udp-punch").unstarted(() -> receive(s));
+        Thread t = Thread.ofVirtual().name("udp-punch").unstarted(() -> {
+            LIVE_THREADS.incrementAndGet();
+            try {
+                receive(s);
+            } finally {
+                LIVE_THREADS.decrementAndGet();
+            }
+        });
         threads.add(t);
         t.start();
     }

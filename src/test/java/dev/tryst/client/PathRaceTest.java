@@ -95,8 +95,9 @@ class PathRaceTest {
         return new String(a);
     }
 
+    /** Race threads still running; virtual threads, so counted by PathRace itself. */
     private static long pathThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("path-")).count();
+        return PathRace.LIVE_THREADS.get();
     }
 
     @Test
@@ -218,8 +219,40 @@ class PathRaceTest {
         assertEquals(0, pathThreads());
     }
 
+    /** Two paths proven with one agreement never share a key: the same plaintext seals differently. */
     @Test
-    void aFallbackPathToTheRelayHasItsOwnKeys() throws Exception {
+    void everyPathHasItsOwnKeys() throws Exception {
+        var keys = agree("42-code", "42-code");
+        byte[][] first = new byte[2][];
+        for (int path = 0; path < 2; path++) {
+            try (var server = java.nio.channels.ServerSocketChannel.open().bind(new InetSocketAddress(LOOPBACK, 0));
+                 var a = java.nio.channels.SocketChannel.open(server.getLocalAddress());
+                 var b = server.accept()) {
+                CompletableFuture<Handshake.PathProof> responder = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        Handshake.PathProof p = Handshake.provePath(b, keys[1], random);
+                        Handshake.awaitSelect(b, p);
+                        return p;
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                Handshake.PathProof p = Handshake.provePath(a, keys[0], random);
+                Handshake.select(a, p);
+                responder.get(10, TimeUnit.SECONDS);
+                Handshake.pathChannel(a, p).send("same".getBytes());
+                ByteBuffer record = ByteBuffer.allocate(4 + 4 + 16); // header, "same", tag
+                while (record.hasRemaining()) {
+                    b.read(record);
+                }
+                first[path] = record.array();
+            }
+        }
+        assertFalse(java.util.Arrays.equals(first[0], first[1]), "the first record of two paths must differ");
+    }
+
+    @Test
+    void aFallbackPathToTheRelayWorksWithTheSameAgreement() throws Exception {
         int pa = freePort();
         int pb = freePort();
         var keys = agree("42-code", "42-code");

@@ -396,7 +396,6 @@ class RelayServerTest {
                 ch.close();
             }
         }
-        assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("relay-")));
         Map<String, String> fdsAfter = RelayTestSupport.openFds();
         Map<String, String> added = new TreeMap<>(fdsAfter);
         added.entrySet().removeAll(fdsBefore.entrySet());
