@@ -94,13 +94,16 @@ public final class UdpPunch {
     /** Where each probe went: an ack counts only from the address its probe was sent to. */
     private final Map<Long, InetSocketAddress> sentTo = new ConcurrentHashMap<>();
     private final Set<DatagramSocket> answeredBack = ConcurrentHashMap.newKeySet();
+    /** Probe ids answered already (bounded by what the peer, who alone holds the key, sends in one window). */
+    private final Set<Long> seenProbes = ConcurrentHashMap.newKeySet();
+    /** One keyed HMAC per thread: the run thread and every receiver tag packets at once. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final Set<InetSocketAddress> probedBack = ConcurrentHashMap.newKeySet();
     private final List<DatagramSocket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicReference<Path> found = new AtomicReference<>();
     private final CountDownLatch done = new CountDownLatch(1);
     private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean sprayed;
-    private int rounds;
     private volatile boolean stop;
     private long start;
 
@@ -113,7 +116,7 @@ public final class UdpPunch {
 
     /**
      * Punches from {@code main} (bound, its mapping told to the peer) towards the peer. Returns the
-     * proven path, or null if none formed within the window; {@code main} is closed unless it is
+     * proven path, or null if none formed within the window; every socket is closed unless it is
      * the path's socket.
      */
     public static Path punch(DatagramSocket main, Plan plan, Handshake.Agreed agreed, SecureRandom random) {
@@ -124,6 +127,7 @@ public final class UdpPunch {
         start = System.nanoTime();
         long deadline = start + plan.window().toNanos();
         long sprayAt = start + plan.sprayAfter().toNanos();
+        int rounds = 0;
         this.main = main;
         try {
             listen(main);
@@ -154,9 +158,6 @@ public final class UdpPunch {
                 if (p == null || s != p.socket()) {
                     s.close();
                 }
-            }
-            if (p == null) {
-                main.close();
             }
             for (Thread t : threads) {
                 try {
@@ -232,17 +233,20 @@ public final class UdpPunch {
                 continue;
             }
             ByteBuffer b = ByteBuffer.wrap(p.getData(), 0, PACKET_LENGTH);
-            byte[] magic = new byte[4];
-            b.get(magic);
+            b.position(MAGIC.length);
             int type = b.get();
             int role = b.get();
             long id = b.getLong();
-            if (!MessageDigest.isEqual(magic, MAGIC) || role == myRole || (role != 1 && role != 2)
+            if (!java.util.Arrays.equals(p.getData(), 0, MAGIC.length, MAGIC, 0, MAGIC.length) || role == myRole
+                    || (role != 1 && role != 2)
                     || !MessageDigest.isEqual(tag(p.getData()), java.util.Arrays.copyOfRange(p.getData(), 14, 30))) {
                 continue; // not ours, a reflection, or forged
             }
             InetSocketAddress from = (InetSocketAddress) p.getSocketAddress();
             if (type == PROBE) {
+                if (!seenProbes.add(id)) {
+                    continue; // every probe has a fresh id: a repeat is a replay, from wherever it claims to come
+                }
                 send(s, ACK, id, from);
                 if (s != main) {
                     // a spray socket probed once, maybe before the peer's NAT was open for it: now it is
@@ -284,11 +288,16 @@ public final class UdpPunch {
     }
 
     private byte[] tag(byte[] packet) {
+        Mac mac = macs.get();
+        mac.update(packet, 0, 14);
+        return java.util.Arrays.copyOf(mac.doFinal(), 16);
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            mac.update(packet, 0, 14);
-            return java.util.Arrays.copyOf(mac.doFinal(), 16);
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HMAC-SHA256 is part of every JDK", e);
         }

@@ -3,6 +3,7 @@ package dev.tryst.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tryst.channel.Handshake;
@@ -113,5 +114,29 @@ class UdpPunchTest {
         assertTrue(answered > 3, "A kept probing");
         assertNull(r.get(10, TimeUnit.SECONDS), "no path from forged, reflected or junk packets");
         attacker.close();
+    }
+
+    /** A valid probe replayed from another address is not answered: it cannot aim our probes anywhere. */
+    @Test
+    void aReplayedProbeFromElsewhereIsNotAnswered() throws Exception {
+        var keys = agree("5-x", "5-x");
+        DatagramSocket a = socket();
+        DatagramSocket first = socket();
+        DatagramSocket replayer = socket();
+        first.setSoTimeout(2000);
+        replayer.setSoTimeout(700);
+        var plan = new UdpPunch.Plan(Handshake.Role.INITIATOR, new InetSocketAddress(LOOPBACK, 9), List.of(),
+                Duration.ofSeconds(10), 0, Duration.ofMillis(1500));
+        CompletableFuture<UdpPunch.Path> r = CompletableFuture.supplyAsync(() -> UdpPunch.punch(a, plan, keys[0], random));
+        byte[] probe = UdpPunch.packet(Handshake.udpPunchKey(keys[1]), UdpPunch.PROBE, 2, 7);
+        first.send(new DatagramPacket(probe, probe.length, a.getLocalSocketAddress()));
+        DatagramPacket in = new DatagramPacket(new byte[64], 64);
+        first.receive(in);
+        assertEquals(UdpPunch.ACK, in.getData()[4], "the first copy is answered");
+        replayer.send(new DatagramPacket(probe, probe.length, a.getLocalSocketAddress()));
+        assertThrows(java.net.SocketTimeoutException.class, () -> replayer.receive(in), "the replay is not");
+        r.get(10, TimeUnit.SECONDS);
+        first.close();
+        replayer.close();
     }
 }
