@@ -138,10 +138,6 @@ public final class Handshake {
             this.prk = prk;
         }
 
-        public Role role() {
-            return role;
-        }
-
         private synchronized byte[] prk() {
             if (prk == null) {
                 throw new IllegalStateException("this key agreement was already used or destroyed");
@@ -233,16 +229,22 @@ public final class Handshake {
      * {@code key/iv = HKDF-Expand(prk, "tryst/v1 path key " | "tryst/v1 path iv " direction ‖ nI ‖ nR, 32 | 12)}.
      */
     public static SecureChannel pathChannel(ByteChannel io, PathProof p) {
-        byte[] prk = p.agreed.prk();
-        Role role = p.agreed.role;
+        return channel(io, p.agreed.prk(), p.agreed.role, "tryst/v1 path ", p.id);
+    }
+
+    /**
+     * The traffic keys of both directions: HKDF-Expand(prk, prefix "key " | "iv " direction ‖ suffix),
+     * direction "initiator->responder" or "responder->initiator" (§4 and §9 of PROTOCOL.md).
+     */
+    private static SecureChannel channel(ByteChannel io, byte[] prk, Role role, String prefix, byte[] suffix) {
         String out = role.label + "->" + role.other().label;
         String back = role.other().label + "->" + role.label;
         RecordCipher sealer = RecordCipher.sealer(
-                Hkdf.expand(prk, label("tryst/v1 path key " + out, p.id), RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, label("tryst/v1 path iv " + out, p.id), RecordWire.NONCE_LENGTH));
+                Hkdf.expand(prk, label(prefix + "key " + out, suffix), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label(prefix + "iv " + out, suffix), RecordWire.NONCE_LENGTH));
         RecordCipher opener = RecordCipher.opener(
-                Hkdf.expand(prk, label("tryst/v1 path key " + back, p.id), RecordWire.KEY_LENGTH),
-                Hkdf.expand(prk, label("tryst/v1 path iv " + back, p.id), RecordWire.NONCE_LENGTH));
+                Hkdf.expand(prk, label(prefix + "key " + back, suffix), RecordWire.KEY_LENGTH),
+                Hkdf.expand(prk, label(prefix + "iv " + back, suffix), RecordWire.NONCE_LENGTH));
         return new SecureChannel(io, sealer, opener);
     }
 
@@ -289,7 +291,7 @@ public final class Handshake {
      * Then the traffic keys. {@code agreed} is spent by this call, whatever its outcome, so one
      * agreement can never key two paths (which would reuse nonces).
      */
-    public static SecureChannel confirm(ByteChannel io, Agreed agreed) throws IOException {
+    static SecureChannel confirm(ByteChannel io, Agreed agreed) throws IOException {
         byte[] prk;
         synchronized (agreed) {
             prk = agreed.prk();
@@ -303,15 +305,7 @@ public final class Handshake {
             if (!MessageDigest.isEqual(expected, got)) {
                 throw new WrongCodeException();
             }
-            String out = role.label + "->" + role.other().label;
-            String back = role.other().label + "->" + role.label;
-            RecordCipher sealer = RecordCipher.sealer(
-                    Hkdf.expand(prk, "tryst/v1 key " + out, RecordWire.KEY_LENGTH),
-                    Hkdf.expand(prk, "tryst/v1 iv " + out, RecordWire.NONCE_LENGTH));
-            RecordCipher opener = RecordCipher.opener(
-                    Hkdf.expand(prk, "tryst/v1 key " + back, RecordWire.KEY_LENGTH),
-                    Hkdf.expand(prk, "tryst/v1 iv " + back, RecordWire.NONCE_LENGTH));
-            return new SecureChannel(io, sealer, opener);
+            return channel(io, prk, role, "tryst/v1 ", new byte[0]);
         } finally {
             Arrays.fill(prk, (byte) 0);
         }
