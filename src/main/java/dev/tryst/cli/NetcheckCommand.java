@@ -137,12 +137,9 @@ final class NetcheckCommand implements Callable<Integer> {
     private InetSocketAddress stunServer(Meeting.Way way) {
         if (stun != null) {
             try {
-                InetSocketAddress a = dev.tryst.net.HostPort.parse(stun, StunWire.DEFAULT_PORT);
-                InetSocketAddress r = new InetSocketAddress(a.getHostString(), a.getPort());
-                if (r.isUnresolved()) {
-                    throw new Main.UsageException("--stun: cannot find the host '" + a.getHostString() + "'");
-                }
-                return r;
+                return dev.tryst.net.HostPort.resolve(dev.tryst.net.HostPort.parse(stun, StunWire.DEFAULT_PORT));
+            } catch (java.net.UnknownHostException e) {
+                throw new Main.UsageException("--stun: " + e.getMessage());
             } catch (IllegalArgumentException e) {
                 throw new Main.UsageException("--stun " + e.getMessage());
             }

@@ -58,15 +58,10 @@ public final class Connector {
         String where = HostPort.format(relay);
         SocketChannel socket;
         try {
-            InetSocketAddress resolved = relay.isUnresolved()
-                    ? new InetSocketAddress(relay.getHostString(), relay.getPort()) : relay;
-            if (resolved.isUnresolved()) {
-                throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                        "cannot find the relay host '" + relay.getHostString() + "' (name not resolved); check --relay or TRYST_RELAY", null);
-            }
-            socket = RelayClient.dial(resolved, code.relayPairingKey(), timeouts.connect());
-        } catch (SessionException e) {
-            throw e;
+            socket = RelayClient.dial(HostPort.resolve(relay), code.relayPairingKey(), timeouts.connect());
+        } catch (java.net.UnknownHostException e) {
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
+                    "the relay: " + e.getMessage() + "; check --relay or TRYST_RELAY", e);
         } catch (IOException e) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
                     "cannot reach the relay at " + where + " (" + e.getMessage() + "); is 'tryst server' running there?"
@@ -280,19 +275,16 @@ public final class Connector {
         }
     }
 
-    private static InetSocketAddress resolve(InetSocketAddress a) throws IOException {
-        InetSocketAddress r = a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
-        if (r.isUnresolved()) {
-            throw new IOException("name not resolved");
-        }
-        return r;
+    /** The codes did not match: said the same whichever path found it. */
+    static SessionException wrongCode(Handshake.Role role, Throwable cause) {
+        return new SessionException(SessionException.Kind.WRONG_CODE, role == Handshake.Role.RESPONDER
+                ? "the codes did not match — nothing was received; ask for a new code"
+                : "the codes did not match — nothing was sent; this code is used up, run send again for a new one", cause);
     }
 
     static SessionException classify(IOException e, Watchdog watchdog, Timeouts timeouts, Handshake.Role role) {
         if (e instanceof WrongCodeException) {
-            return new SessionException(SessionException.Kind.WRONG_CODE, role == Handshake.Role.RESPONDER
-                    ? "the codes did not match — nothing was received; ask for a new code"
-                    : "the codes did not match — nothing was sent; this code is used up, run send again for a new one", e);
+            return wrongCode(role, e);
         }
         if (watchdog.fired()) {
             return new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR

@@ -101,11 +101,7 @@ public final class ControlClient implements AutoCloseable {
      * signature over the server's challenge. {@code timeout} bounds the connect and each step of the login.
      */
     public static ControlClient connect(Server server, Identity identity, Duration timeout) throws IOException {
-        InetSocketAddress address = server.address().isUnresolved()
-                ? new InetSocketAddress(server.address().getHostString(), server.address().getPort()) : server.address();
-        if (address.isUnresolved()) {
-            throw new IOException("cannot find the host '" + server.address().getHostString() + "' (name not resolved)");
-        }
+        InetSocketAddress address = HostPort.resolve(server.address());
         Socket socket;
         String name;
         if (server.plain()) {

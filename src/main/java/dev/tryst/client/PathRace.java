@@ -175,10 +175,7 @@ public final class PathRace {
             return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
         }
         if (relayMismatch) {
-            throw new SessionException(SessionException.Kind.WRONG_CODE, plan.role() == Handshake.Role.RESPONDER
-                    ? "the codes did not match — nothing was received; ask for a new code"
-                    : "the codes did not match — nothing was sent; this code is used up, run send again for a new one",
-                    new WrongCodeException());
+            throw Connector.wrongCode(plan.role(), new WrongCodeException());
         }
         if (relayError != null) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, relayError, null);
@@ -328,9 +325,7 @@ public final class PathRace {
             SocketChannel s;
             String where = HostPort.format(plan.relay());
             try {
-                InetSocketAddress r = plan.relay().isUnresolved()
-                        ? new InetSocketAddress(plan.relay().getHostString(), plan.relay().getPort()) : plan.relay();
-                s = RelayClient.dial(r, plan.relayKey(), plan.pathTimeout());
+                s = RelayClient.dial(HostPort.resolve(plan.relay()), plan.relayKey(), plan.pathTimeout());
             } catch (IOException e) {
                 relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
                 return;

@@ -1,6 +1,7 @@
 package dev.tryst.net;
 
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 
 /** Parses "host:port", "[v6]:port" or a bare host (with a default port), without resolving. */
 public final class HostPort {
@@ -50,6 +51,19 @@ public final class HostPort {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + text + "': port must be 1 to 65535, not '" + p + "'");
         }
+    }
+
+    /**
+     * {@code a} with its host name looked up (as it is, if already resolved).
+     *
+     * @throws UnknownHostException "cannot find the host 'NAME' (name not resolved)"
+     */
+    public static InetSocketAddress resolve(InetSocketAddress a) throws UnknownHostException {
+        InetSocketAddress r = a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+        if (r.isUnresolved()) {
+            throw new UnknownHostException("cannot find the host '" + a.getHostString() + "' (name not resolved)");
+        }
+        return r;
     }
 
     public static String format(InetSocketAddress a) {
