@@ -541,7 +541,7 @@ public final class FileReceiver {
         try {
             if (offset == 0) {
                 if (Files.exists(it.part, LinkOption.NOFOLLOW_LINKS)) {
-                    try (FileChannel old = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                    try (FileChannel old = Peer.openRegular(it.part, StandardOpenOption.WRITE)) {
                         if (old.tryLock() == null) {
                             throw busy(it);
                         }
@@ -558,7 +558,7 @@ public final class FileReceiver {
                     Files.deleteIfExists(it.state);
                 }
             } else {
-                f = FileChannel.open(it.part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                f = Peer.openRegular(it.part, StandardOpenOption.WRITE);
                 if (f.tryLock() == null) {
                     throw busy(it);
                 }

@@ -317,11 +317,7 @@ public final class FileSender {
 
     private static FileChannel open(Path p) throws LocalIoException {
         try {
-            // Not following a link, and only a regular file: a FIFO swapped in since the scan would hang us.
-            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw new IOException("it is no longer a regular file");
-            }
-            return FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            return Peer.openRegular(p, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new LocalIoException("could not open " + p, e);
         }

@@ -144,10 +144,23 @@ final class Peer {
         }
     }
 
+    /**
+     * Opens {@code p} without following a link, and only if it is a regular file: a FIFO or device
+     * put in its place (since the scan, or as a part file) would block the open or never end.
+     */
+    static java.nio.channels.FileChannel openRegular(java.nio.file.Path p, java.nio.file.StandardOpenOption... options)
+            throws IOException {
+        if (!java.nio.file.Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(p + " is not a regular file (any more)");
+        }
+        java.util.Set<java.nio.file.OpenOption> o = new java.util.HashSet<>(java.util.List.of(options));
+        o.add(java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return java.nio.channels.FileChannel.open(p, o);
+    }
+
     /** Hashes the first {@code length} bytes of {@code file} into {@code digest}; returns how many there were. */
     static long hash(java.nio.file.Path file, long length, MessageDigest digest) throws IOException {
-        try (var f = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (var f = openRegular(file, java.nio.file.StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(1 << 16);
             long done = 0;
             while (done < length) {
