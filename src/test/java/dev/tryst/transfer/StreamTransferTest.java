@@ -125,7 +125,8 @@ class StreamTransferTest {
     void moreBytesThanOfferedAreRefused() throws Exception {
         var out = new ByteArrayOutputStream();
         Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
-        sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_TEXT, 2)));
+        // a stream (written as it arrives, unlike text, which waits for END): without the check "abc" would be out
+        sender.send(TransferWire.encode(new TransferWire.Offer(TransferWire.KIND_STREAM, 2)));
         TransferWire.decode(sender.receive());
         sender.send(TransferWire.encode(new TransferWire.Data(ByteBuffer.wrap("abc".getBytes()))));
         var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> got.get(10, TimeUnit.SECONDS));
