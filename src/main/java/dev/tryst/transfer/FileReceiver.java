@@ -78,7 +78,6 @@ public final class FileReceiver {
         MessageDigest prefix;
         String haveHash;
         boolean replaces;
-        boolean done;
         /** The part file we created and locked, to be sure it is still ours when we rename it. */
         Object partKey;
 
@@ -250,9 +249,7 @@ public final class FileReceiver {
                 Files.setLastModifiedTime(SafePaths.resolve(root, rels.get(i)), FileTime.from(e.mtimeNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
             }
         }
-        ch.send(encode(new Done()));
-        ch.shutdownOutput();
-        expectEnd(ch);
+        confirmDone(ch);
         return new Result(result.files(), directories, sum, result.bytesReceived(), result.skipped(), result.resumed());
     }
 
@@ -456,7 +453,6 @@ public final class FileReceiver {
                             placeOrAbort(session, ch, pending);
                             pendingBytes = 0;
                         }
-                        open.done = true;
                         open = null;
                         next++;
                     }
@@ -466,7 +462,6 @@ public final class FileReceiver {
                             throw refuse(ch, TransferException.Reason.UNEXPECTED_MESSAGE, "FILE_SKIP for " + it.rel
                                     + ", which the receiver does not have");
                         }
-                        it.done = true;
                         held += it.entry.size();
                         skipped++;
                         next++;

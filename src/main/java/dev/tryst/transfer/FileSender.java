@@ -180,7 +180,7 @@ public final class FileSender {
                 MessageDigest sha = sha256();
                 long start = 0;
                 if (ask.mode() == ASK_HAVE && ask.offset() == size
-                        && hashPrefix(session, src, size, sha).equals(ask.sha256Hex())) {
+                        && hashPrefix(session, src, size, sha256()).equals(ask.sha256Hex())) {
                     ch.send(encode(new FileSkip(ask.index())));
                     skipped++;
                     continue;
@@ -192,9 +192,6 @@ public final class FileSender {
                         sha = prefix;
                         resumed++;
                     }
-                }
-                if (ask.mode() == ASK_HAVE) {
-                    sha.reset();
                 }
                 ch.send(encode(new FileStart(ask.index(), start)));
                 zstd.newFile();
@@ -209,11 +206,8 @@ public final class FileSender {
         } catch (IOException e) {
             throw failedSend(verdict, e);
         }
-        awaitDone(ch, verdict);
-        ch.shutdownOutput();
-        expectEnd(ch);
-        int files = (int) sources.stream().filter(s -> !s.entry().directory()).count();
-        return new Sent(files, total, sent, skipped, resumed);
+        finishSending(ch, verdict);
+        return new Sent(asks.size(), total, sent, skipped, resumed); // answer() checked: one ask per offered file
     }
 
     /** Reads the receiver's REQUEST records up to its ACCEPT; checks there is one ask per file, in order. */
@@ -246,8 +240,7 @@ public final class FileSender {
                     }
                     return asks;
                 }
-                case Decline d -> throw new TransferException(TransferException.Reason.DECLINED,
-                        "the receiver declined" + (d.reason().isEmpty() ? "" : ": " + printable(d.reason())));
+                case Decline d -> throw declined(d);
                 case Abort a -> throw aborted(a);
                 case Message m -> throw unexpected(ch, m, "REQUEST or ACCEPT");
             }

@@ -135,6 +135,26 @@ final class Peer {
         return verdictNow(verdict) instanceof Abort a ? aborted(a) : e;
     }
 
+    /** The sender's end of a transfer: the receiver's DONE (or why not), our half-close, then its end. */
+    static void finishSending(SecureChannel ch, java.util.concurrent.CompletableFuture<Message> verdict) throws IOException {
+        awaitDone(ch, verdict);
+        ch.shutdownOutput();
+        expectEnd(ch);
+    }
+
+    /** The receiver's end of a transfer: DONE, our half-close, then the sender's end. */
+    static void confirmDone(SecureChannel ch) throws IOException {
+        ch.send(TransferWire.encode(new TransferWire.Done()));
+        ch.shutdownOutput();
+        expectEnd(ch);
+    }
+
+    /** The receiver said no (and maybe why). */
+    static TransferException declined(TransferWire.Decline d) {
+        return new TransferException(TransferException.Reason.DECLINED,
+                "the receiver declined" + (d.reason().isEmpty() ? "" : ": " + printable(d.reason())));
+    }
+
     /** Waits for the receiver's verdict: DONE is success, anything else fails with the reason. */
     static void awaitDone(SecureChannel ch, java.util.concurrent.CompletableFuture<Message> verdict) throws IOException {
         switch (await(verdict)) {

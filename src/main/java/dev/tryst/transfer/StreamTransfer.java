@@ -50,8 +50,7 @@ public final class StreamTransfer {
         ch.send(encode(new Offer(kind, size)));
         switch (expect(ch, "an answer to the offer")) {
             case Accept a -> { }
-            case Decline d -> throw new TransferException(TransferException.Reason.DECLINED,
-                    "the receiver declined" + (d.reason().isEmpty() ? "" : ": " + Peer.printable(d.reason())));
+            case Decline d -> throw declined(d);
             case Abort a -> throw aborted(a);
             case Message m -> throw Peer.unexpected(ch, m, "ACCEPT");
         }
@@ -83,9 +82,7 @@ public final class StreamTransfer {
         } catch (IOException e) {
             throw failedSend(verdict, e);
         }
-        awaitDone(ch, verdict);
-        ch.shutdownOutput();
-        expectEnd(ch);
+        finishSending(ch, verdict);
         return total;
     }
 
@@ -152,9 +149,7 @@ public final class StreamTransfer {
                         out.flush();
                         return null;
                     });
-                    ch.send(encode(new Done()));
-                    ch.shutdownOutput();
-                    expectEnd(ch);
+                    confirmDone(ch);
                     return new Received(offer.kind(), total);
                 }
                 case Abort a -> throw aborted(a);

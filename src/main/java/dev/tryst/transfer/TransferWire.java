@@ -137,11 +137,6 @@ public final class TransferWire {
     /** The 64-hex-digit SHA-256 of nothing asked for: a fresh ask carries it. */
     public static final String NO_HASH = "0".repeat(2 * HASH_LENGTH);
 
-    /** Bytes an entry takes in an ENTRIES record. */
-    public static int entryLength(Entry e) {
-        return ENTRY_FIXED + e.path().getBytes(StandardCharsets.UTF_8).length;
-    }
-
     /** Packs entries into as few ENTRIES records as fit in 64 KiB each. */
     public static java.util.List<byte[]> encodeEntries(java.util.List<Entry> all) {
         java.util.List<byte[]> records = new java.util.ArrayList<>();
