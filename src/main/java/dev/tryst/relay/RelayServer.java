@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.net.CountedThreads;
 import dev.tryst.net.AddressGroup;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -68,7 +69,7 @@ public final class RelayServer implements AutoCloseable {
     private volatile boolean closed;
 
     private final AtomicInteger activeConnections = new AtomicInteger();
-    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final CountedThreads threads = new CountedThreads(LOG);
     private final AtomicLong connIds = new AtomicLong();
     private final AtomicLong pairIds = new AtomicLong();
     private final LongAdder accepted = new LongAdder();
@@ -136,7 +137,7 @@ public final class RelayServer implements AutoCloseable {
                 refusedConnections.sum(), refusedPerAddress.sum(), refusedWaiting.sum(), refusedPairs.sum(),
                 refusedKeyStapled.sum(),
                 handshakeTimeouts.sum(), handshakeFailures.sum(), waitTimeouts.sum(), waitAbandoned.sum(),
-                idleTimeouts.sum(), liveThreads.get());
+                idleTimeouts.sum(), threads.live());
     }
 
     /** Stops accepting, closes every connection, and waits (up to 5 s) for the relay's threads to end. */
@@ -159,17 +160,8 @@ public final class RelayServer implements AutoCloseable {
         for (Conn c : conns) {
             c.close();
         }
-        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-        while (liveThreads.get() > 0 && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (liveThreads.get() > 0) {
-            LOG.log(Level.WARNING, "relay closed with {0} threads still running", liveThreads.get());
+        if (!threads.awaitNone(System.nanoTime() + CLOSE_WAIT_NANOS)) {
+            LOG.log(Level.WARNING, "relay closed with {0} threads still running", threads.live());
         } else {
             LOG.log(Level.INFO, () -> "relay on " + address + " closed");
         }
@@ -564,19 +556,7 @@ public final class RelayServer implements AutoCloseable {
     // ---------------------------------------------------------------- plumbing
 
     private Thread spawn(String name, Runnable body) {
-        liveThreads.incrementAndGet();
-        try {
-            return Thread.ofVirtual().name(name).start(() -> {
-                try {
-                    body.run();
-                } finally {
-                    liveThreads.decrementAndGet();
-                }
-            });
-        } catch (RuntimeException | Error e) {
-            liveThreads.decrementAndGet();
-            throw e;
-        }
+        return threads.start(name, body);
     }
 
     private static void closeQuietly(java.nio.channels.Channel ch) {

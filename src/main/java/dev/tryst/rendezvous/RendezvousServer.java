@@ -1,5 +1,6 @@
 package dev.tryst.rendezvous;
 
+import dev.tryst.net.CountedThreads;
 import dev.tryst.net.AddressGroup;
 import dev.tryst.control.ControlException;
 import dev.tryst.control.ControlWire;
@@ -71,7 +72,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ServerSocketFactory;
@@ -163,7 +163,7 @@ public final class RendezvousServer implements AutoCloseable {
     private volatile boolean closed;
     private int admitted; // guarded by lock
 
-    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final CountedThreads threads = new CountedThreads(LOG);
     private final AtomicLong ids = new AtomicLong();
     private final LongAdder accepted = new LongAdder(), refusedSessions = new LongAdder(),
             refusedPerAddress = new LongAdder(), invalidPackets = new LongAdder(), timeouts = new LongAdder(),
@@ -244,7 +244,7 @@ public final class RendezvousServer implements AutoCloseable {
         return new RendezvousStats(accepted.sum(), active, open, refusedSessions.sum(), refusedPerAddress.sum(),
                 invalidPackets.sum(), timeouts.sum(), slowConsumers.sum(), roomsCreated.sum(), roomsJoined.sum(),
                 roomsRefused.sum(), contactsExchanged.sum(), messagesForwarded.sum(), roomsExpired.sum(),
-                failedLookups.sum(), lookupLimitDisconnects.sum(), liveThreads.get());
+                failedLookups.sum(), lookupLimitDisconnects.sum(), threads.live());
     }
 
     /**
@@ -274,11 +274,8 @@ public final class RendezvousServer implements AutoCloseable {
         if (sweeper != null) {
             sweeper.interrupt();
         }
-        while (liveThreads.get() > 0 && System.nanoTime() - deadline < 0) {
-            sleepQuietly(5);
-        }
-        if (liveThreads.get() > 0) {
-            LOG.log(Level.WARNING, "rendezvous closed with {0} threads still running", liveThreads.get());
+        if (!threads.awaitNone(deadline)) {
+            LOG.log(Level.WARNING, "rendezvous closed with {0} threads still running", threads.live());
         } else {
             LOG.log(Level.INFO, () -> "rendezvous on " + address + " closed");
         }
@@ -1168,21 +1165,7 @@ public final class RendezvousServer implements AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     private Thread spawn(String name, Runnable body) {
-        liveThreads.incrementAndGet();
-        try {
-            return Thread.ofVirtual().name(name).start(() -> {
-                try {
-                    body.run();
-                } catch (Throwable t) {
-                    LOG.log(Level.ERROR, "thread " + name + " failed", t);
-                } finally {
-                    liveThreads.decrementAndGet();
-                }
-            });
-        } catch (RuntimeException | Error e) {
-            liveThreads.decrementAndGet();
-            throw e;
-        }
+        return threads.start(name, body);
     }
 
     private static void closeQuietly(AutoCloseable c) {
