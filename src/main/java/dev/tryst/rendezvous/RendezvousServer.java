@@ -966,15 +966,19 @@ public final class RendezvousServer implements AutoCloseable {
                 if (closing) {
                     return;
                 }
-                closing = true;
+                closing = true; // nothing else is queued from now on
                 closeDeadline = System.nanoTime() + graceNanos;
-                last = new Disconnect(reason);
-                out.add(last);
                 notifyAll(); // senders waiting for queue room give up
             }
             LOG.log(Level.DEBUG, "session {0} from {1}: DISCONNECT {2}", id, remote, reason);
+            // Before the DISCONNECT goes out: a client that reads it and logs in again at once must
+            // find its identity free (seen as a rare "Already connected!" when this came after).
             leaveRoom();
             releaseIdentity();
+            synchronized (this) {
+                last = new Disconnect(reason);
+                out.add(last);
+            }
         }
 
         /** A closing session no longer holds its identity: the client may log in again at once. */
