@@ -44,7 +44,6 @@ final class ProgressDisplay implements AutoCloseable {
     private final AtomicLong done = new AtomicLong();
     /** Clock millis at which {@link #update} should next take the lock; Long.MAX_VALUE once closed. */
     private volatile long nextTickAt;
-    private volatile String fileName;
 
     // Guarded by this.
     private long nextDrawAt;
@@ -125,11 +124,6 @@ final class ProgressDisplay implements AutoCloseable {
         }
     }
 
-    /** The name of the file being worked on, shown from the next redraw on. */
-    void file(String name) {
-        fileName = name == null || name.isBlank() ? null : name;
-    }
-
     /** Prints the final line (total, time, average rate) unless QUIET; idempotent. */
     @Override
     public void close() {
@@ -198,17 +192,7 @@ final class ProgressDisplay implements AutoCloseable {
                 break;
             }
         }
-        String head = label;
-        String name = fileName;
-        if (name != null) {
-            int room = width - label.length() - 1 - pct.length() - (known ? MIN_BAR + 3 : 0) - stats.length();
-            if (room >= name.length()) {
-                head += " " + name;
-            } else if (room >= 6) {
-                head += " " + name.substring(0, room - 3) + "...";
-            }
-        }
-        String line = head + pct;
+        String line = label + pct;
         if (known) {
             int barWidth = width - line.length() - 3 - stats.length();
             if (barWidth >= MIN_BAR) {
@@ -222,11 +206,7 @@ final class ProgressDisplay implements AutoCloseable {
     /** The LINES format: {@code Receiving: 12.3 MB of 1.0 GB (1.2%), 45.6 MB/s, ETA 0:00:21}. */
     String line() {
         long bytes = done.get();
-        String name = fileName;
         StringBuilder b = new StringBuilder(label);
-        if (name != null) {
-            b.append(' ').append(name);
-        }
         b.append(": ").append(human(bytes));
         if (total >= 0) {
             int p = percent(bytes);

@@ -97,7 +97,6 @@ class ProgressDisplayTest {
     @Test
     void linesWithUnknownTotalShowBytesAndRateOnly() {
         var p = ProgressDisplay.start(err, Mode.LINES, "Receiving", -1, clock);
-        p.file("notes.txt");
         for (int s = 1; s <= 12; s++) {
             clock.advance(1_000);
             p.update(s * 2_000_000L);
@@ -105,8 +104,8 @@ class ProgressDisplayTest {
         p.close();
         List<String> lines = lines();
         assertEquals(List.of(
-                "Receiving notes.txt: 10.0 MB, 2.0 MB/s",
-                "Receiving notes.txt: 20.0 MB, 2.0 MB/s",
+                "Receiving: 10.0 MB, 2.0 MB/s",
+                "Receiving: 20.0 MB, 2.0 MB/s",
                 "Receiving: 24.0 MB in 0:00:12, 2.0 MB/s average"), lines);
     }
 
@@ -124,7 +123,6 @@ class ProgressDisplayTest {
     @Test
     void barRedrawsInPlaceWithPercentAndEtaAtMostTenTimesASecond() {
         var p = ProgressDisplay.start(err, Mode.BAR, "Sending", 100_000_000L, clock, 80);
-        p.file("holiday-photos.tar");
         // 5 s of clock time, an update every millisecond, 10 MB/s.
         for (int ms = 1; ms <= 5_000; ms++) {
             clock.advance(1);
@@ -139,8 +137,8 @@ class ProgressDisplayTest {
             assertTrue(f.length() <= 79, "fits 80 columns without wrapping: [" + f + "] " + f.length());
         }
         String last = frames[frames.length - 1].stripTrailing();
-        assertTrue(Pattern.compile("^Sending holiday\\.\\.\\.  \\d\\d% \\[=+> +\\] ").matcher(last).find(), last);
-        assertTrue(last.contains(" 50%"), last); // the name gave way so the bar keeps 10 columns
+        assertTrue(Pattern.compile("^Sending  \\d\\d% \\[=+> +\\] ").matcher(last).find(), last);
+        assertTrue(last.contains(" 50%"), last);
         assertEquals(79, last.length(), last);
         assertTrue(last.contains("50.0 MB / 100.0 MB"), last);
         assertTrue(last.contains("10.0 MB/s"), last);
@@ -159,7 +157,6 @@ class ProgressDisplayTest {
         for (int cols : new int[] {40, 80, 132, 200}) {
             buf.reset();
             var p = ProgressDisplay.start(err, Mode.BAR, "Receiving", 1_000_000_000L, clock, cols);
-            p.file("a-rather-long-file-name-that-will-not-fit-anywhere-sensible.iso");
             clock.advance(1_000);
             p.update(123_456_789L);
             String frame = out().substring(1);
@@ -168,9 +165,6 @@ class ProgressDisplayTest {
             if (cols >= 80) {
                 assertEquals(cols - 1, frame.length(), "the bar fills the line: " + frame);
                 assertTrue(frame.contains("ETA "), frame);
-            }
-            if (cols >= 200) {
-                assertTrue(frame.contains(" a-rather-long-file-name-that-will-not-fit-anywhere-sensible.iso "), frame);
             }
             if (cols == 40) {
                 assertEquals("Receiving  12% 123.5 MB  ETA 0:00:08", frame, "whole fields dropped, none cut");
