@@ -49,7 +49,7 @@ final class ReceiveCommand implements Callable<Integer> {
             description = "How long to wait for the sender. Default: ${DEFAULT-VALUE}.")
     Duration wait;
 
-    @Option(names = "--json", description = "Report on standard error as JSON lines (code, connected, fallback, done)"
+    @Option(names = "--json", description = "Report on standard error as JSON lines (connected, offer, fallback, done)"
             + " instead of sentences; implies --quiet.")
     boolean json;
 

@@ -29,9 +29,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Run the tryst server: the relay (TCP 8080) that staples two clients presenting the same"
-            + " pairing key and pipes their encrypted bytes, blind; and a STUN responder (UDP 3478) that tells"
-            + " clients the address and port their packets come from."})
+        description = {"Run the tryst server: the rendezvous (TLS on TCP 2311) where peers meet in rooms and"
+            + " identities log in and leave each other sealed messages; the relay (TCP 8080) that staples two"
+            + " clients presenting the same pairing key and pipes their encrypted bytes, blind; and a STUN"
+            + " responder (UDP 3478) that tells clients the address and port their packets come from."})
 final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -78,7 +79,7 @@ final class ServerCommand implements Callable<Integer> {
     Integer maxPerAddress;
 
     @Option(names = "--buffer-size", paramLabel = "BYTES",
-            description = "Relay copy buffer per direction of a stapled pair (default 65536; 262144 is faster, costs more memory).")
+            description = "Relay copy buffer per direction of a stapled pair (default 262144; smaller saves memory, costs speed).")
     Integer bufferSize;
 
     @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5m", converter = Durations.class,
@@ -212,6 +213,8 @@ final class ServerCommand implements Callable<Integer> {
             throw new Main.UsageException("cannot listen on " + bind + ":" + port + " (" + e.getMessage()
                     + "); is another server running? Choose another port with --relay-port");
         }
+        err.println("tryst relay listening on tcp " + HostPort.format(relay.address()));
+        err.flush();
         StunServer stun = startStun(err);
         RendezvousServer control = startControl(err, relay.address().getPort());
         CountDownLatch stopped = new CountDownLatch(1);

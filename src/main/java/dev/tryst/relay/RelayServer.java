@@ -121,7 +121,7 @@ public final class RelayServer implements AutoCloseable {
             relay.close();
             throw e;
         }
-        LOG.log(Level.INFO, () -> "relay listening on " + relay.address);
+        LOG.log(Level.DEBUG, () -> "relay listening on " + relay.address); // the command line says it
         return relay;
     }
 

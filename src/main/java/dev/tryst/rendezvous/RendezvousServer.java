@@ -225,7 +225,7 @@ public final class RendezvousServer implements AutoCloseable {
             s.close();
             throw e;
         }
-        LOG.log(Level.INFO, () -> "rendezvous listening on " + s.address);
+        LOG.log(Level.DEBUG, () -> "rendezvous listening on " + s.address); // the command line says it
         return s;
     }
 

@@ -130,7 +130,7 @@ public final class StunServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        LOG.log(Level.INFO, () -> "stun listening on " + Arrays.toString(server.locals));
+        LOG.log(Level.DEBUG, () -> "stun listening on " + Arrays.toString(server.locals)); // the command line says it
         return server;
     }
 

@@ -69,7 +69,7 @@ class FileTransferIT {
     record Relay(TrystProcess server, String address) implements AutoCloseable {
         static Relay start() throws Exception {
             TrystProcess p = tryst("server", "server", "--bind", "127.0.0.1", "--relay-port", "0");
-            return new Relay(p, "127.0.0.1:" + p.awaitStderr("relay listening on \\S*:(\\d+)", T));
+            return new Relay(p, "127.0.0.1:" + p.awaitStderr("tryst relay listening on tcp \\S*:(\\d+)", T));
         }
 
         /** Waits for pair {@code id}'s end line: the bytes the first comer (the sender) pushed through, and back. */

@@ -28,7 +28,7 @@ class TextTransferIT {
     @BeforeAll
     static void startServer() throws Exception {
         server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0");
-        String port = server.awaitStderr("relay listening on \\S*:(\\d+)", T);
+        String port = server.awaitStderr("tryst relay listening on tcp \\S*:(\\d+)", T);
         relay = "127.0.0.1:" + port;
     }
 
