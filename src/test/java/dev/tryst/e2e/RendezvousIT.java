@@ -58,6 +58,21 @@ class RendezvousIT {
             String known = Files.readString(dir.resolve("config/tryst/known_servers"));
             assertTrue(known.contains(server.control() + " " + server.fingerprint()), known);
 
+            // --server-fingerprint pins without trusting on first use: nothing is remembered
+            Path fresh = dir.resolve("fresh-config");
+            Map<String, String> env = Map.of("XDG_CONFIG_HOME", fresh.toString());
+            try (var send = TrystProcess.start(dir, "send-pinned", null, env, "send", "--server", server.control(),
+                    "--server-fingerprint", server.fingerprint(), "--text", "pinned")) {
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                try (var recv = TrystProcess.start(dir, "recv-pinned", null, env, "receive", "--server",
+                        server.control() + "#" + server.fingerprint(), code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                    assertEquals("pinned\n", recv.stdout());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+            }
+            assertTrue(!Files.exists(fresh.resolve("tryst/known_servers")), "an explicit pin writes no known_servers");
+
             // --json: the same as JSON lines on stderr, the text alone on stdout
             try (var send = TrystProcess.start(dir, "send-json", "send", "--server", server.control(), "--json",
                     "--text", "as json")) {
@@ -152,6 +167,46 @@ class RendezvousIT {
                 assertEquals(0, inbox.await(T), inbox.stderr());
                 assertEquals("", inbox.stdout());
                 assertTrue(inbox.stderr().contains("No new messages."), inbox.stderr());
+            }
+        }
+    }
+
+    /**
+     * A plain control port (--plain-control on both sides), a message given on the command line, and
+     * 'inbox --follow' that prints a message as it arrives.
+     */
+    @Test
+    void plainControlSingleMessagesAndAFollowingInbox(@TempDir Path dir) throws Exception {
+        try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                "--stun-port", "-1", "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("state").toString())) {
+            String control = server.awaitStderr("tryst control listening on tcp (\\S+) \\(plain", T);
+            try (var send = TrystProcess.start(dir, "send", "send", "--server", control, "--plain-control", "--text", "plain")) {
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                try (var recv = TrystProcess.start(dir, "recv", "receive", "--server", control, "--plain-control", code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                    assertEquals("plain\n", recv.stdout());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+            }
+            Path bobDir = dir.resolve("bob");
+            Files.createDirectories(bobDir);
+            String bobKey;
+            try (var id = TrystProcess.start(bobDir, "id", "id")) {
+                assertEquals(0, id.await(T), id.stderr());
+                bobKey = id.stdout().lines().filter(l -> l.startsWith("public key")).findFirst().orElseThrow().replaceAll(".* ", "");
+            }
+            try (var follow = TrystProcess.start(bobDir, "follow", "inbox", "--server", control, "--plain-control", "--follow")) {
+                try (var msg = TrystProcess.start(dir, "msg", "msg", "--server", control, "--plain-control", bobKey,
+                        "see", "you", "at", "five")) {
+                    assertEquals(0, msg.await(T), msg.stderr());
+                    assertTrue(msg.stderr().contains("Message stored for "), msg.stderr());
+                }
+                long until = System.nanoTime() + T.toNanos();
+                while (!follow.stdout().contains(": see you at five") && System.nanoTime() < until && follow.process.isAlive()) {
+                    Thread.sleep(50);
+                }
+                assertEquals(List.of("see you at five"), texts(follow.stdout()), follow.stderr());
+                assertTrue(follow.process.isAlive(), "--follow keeps waiting");
             }
         }
     }
