@@ -103,16 +103,47 @@ final class ServerCommand implements Callable<Integer> {
         return config;
     }
 
-    /** The rendezvous control port: TLS 1.3 with a pinned (by default self-signed) certificate. */
     private EventStore events;
 
-    private RendezvousServer startControl(PrintWriter err, int relayPort) throws IOException {
-        int p = controlPort == null ? RendezvousConfig.defaults().bind().getPort() : controlPort;
-        if (p < 0) {
+    /** The port {@code option} asks for: {@code given}, else {@code dflt}; -1 turns the service off. */
+    private static int port(String option, Integer given, int dflt) {
+        int p = given == null ? dflt : given;
+        if (p > 65535) {
+            throw new Main.UsageException(option + " must be -1 to 65535");
+        }
+        return p;
+    }
+
+    @FunctionalInterface
+    private interface Start<T> {
+        T start() throws IOException;
+    }
+
+    /**
+     * Starts a service beside the relay. A port given on the command line must be had; the default
+     * one may be taken by another program (another STUN server, say), and then the server runs
+     * without the service and says so.
+     */
+    private static <T> T startBeside(PrintWriter err, String option, Integer given, String where, Start<T> start)
+            throws IOException {
+        try {
+            return start.start();
+        } catch (java.net.BindException e) {
+            if (given != null) {
+                throw new Main.UsageException("cannot listen on " + where + " (" + e.getMessage() + "); choose another"
+                        + " port with " + option + ", or -1 to run without");
+            }
+            err.println("tryst: not started on " + where + ", which is taken (" + e.getMessage() + "); the server runs without it");
+            err.flush();
             return null;
         }
-        if (p > 65535) {
-            throw new Main.UsageException("--control-port must be -1 to 65535");
+    }
+
+    /** The rendezvous control port: TLS 1.3 with a pinned (by default self-signed) certificate. */
+    private RendezvousServer startControl(PrintWriter err, int relayPort) throws IOException {
+        int p = port("--control-port", controlPort, RendezvousConfig.DEFAULT_PORT);
+        if (p < 0) {
+            return null;
         }
         if ((certPem == null) != (keyPem == null)) {
             throw new Main.UsageException("give --cert and --key together");
@@ -125,7 +156,9 @@ final class ServerCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             throw new Main.UsageException("cannot open the event store in " + dir + ": " + e.getMessage());
         }
+        RendezvousServer started;
         try {
+            started = startBeside(err, "--control-port", controlPort, "tcp " + bind + ":" + p, () -> {
             if (plainControl) {
                 RendezvousServer s = RendezvousServer.start(config, javax.net.ServerSocketFactory.getDefault(),
                         new RendezvousBackend(RendezvousBackend.PLAIN_NAME, relayPort, events));
@@ -143,18 +176,16 @@ final class ServerCommand implements Callable<Integer> {
                     + identity.fingerprint().hex());
             err.flush();
             return s;
-        } catch (java.net.BindException e) {
+            });
+        } catch (IOException | RuntimeException e) {
+            events.close();
+            throw e;
+        }
+        if (started == null) {
             events.close();
             events = null;
-            if (controlPort != null) {
-                throw new Main.UsageException("cannot listen for the control port on " + bind + ":" + p + " (" + e.getMessage()
-                        + "); choose another with --control-port, or -1 to run without");
-            }
-            err.println("tryst: control port not started: " + bind + ":" + p + " is taken (" + e.getMessage()
-                    + "); the relay runs without it");
-            err.flush();
-            return null;
         }
+        return started;
     }
 
     static Path defaultStateDir() {
@@ -165,33 +196,18 @@ final class ServerCommand implements Callable<Integer> {
         return Path.of(System.getProperty("user.home"), ".local", "state", "tryst");
     }
 
-    /**
-     * The STUN responder beside the relay. A port given on the command line must be had; the
-     * default one (3478) may be taken by another STUN server, and then the relay runs without.
-     */
+    /** The STUN responder beside the relay. */
     private StunServer startStun(PrintWriter err) throws IOException {
-        int p = stunPort == null ? StunConfig.defaults().bind().getPort() : stunPort;
+        int p = port("--stun-port", stunPort, StunConfig.defaults().bind().getPort());
         if (p < 0) {
             return null;
         }
-        if (p > 65535) {
-            throw new Main.UsageException("--stun-port must be -1 to 65535");
-        }
-        try {
+        return startBeside(err, "--stun-port", stunPort, "udp " + bind + ":" + p, () -> {
             StunServer s = StunServer.start(StunConfig.defaults().withBind(new InetSocketAddress(bind, p)));
             err.println("tryst stun listening on udp " + HostPort.format(s.address()));
             err.flush();
             return s;
-        } catch (java.net.BindException e) {
-            if (stunPort != null) {
-                throw new Main.UsageException("cannot listen for STUN on udp " + bind + ":" + p + " (" + e.getMessage()
-                        + "); choose another port with --stun-port, or -1 to run without");
-            }
-            err.println("tryst: STUN not started: udp " + bind + ":" + p + " is taken (" + e.getMessage()
-                    + "); the relay runs without it");
-            err.flush();
-            return null;
-        }
+        });
     }
 
     @Override
