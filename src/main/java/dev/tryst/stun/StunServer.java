@@ -5,7 +5,6 @@ import dev.tryst.stun.StunWire.Message;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.DatagramChannel;
@@ -138,7 +137,8 @@ public final class StunServer implements AutoCloseable {
         DatagramChannel ch = DatagramChannel.open(bind.getAddress() instanceof java.net.Inet6Address
                 ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
         opened.add(ch);
-        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        // No SO_REUSEADDR: for UDP it would let a second server bind the same port and take its packets,
+        // instead of being told the port is taken (UDP has no TIME_WAIT to get past).
         ch.bind(bind);
         ch.configureBlocking(false);
         return ch;

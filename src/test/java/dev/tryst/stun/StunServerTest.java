@@ -91,6 +91,13 @@ class StunServerTest {
     }
 
     @Test
+    void aSecondServerOnTheSamePortIsToldItIsTaken() throws Exception {
+        try (StunServer first = StunServer.start(testConfig())) {
+            assertThrows(java.net.BindException.class, () -> StunServer.start(testConfig().withBind(first.address())).close());
+        }
+    }
+
+    @Test
     void bindingRequestGetsItsOwnAddressBack() throws Exception {
         StunServer server = server(testConfig());
         DatagramSocket c = client();
