@@ -1,14 +1,14 @@
 package dev.tryst.cli;
 
-/** The process exit codes; README.md lists them for users. */
+/** The process exit codes; {@code tryst --help} lists them from here, README.md for readers. */
 public enum ExitCode {
     OK(0, "success"),
     FAILURE(1, "an unexpected error (a bug: please report it with the message)"),
     USAGE(2, "the command line or the code was not understood"),
     WRONG_CODE(3, "the codes did not match; nothing was transferred and the code is used up"),
-    UNREACHABLE(4, "the relay could not be reached"),
+    UNREACHABLE(4, "the server (rendezvous or relay) could not be reached, or its certificate was not the pinned one"),
     PEER_GONE(5, "the other side went away or the connection broke"),
-    TIMED_OUT(6, "nobody came, or the other side fell silent, within the time allowed"),
+    TIMED_OUT(6, "nobody came, or the other side fell silent, within the time allowed, or nobody waits with that code"),
     DECLINED(7, "the other side declined or stopped the transfer"),
     VERIFICATION(8, "the data did not verify: discard any output of a stream (text is never printed unverified)"),
     LOCAL_IO(9, "our own input or output failed (closed pipe, full disk)"),

@@ -12,21 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
             InboxCommand.class, NetcheckCommand.class,
             CommandLine.HelpCommand.class},
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {
-            "0:success",
-            "1:unexpected error (a bug: please report it)",
-            "2:command line or code not understood",
-            "3:the codes did not match (nothing transferred; the code is used up)",
-            "4:the server (relay or rendezvous) could not be reached, or its certificate was refused",
-            "5:the other side went away or the connection broke",
-            "6:timed out waiting for the other side",
-            "7:the other side declined or stopped",
-            "8:the data did not verify (discard a stream's output)",
-            "9:our own input or output failed",
-            "10:a received file would replace a different existing one (use --overwrite)",
-            "11:not enough free space",
-            "12:the offer was refused as unsafe"})
+        exitCodeListHeading = "%nExit codes:%n")
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,6 +37,11 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+        for (ExitCode c : ExitCode.values()) {
+            codes.put(Integer.toString(c.code), c.meaning);
+        }
+        cli.getCommandSpec().usageMessage().exitCodeList(codes);
         cli.setExecutionExceptionHandler(Main::handle);
         cli.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();

@@ -53,11 +53,7 @@ final class MsgCommand implements Callable<Integer> {
                     + " as 'public key' on the recipient's machine (" + e.getMessage() + ")");
         }
         Identity me = IdentityFiles.load(identityFile, err);
-        List<byte[]> messages = new ArrayList<>();
         boolean fromStdin = text.size() == 1 && text.get(0).equals("-");
-        if (!fromStdin) {
-            messages.add(String.join(" ", text).getBytes(StandardCharsets.UTF_8));
-        }
         int sent = 0;
         try (EventClient c = IdentityFiles.login(server, me)) {
             if (fromStdin) {
@@ -69,7 +65,7 @@ final class MsgCommand implements Callable<Integer> {
                     }
                 }
             } else {
-                send(c, to, messages.get(0));
+                send(c, to, String.join(" ", text).getBytes(StandardCharsets.UTF_8));
                 sent++;
             }
         } catch (EventClient.RefusedException e) {
