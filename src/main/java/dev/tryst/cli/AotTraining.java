@@ -2,7 +2,7 @@ package dev.tryst.cli;
 
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import dev.tryst.code.Code;
 import dev.tryst.net.Watchdog;
 import java.time.Duration;

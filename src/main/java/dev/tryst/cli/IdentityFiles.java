@@ -2,7 +2,7 @@ package dev.tryst.cli;
 
 import dev.tryst.client.ControlClient;
 import dev.tryst.client.EventClient;
-import dev.tryst.client.SessionException;
+import dev.tryst.session.SessionException;
 import dev.tryst.identity.Identity;
 import dev.tryst.tls.PinMismatchException;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.tryst.cli;
 
-import dev.tryst.client.SessionException;
+import dev.tryst.session.SessionException;
 import dev.tryst.transfer.TransferException;
 import java.io.PrintWriter;
 import picocli.CommandLine;

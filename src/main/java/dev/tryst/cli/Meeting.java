@@ -1,7 +1,7 @@
 package dev.tryst.cli;
 
 import dev.tryst.client.ControlClient;
-import dev.tryst.client.SessionException;
+import dev.tryst.session.SessionException;
 import dev.tryst.tls.PinMismatchException;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,7 +1,7 @@
 package dev.tryst.cli;
 
 import dev.tryst.client.EventClient;
-import dev.tryst.client.SessionException;
+import dev.tryst.session.SessionException;
 import dev.tryst.identity.Identity;
 import dev.tryst.identity.IdentityKey;
 import java.io.BufferedReader;

@@ -105,7 +105,7 @@ final class NetcheckCommand implements Callable<Integer> {
                                 random, false);
                         won.session().close();
                         out.println("tcp\t" + won.session().path() + "\t" + ms(t0));
-                    } catch (dev.tryst.client.SessionException e) {
+                    } catch (dev.tryst.session.SessionException e) {
                         out.println("tcp\tnone\t" + ms(t0) + "\t(" + e.getMessage() + ")");
                     }
                     out.flush();

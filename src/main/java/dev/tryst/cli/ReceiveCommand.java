@@ -2,10 +2,10 @@ package dev.tryst.cli;
 
 import dev.tryst.channel.Handshake;
 import dev.tryst.client.Connector;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
-import dev.tryst.client.SessionException;
+import dev.tryst.session.SessionException;
 import dev.tryst.transfer.FileReceiver;
 import dev.tryst.transfer.TransferException;
 import dev.tryst.transfer.StreamTransfer;

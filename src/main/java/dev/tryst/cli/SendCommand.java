@@ -2,7 +2,7 @@ package dev.tryst.cli;
 
 import dev.tryst.channel.Handshake;
 import dev.tryst.client.Connector;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
 import dev.tryst.transfer.FileSender;

@@ -1,12 +1,14 @@
 package dev.tryst.client;
 
+import dev.tryst.session.SessionException;
+import dev.tryst.session.Session;
 import dev.tryst.channel.ChannelCutException;
 import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;
 import dev.tryst.code.Code;
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import dev.tryst.control.ControlWire;
 import dev.tryst.control.ControlWire.Packet;
 import dev.tryst.control.ControlWire.RoomClosed;

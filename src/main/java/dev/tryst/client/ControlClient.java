@@ -1,6 +1,6 @@
 package dev.tryst.client;
 
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import dev.tryst.control.ControlException;
 import dev.tryst.control.ControlWire;
 import dev.tryst.control.ControlWire.Challenge;
@@ -16,7 +16,6 @@ import dev.tryst.control.ControlWire.Pong;
 import dev.tryst.control.ControlWire.Unknown;
 import dev.tryst.identity.Identity;
 import dev.tryst.net.HostPort;
-import dev.tryst.rendezvous.RendezvousBackend;
 import dev.tryst.tls.Fingerprint;
 import dev.tryst.tls.Pin;
 import dev.tryst.tls.Tls;
@@ -113,7 +112,7 @@ public final class ControlClient implements AutoCloseable {
                 socket.close();
                 throw e;
             }
-            name = RendezvousBackend.PLAIN_NAME;
+            name = ControlWire.PLAIN_SERVER_NAME;
         } else {
             SSLSocket ssl = Tls.openClient(punchable(), address, server.pin(), timeout);
             socket = ssl;

@@ -1,6 +1,6 @@
 package dev.tryst.client;
 
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import dev.tryst.control.ControlException;
 import dev.tryst.control.ControlWire;
 import dev.tryst.control.ControlWire.Event;

@@ -1,5 +1,7 @@
 package dev.tryst.client;
 
+import dev.tryst.session.SessionException;
+import dev.tryst.session.Session;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;

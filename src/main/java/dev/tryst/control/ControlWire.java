@@ -1,5 +1,6 @@
 package dev.tryst.control;
 
+import dev.tryst.net.Bytes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -160,6 +161,12 @@ public final class ControlWire {
     public static final int CONTACT_PEERS = 1;
     /** Largest ROOM_MESSAGE data in bytes. */
     public static final int MAX_ROOM_MESSAGE = 4096;
+
+    /**
+     * The name identity logins are signed for on a control port without TLS (tests and local use);
+     * with TLS it is the hex SHA-256 fingerprint of the server's certificate.
+     */
+    public static final String PLAIN_SERVER_NAME = "plain";
 
     /** The version this code speaks in CONNECT. */
     public static final int PROTOCOL_VERSION = 1;

@@ -1,6 +1,6 @@
 package dev.tryst.events;
 
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import java.util.Objects;
 
 /**

@@ -17,7 +17,7 @@ import java.util.Objects;
  */
 public record RendezvousBackend(String serverName, int relayPort, EventStore events) {
     /** The login name of a server without TLS (tests and local use). */
-    public static final String PLAIN_NAME = "plain";
+    public static final String PLAIN_NAME = dev.tryst.control.ControlWire.PLAIN_SERVER_NAME;
 
     public RendezvousBackend {
         Objects.requireNonNull(serverName, "serverName");

@@ -24,7 +24,7 @@ import dev.tryst.control.ControlWire.RoomMessage;
 import dev.tryst.control.ControlWire.RoomNotFound;
 import dev.tryst.control.ControlWire.RoomTaken;
 import dev.tryst.control.ControlWire.Unknown;
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import dev.tryst.control.ControlWire.Challenge;
 import dev.tryst.control.ControlWire.ChallengeResponse;
 import dev.tryst.control.ControlWire.ClientInfo;

@@ -1,6 +1,6 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

@@ -4,7 +4,7 @@ import static dev.tryst.transfer.Peer.*;
 import static dev.tryst.transfer.TransferWire.*;
 
 import dev.tryst.channel.SecureChannel;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

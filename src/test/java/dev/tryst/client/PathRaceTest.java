@@ -1,5 +1,6 @@
 package dev.tryst.client;
 
+import dev.tryst.session.SessionException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package dev.tryst.control;
 
+import dev.tryst.net.Bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tryst.client.ControlClient;
 import dev.tryst.client.EventClient;
-import dev.tryst.control.Bytes;
+import dev.tryst.net.Bytes;
 import dev.tryst.control.ControlException;
 import dev.tryst.control.ControlWire;
 import dev.tryst.control.ControlWire.Address;

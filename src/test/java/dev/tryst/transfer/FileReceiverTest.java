@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import dev.tryst.net.Watchdog;
 import dev.tryst.transfer.TransferWire.*;
 import java.io.IOException;

@@ -6,7 +6,7 @@ import dev.tryst.channel.ChannelCutException;
 import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
-import dev.tryst.client.Session;
+import dev.tryst.session.Session;
 import dev.tryst.net.Watchdog;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package dev.tryst.client;
+package dev.tryst.session;
 
 import java.io.IOException;
 

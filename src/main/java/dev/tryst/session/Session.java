@@ -1,4 +1,4 @@
-package dev.tryst.client;
+package dev.tryst.session;
 
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.net.Watchdog;

@@ -1,4 +1,4 @@
-package dev.tryst.control;
+package dev.tryst.net;
 
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -55,7 +55,7 @@ public final class Bytes {
     }
 
     /** Copies the bytes into {@code dst} at {@code offset}. */
-    void copyTo(byte[] dst, int offset) {
+    public void copyTo(byte[] dst, int offset) {
         System.arraycopy(bytes, 0, dst, offset, bytes.length);
     }
 
