@@ -51,7 +51,7 @@ import java.util.Properties;
  *
  * <p>Identities are 32-byte keys (the Ed25519 public key of identity mode).
  */
-public final class EventStore implements AutoCloseable {
+public final class EventStore implements EventLog {
 
     /** The schema this code writes and reads. */
     public static final int SCHEMA_VERSION = 1;
@@ -126,6 +126,7 @@ public final class EventStore implements AutoCloseable {
      * ORDER from another store (the server's database was replaced) learns so by the id changing,
      * instead of having events it never saw acknowledged by its stale ORDER.
      */
+    @Override
     public Bytes storeId() {
         return storeId;
     }
@@ -234,6 +235,7 @@ public final class EventStore implements AutoCloseable {
      *     the identity already has {@link EventLimits#maxEvents()} events waiting, or this payload
      *     would bring its waiting bytes over {@link EventLimits#maxBytes()}; nothing was stored
      */
+    @Override
     public synchronized long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException {
         checkIdentity(identity);
         Objects.requireNonNull(payload, "payload");
@@ -296,6 +298,7 @@ public final class EventStore implements AutoCloseable {
      * Up to {@code max} waiting events of {@code identity} with an order above
      * {@code lastProcessedOrder}, in increasing order. Expired events are not returned.
      */
+    @Override
     public synchronized List<Event> after(Bytes identity, long lastProcessedOrder, int max) {
         checkIdentity(identity);
         if (lastProcessedOrder < 0) {
@@ -327,6 +330,7 @@ public final class EventStore implements AutoCloseable {
     }
 
     /** Deletes the events of {@code identity} with an order up to {@code upToOrder}: the client processed them. */
+    @Override
     public synchronized void acknowledge(Bytes identity, long upToOrder) {
         checkIdentity(identity);
         transaction(() -> {
@@ -339,6 +343,7 @@ public final class EventStore implements AutoCloseable {
     }
 
     /** Deletes every event older than {@link EventLimits#lifetime()}; returns how many. */
+    @Override
     public synchronized int expire() {
         long cutoff = cutoff(clock.millis());
         return transaction(() -> {
@@ -350,12 +355,14 @@ public final class EventStore implements AutoCloseable {
     }
 
     /** The last order given to {@code identity}, 0 if it never had an event. */
+    @Override
     public synchronized long lastOrder(Bytes identity) {
         checkIdentity(identity);
         return transaction(() -> lastOrderIn(identity));
     }
 
     /** The last request sequence accepted from {@code identity}, 0 if none: the next must be this plus one. */
+    @Override
     public synchronized long lastSequence(Bytes identity) {
         checkIdentity(identity);
         return transaction(() -> lastSequenceIn(identity));
@@ -368,6 +375,7 @@ public final class EventStore implements AutoCloseable {
      * @throws SequenceException if {@code seq} was already used (replayed) or jumps ahead (skipped);
      *     nothing is stored
      */
+    @Override
     public synchronized void acceptSequence(Bytes identity, long seq) throws SequenceException {
         checkIdentity(identity);
         transaction(() -> {

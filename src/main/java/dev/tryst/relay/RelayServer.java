@@ -1,11 +1,11 @@
 package dev.tryst.relay;
 
-import dev.tryst.net.CountedThreads;
-import dev.tryst.net.AddressGroup;
+import dev.tryst.net.Ticker;
+import dev.tryst.server.Admission;
+import dev.tryst.server.ServiceCore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
  * bytes between them blindly (see {@link RelayWire}).
  *
  * <h2>Threads</h2>
- * One virtual thread accepts ({@code relay-accept}). Each admitted connection gets one virtual
+ * The accept loop, the sweeper, admission and closing are the {@link ServiceCore} skeleton's; one
+ * virtual thread accepts ({@code relay-accept}). Each admitted connection gets one virtual
  * thread ({@code relay-conn-N}) that reads the key, registers it, and, once stapled, becomes the
  * pipe for that connection's direction ({@code relay-pipe-N}): it reads from its own socket and
  * writes to the peer's, through a direct buffer of {@link RelayConfig#bufferSize()} bytes that is
@@ -38,8 +39,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Deadlines</h2>
  * Blocking channels ignore SO_TIMEOUT, so one virtual thread ({@code relay-sweeper}) ticks every
  * min(250 ms, shortest timeout / 4) (at least 10 ms) and closes connections whose handshake or
- * wait deadline passed and pairs whose last read or write is older than the idle timeout. Closing
- * a channel wakes the thread blocked on it, which then exits.
+ * wait deadline passed and pairs whose last read or write is older than the idle timeout, all
+ * measured on the injected {@link Ticker}. Closing a channel wakes the thread blocked on it, which then exits.
  *
  * <h2>Locking</h2>
  * One lock makes "is this key waiting / stapled" decisions atomic: the waiter is removed from the
@@ -51,25 +52,24 @@ public final class RelayServer implements AutoCloseable {
 
     /** Bytes read from a waiting client before its peer arrives (only to notice hang-ups early). */
     private static final int PROBE_SIZE = 512;
-    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private static final int HANDSHAKE = 0, REGISTERING = 1, WAITING = 2, PIPING = 3, CLOSED = 4;
 
     private final RelayConfig config;
     private final ServerSocketChannel server;
     private final InetSocketAddress address;
-    private final long handshakeNanos, waitNanos, idleNanos, tickMillis;
+    private final long handshakeNanos, waitNanos, idleNanos;
+    private final ServiceCore core;
+    private final Admission admission;
 
     /** Guards decisions over {@link #waiting} and {@link #pairs} and the {@link #closed} flag. */
     private final Object lock = new Object();
     private final Map<String, Conn> waiting = new ConcurrentHashMap<>();
     private final Map<String, Pair> pairs = new ConcurrentHashMap<>();
     private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
-    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    /** Set under {@link #lock} once closing began, so that no key registers after close() swept the maps. */
     private volatile boolean closed;
 
-    private final AtomicInteger activeConnections = new AtomicInteger();
-    private final CountedThreads threads = new CountedThreads(LOG);
     private final AtomicLong connIds = new AtomicLong();
     private final AtomicLong pairIds = new AtomicLong();
     private final LongAdder accepted = new LongAdder();
@@ -86,37 +86,40 @@ public final class RelayServer implements AutoCloseable {
     private final LongAdder waitAbandoned = new LongAdder();
     private final LongAdder idleTimeouts = new LongAdder();
 
-    private Thread acceptor;
-    private Thread sweeper;
-
-    private RelayServer(RelayConfig config, ServerSocketChannel server) throws IOException {
+    private RelayServer(RelayConfig config, ServerSocketChannel server, Ticker ticker) throws IOException {
         this.config = config;
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalAddress();
         this.handshakeNanos = config.handshakeTimeout().toNanos();
         this.waitNanos = config.waitTimeout().toNanos();
         this.idleNanos = config.idleTimeout().toNanos();
-        long shortest = Math.min(config.handshakeTimeout().toMillis(),
-                Math.min(config.waitTimeout().toMillis(), config.idleTimeout().toMillis()));
-        this.tickMillis = Math.clamp(shortest / 4, 10L, 250L);
+        this.core = new ServiceCore("relay", LOG, ticker);
+        this.admission = new Admission(config.maxConnections(), config.maxPerAddress());
     }
 
     /** Binds, starts accepting and sweeping, and returns. */
     public static RelayServer start(RelayConfig config) throws IOException {
+        return start(config, Ticker.SYSTEM);
+    }
+
+    /** As {@link #start(RelayConfig)}, with every deadline measured on {@code ticker}. */
+    public static RelayServer start(RelayConfig config, Ticker ticker) throws IOException {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(ticker, "ticker");
         ServerSocketChannel ssc = ServerSocketChannel.open();
         RelayServer relay;
         try {
             ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ssc.bind(config.bind(), 4096);
-            relay = new RelayServer(config, ssc);
+            relay = new RelayServer(config, ssc, ticker);
         } catch (IOException | RuntimeException e) {
             ssc.close();
             throw e;
         }
         try {
-            relay.sweeper = relay.spawn("relay-sweeper", relay::sweepLoop);
-            relay.acceptor = relay.spawn("relay-accept", relay::acceptLoop);
+            relay.core.sweepEvery(ServiceCore.tickFor(config.handshakeTimeout(), config.waitTimeout(), config.idleTimeout()),
+                    relay::sweep);
+            relay.core.acceptLoop(ssc::accept, relay::admit);
         } catch (RuntimeException | Error e) {
             relay.close();
             throw e;
@@ -132,65 +135,38 @@ public final class RelayServer implements AutoCloseable {
 
     /** A snapshot of the counters and gauges. */
     public RelayStats stats() {
-        return new RelayStats(accepted.sum(), activeConnections.get(), waiting.size(), pairs.size(),
+        return new RelayStats(accepted.sum(), admission.active(), waiting.size(), pairs.size(),
                 stapled.sum(), bytesRelayed.sum(),
                 refusedConnections.sum(), refusedPerAddress.sum(), refusedWaiting.sum(), refusedPairs.sum(),
                 refusedKeyStapled.sum(),
                 handshakeTimeouts.sum(), handshakeFailures.sum(), waitTimeouts.sum(), waitAbandoned.sum(),
-                idleTimeouts.sum(), threads.live());
+                idleTimeouts.sum(), core.liveThreads());
     }
 
     /** Stops accepting, closes every connection, and waits (up to 5 s) for the relay's threads to end. */
     @Override
     public void close() {
+        if (!core.beginClose()) {
+            return;
+        }
         synchronized (lock) {
-            if (closed) {
-                return;
-            }
             closed = true;
             waiting.clear();
         }
         closeQuietly(server);
-        if (sweeper != null) {
-            sweeper.interrupt();
-        }
         for (Pair p : pairs.values()) {
             p.end("relay closing");
         }
         for (Conn c : conns) {
             c.close();
         }
-        if (!threads.awaitNone(System.nanoTime() + CLOSE_WAIT_NANOS)) {
-            LOG.log(Level.WARNING, "relay closed with {0} threads still running", threads.live());
-        } else {
-            LOG.log(Level.INFO, () -> "relay on " + address + " closed");
-        }
+        core.awaitThreads(address);
     }
 
-    // ---------------------------------------------------------------- accepting
-
-    private void acceptLoop() {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = server.accept();
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (closed) {
-                    break;
-                }
-                // Typically EMFILE: back off instead of spinning.
-                LOG.log(Level.WARNING, "accept failed: {0}", e.toString());
-                sleepQuietly(50);
-                continue;
-            }
-            accepted.increment();
-            admit(ch);
-        }
-    }
+    // ---------------------------------------------------------------- admitting
 
     private void admit(SocketChannel ch) {
+        accepted.increment();
         InetSocketAddress remote;
         try {
             remote = (InetSocketAddress) ch.getRemoteAddress();
@@ -202,22 +178,15 @@ public final class RelayServer implements AutoCloseable {
             closeQuietly(ch);
             return;
         }
-        if (activeConnections.incrementAndGet() > config.maxConnections()) {
-            activeConnections.decrementAndGet();
-            refusedConnections.increment();
-            LOG.log(Level.DEBUG, "refused {0}: maxConnections reached", remote);
+        Admission.Refusal refusal = admission.admit(remote.getAddress());
+        if (refusal != null) {
+            (refusal == Admission.Refusal.TOTAL ? refusedConnections : refusedPerAddress).increment();
+            LOG.log(Level.DEBUG, "refused {0}: {1} reached", remote,
+                    refusal == Admission.Refusal.TOTAL ? "maxConnections" : "maxPerAddress");
             closeQuietly(ch);
             return;
         }
-        InetAddress ip = remote.getAddress();
-        if (!acquireAddress(ip)) {
-            activeConnections.decrementAndGet();
-            refusedPerAddress.increment();
-            LOG.log(Level.DEBUG, "refused {0}: maxPerAddress reached", remote);
-            closeQuietly(ch);
-            return;
-        }
-        Conn c = new Conn(connIds.incrementAndGet(), ch, remote, System.nanoTime() + handshakeNanos);
+        Conn c = new Conn(connIds.incrementAndGet(), ch, remote, core.now() + handshakeNanos);
         conns.add(c);
         if (closed) { // close() may have swept conns before we added this one
             c.close();
@@ -225,29 +194,11 @@ public final class RelayServer implements AutoCloseable {
         }
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            spawn("relay-conn-" + c.id, () -> serve(c));
+            core.spawn("relay-conn-" + c.id, () -> serve(c));
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             LOG.log(Level.DEBUG, "dropping {0}: {1}", remote, e.toString());
             c.close();
         }
-    }
-
-    private boolean acquireAddress(InetAddress address) {
-        InetAddress ip = AddressGroup.of(address);
-        boolean[] ok = {false};
-        perAddress.compute(ip, (k, v) -> {
-            int n = v == null ? 0 : v;
-            if (n >= config.maxPerAddress()) {
-                return v;
-            }
-            ok[0] = true;
-            return n + 1;
-        });
-        return ok[0];
-    }
-
-    private void releaseAddress(InetAddress address) {
-        perAddress.computeIfPresent(AddressGroup.of(address), (k, v) -> v <= 1 ? null : v - 1);
     }
 
     // ---------------------------------------------------------------- one connection
@@ -324,7 +275,7 @@ public final class RelayServer implements AutoCloseable {
             } else {
                 c.key = key;
                 c.probe = ByteBuffer.allocate(PROBE_SIZE);
-                c.deadline = System.nanoTime() + waitNanos;
+                c.deadline = core.now() + waitNanos;
                 c.phase.set(WAITING);
                 waiting.put(key, c);
                 outcome = Outcome.WAIT;
@@ -509,21 +460,6 @@ public final class RelayServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- deadlines
 
-    private void sweepLoop() {
-        while (!closed) {
-            try {
-                Thread.sleep(tickMillis);
-            } catch (InterruptedException e) {
-                break;
-            }
-            try {
-                sweep(System.nanoTime());
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "sweep failed", e);
-            }
-        }
-    }
-
     private void sweep(long now) {
         for (Conn c : conns) {
             int phase = c.phase.get();
@@ -555,24 +491,8 @@ public final class RelayServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- plumbing
 
-    private Thread spawn(String name, Runnable body) {
-        return threads.start(name, body);
-    }
-
-    private static void closeQuietly(java.nio.channels.Channel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // nothing useful to do
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    private static void closeQuietly(AutoCloseable c) {
+        ServiceCore.closeQuietly(c);
     }
 
     /** One client connection, from accept to close. */
@@ -583,7 +503,7 @@ public final class RelayServer implements AutoCloseable {
         final AtomicInteger phase = new AtomicInteger(HANDSHAKE);
         final AtomicBoolean released = new AtomicBoolean();
         final CompletableFuture<Pair> stapled = new CompletableFuture<>();
-        /** Handshake deadline, then wait deadline (System.nanoTime). */
+        /** Handshake deadline, then wait deadline (on the ticker). */
         volatile long deadline;
         /** Set under the lock before the connection is published in {@link #waiting}. */
         volatile String key;
@@ -610,8 +530,7 @@ public final class RelayServer implements AutoCloseable {
             }
             closeQuietly(ch);
             conns.remove(this);
-            activeConnections.decrementAndGet();
-            releaseAddress(remote.getAddress());
+            admission.release(remote.getAddress());
             stapled.complete(null);
             earlyForwarded.complete(null);
         }
@@ -622,7 +541,7 @@ public final class RelayServer implements AutoCloseable {
         final long id;
         final String key;
         final Conn a, b;
-        final long startNanos = System.nanoTime();
+        final long startNanos = core.now();
         final AtomicLong aToB = new AtomicLong(), bToA = new AtomicLong();
         final AtomicInteger openDirections = new AtomicInteger(2);
         final AtomicBoolean ended = new AtomicBoolean();
@@ -636,7 +555,7 @@ public final class RelayServer implements AutoCloseable {
         }
 
         void touch() {
-            lastActivity = System.nanoTime();
+            lastActivity = core.now();
         }
 
         /** Ends the pair once (first reason wins): unregisters it and closes both sockets. */
@@ -649,7 +568,7 @@ public final class RelayServer implements AutoCloseable {
             }
             a.close();
             b.close();
-            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+            long millis = TimeUnit.NANOSECONDS.toMillis(core.now() - startNanos);
             LOG.log(Level.INFO, () -> "pair " + id + " ended after " + millis + " ms: " + aToB.get() + " bytes "
                     + a.remote + " -> " + b.remote + ", " + bToA.get() + " bytes back; reason: " + reason);
             return true;

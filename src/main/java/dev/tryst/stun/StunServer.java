@@ -2,6 +2,8 @@ package dev.tryst.stun;
 
 import dev.tryst.stun.StunWire.Attribute;
 import dev.tryst.stun.StunWire.Message;
+import dev.tryst.net.Ticker;
+import dev.tryst.server.ServiceCore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -45,7 +47,8 @@ import java.util.concurrent.atomic.LongAdder;
  * with a token bucket ({@link SourceRateLimiter}).
  *
  * <h2>Threads</h2>
- * One virtual thread ({@code stun-io}) owns a selector over the non-blocking channel(s) (one, or
+ * Threads and closing are the {@link ServiceCore} skeleton's; rates are measured on its
+ * {@link Ticker}. One virtual thread ({@code stun-io}) owns a selector over the non-blocking channel(s) (one, or
  * four with an alternate: A1:P1, A1:P2, A2:P1, A2:P2), the rate limiter and the receive buffer;
  * it answers from the socket the CHANGE-REQUEST flags pick.
  */
@@ -56,7 +59,6 @@ public final class StunServer implements AutoCloseable {
     private static final int RECEIVE_SIZE = 2049;
     /** Datagrams drained from one socket before looking at the others. */
     private static final int BATCH = 256;
-    private static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final StunConfig config;
     /** Index = ipIndex * 2 + portIndex; length 1 without an alternate, 4 with one. */
@@ -65,8 +67,7 @@ public final class StunServer implements AutoCloseable {
     private final Selector selector;
     private final byte[] software;
     private final SourceRateLimiter limiter;
-    private volatile boolean closed;
-    private Thread io;
+    private final ServiceCore core;
 
     private final LongAdder datagrams = new LongAdder();
     private final LongAdder requests = new LongAdder();
@@ -78,8 +79,9 @@ public final class StunServer implements AutoCloseable {
     private final LongAdder sendFailures = new LongAdder();
     private final AtomicLong sources = new AtomicLong();
 
-    private StunServer(StunConfig config, DatagramChannel[] channels, Selector selector) throws IOException {
+    private StunServer(StunConfig config, DatagramChannel[] channels, Selector selector, Ticker ticker) throws IOException {
         this.config = config;
+        this.core = new ServiceCore("stun", LOG, ticker);
         this.channels = channels;
         this.selector = selector;
         this.locals = new InetSocketAddress[channels.length];
@@ -92,7 +94,13 @@ public final class StunServer implements AutoCloseable {
 
     /** Binds (one socket, or four with an alternate address), starts answering, and returns. */
     public static StunServer start(StunConfig config) throws IOException {
+        return start(config, Ticker.SYSTEM);
+    }
+
+    /** As {@link #start(StunConfig)}, with rates measured on {@code ticker}. */
+    public static StunServer start(StunConfig config, Ticker ticker) throws IOException {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(ticker, "ticker");
         List<DatagramChannel> opened = new ArrayList<>();
         Selector selector = null;
         StunServer server;
@@ -113,7 +121,7 @@ public final class StunServer implements AutoCloseable {
             for (int i = 0; i < opened.size(); i++) {
                 opened.get(i).register(selector, SelectionKey.OP_READ, i);
             }
-            server = new StunServer(config, opened.toArray(DatagramChannel[]::new), selector);
+            server = new StunServer(config, opened.toArray(DatagramChannel[]::new), selector, ticker);
         } catch (IOException | RuntimeException e) {
             for (DatagramChannel ch : opened) {
                 closeQuietly(ch);
@@ -124,7 +132,7 @@ public final class StunServer implements AutoCloseable {
             throw e;
         }
         try {
-            server.io = Thread.ofVirtual().name("stun-io").start(server::ioLoop);
+            server.core.spawn("stun-io", server::ioLoop);
         } catch (RuntimeException | Error e) {
             server.close();
             throw e;
@@ -173,25 +181,15 @@ public final class StunServer implements AutoCloseable {
     /** Stops answering, closes the sockets, and waits (up to 5 s) for the I/O thread to end. */
     @Override
     public void close() {
-        if (closed) {
+        if (!core.beginClose()) {
             return;
         }
-        closed = true;
         selector.wakeup();
-        if (io != null) {
-            try {
-                if (!io.join(java.time.Duration.ofMillis(CLOSE_WAIT_MILLIS))) {
-                    LOG.log(Level.WARNING, "stun I/O thread still running after close");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        core.awaitThreads(locals[0]); // the I/O thread sees closed() and ends; then its sockets go
         for (DatagramChannel ch : channels) {
             closeQuietly(ch);
         }
         closeQuietly(selector);
-        LOG.log(Level.INFO, () -> "stun on " + locals[0] + " closed");
     }
 
     // ---------------------------------------------------------------- I/O
@@ -199,10 +197,10 @@ public final class StunServer implements AutoCloseable {
     private void ioLoop() {
         ByteBuffer buf = ByteBuffer.allocate(RECEIVE_SIZE);
         try {
-            while (!closed) {
+            while (!core.closed()) {
                 selector.select();
                 Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                while (it.hasNext() && !closed) {
+                while (it.hasNext() && !core.closed()) {
                     SelectionKey key = it.next();
                     it.remove();
                     drain((Integer) key.attachment(), buf);
@@ -211,7 +209,7 @@ public final class StunServer implements AutoCloseable {
         } catch (ClosedSelectorException e) {
             // closing
         } catch (IOException | RuntimeException e) {
-            if (!closed) {
+            if (!core.closed()) {
                 LOG.log(Level.ERROR, "stun I/O loop failed", e);
             }
         }
@@ -219,7 +217,7 @@ public final class StunServer implements AutoCloseable {
 
     private void drain(int sock, ByteBuffer buf) {
         DatagramChannel ch = channels[sock];
-        for (int n = 0; n < BATCH && !closed; n++) {
+        for (int n = 0; n < BATCH && !core.closed(); n++) {
             InetSocketAddress src;
             buf.clear();
             try {
@@ -259,7 +257,7 @@ public final class StunServer implements AutoCloseable {
             droppedMalformed.increment();
             return;
         }
-        boolean admitted = limiter.tryAcquire(src.getAddress(), System.nanoTime());
+        boolean admitted = limiter.tryAcquire(src.getAddress(), core.now());
         sources.set(limiter.size());
         if (!admitted) {
             droppedRateLimited.increment();
@@ -355,11 +353,7 @@ public final class StunServer implements AutoCloseable {
     }
 
     private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            // nothing useful to do
-        }
+        ServiceCore.closeQuietly(c);
     }
 
 }

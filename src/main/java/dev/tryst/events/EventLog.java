@@ -1,0 +1,48 @@
+package dev.tryst.events;
+
+import dev.tryst.net.Bytes;
+import java.util.List;
+
+/**
+ * What the rendezvous server keeps for identities while they are away: Cryptology's ordered events
+ * (an ORDER per identity that only grows, kept until acknowledged or expired) and the request
+ * SEQUENCE each identity has reached. Every method that returns has made its change durable; that
+ * is what lets the server acknowledge a message to its sender. {@link EventStore} is the
+ * single-node implementation (SQLite); a distributed store implements the same contract.
+ */
+public interface EventLog extends AutoCloseable {
+    /** This log's identity: orders kept from another log mean nothing here (16 random bytes). */
+    Bytes storeId();
+
+    /**
+     * Stores an event for {@code identity}; returns its order (the last given plus one).
+     *
+     * @throws EventStoreFullException over a bound of the log; nothing was stored
+     */
+    long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException;
+
+    /** Up to {@code max} waiting, unexpired events of {@code identity} after {@code lastProcessedOrder}, in order. */
+    List<Event> after(Bytes identity, long lastProcessedOrder, int max);
+
+    /** The events of {@code identity} up to {@code upToOrder} are processed and may be forgotten. */
+    void acknowledge(Bytes identity, long upToOrder);
+
+    /** Forgets every event past its lifetime; returns how many. */
+    int expire();
+
+    /** The last order given to {@code identity}, 0 if none. */
+    long lastOrder(Bytes identity);
+
+    /** The last request sequence accepted from {@code identity}, 0 if none. */
+    long lastSequence(Bytes identity);
+
+    /**
+     * Accepts {@code seq} from {@code identity} if it is exactly the last plus one, durably.
+     *
+     * @throws SequenceException replayed or skipped; nothing stored
+     */
+    void acceptSequence(Bytes identity, long seq) throws SequenceException;
+
+    @Override
+    void close();
+}

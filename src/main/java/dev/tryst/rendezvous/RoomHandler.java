@@ -1,0 +1,310 @@
+package dev.tryst.rendezvous;
+
+import dev.tryst.control.ControlWire;
+import dev.tryst.control.ControlWire.RoomAddresses;
+import dev.tryst.control.ControlWire.RoomClosed;
+import dev.tryst.control.ControlWire.RoomContact;
+import dev.tryst.control.ControlWire.RoomCreate;
+import dev.tryst.control.ControlWire.RoomCreated;
+import dev.tryst.control.ControlWire.RoomJoin;
+import dev.tryst.control.ControlWire.RoomJoined;
+import dev.tryst.control.ControlWire.RoomMessage;
+import dev.tryst.control.ControlWire.RoomNotFound;
+import dev.tryst.control.ControlWire.RoomRelay;
+import dev.tryst.control.ControlWire.RoomTaken;
+import dev.tryst.state.Bus;
+import dev.tryst.state.RoomDirectory;
+import dev.tryst.state.RoomDirectory.Member;
+import dev.tryst.state.RoomDirectory.Room;
+import dev.tryst.state.SessionRef;
+import java.net.InetAddress;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * gday's rooms: ROOM_CREATE, ROOM_JOIN, ROOM_ADDRESSES, ROOM_DONE and ROOM_MESSAGE, a room's end
+ * when a member leaves or it expires, and the limit on failed lookups per source.
+ *
+ * <p>A session creates a room under a nameplate (empty: the server picks a short number not in use;
+ * in use: ROOM_TAKEN) or joins one (absent: ROOM_NOT_FOUND; already two members: ROOM_TAKEN). A
+ * session is in at most one room. Each member sends ROOM_ADDRESSES (at most
+ * {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is answered at once with the
+ * member's own contact (whose 0: the address its socket came from, and its private addresses), and
+ * once both are done each gets the other's (whose 1). Once the room has two members both get
+ * ROOM_RELAY with a fresh relay pairing key. ROOM_MESSAGEs go to the other member; sent before
+ * anyone joined, up to {@code maxPendingMessages} wait for the joiner, one more disconnects the
+ * sender. A room closes with ROOM_CLOSED to whoever is still in it when a member leaves (or its
+ * session ends) and at {@code roomLifetime}.
+ *
+ * <p>The rooms are a {@link RoomDirectory}; packets go out through the {@link Bus}. Room decisions
+ * are made under this handler's lock, under which only queueing happens, never I/O, so that what
+ * one member is sent keeps its order (ROOM_JOINED, ROOM_RELAY, the held messages, then new ones).
+ * A forwarded ROOM_MESSAGE is delivered outside the lock, paced by the receiver.
+ */
+final class RoomHandler {
+    private final RendezvousConfig config;
+    private final RoomDirectory rooms;
+    private final Bus bus;
+    private final RendezvousCounters counters;
+    private final SecureRandom random;
+    private final int relayPort;
+    private final long lifetimeNanos;
+    private final long windowNanos;
+    private final Object lock = new Object();
+    /** Failed lookups per source group, their times on the ticker; guarded by {@link #lock}. */
+    private final Map<InetAddress, ArrayDeque<Long>> failures = new HashMap<>();
+
+    RoomHandler(RendezvousConfig config, RoomDirectory rooms, Bus bus, RendezvousCounters counters, SecureRandom random,
+                int relayPort) {
+        this.config = config;
+        this.rooms = rooms;
+        this.bus = bus;
+        this.counters = counters;
+        this.random = random;
+        this.relayPort = relayPort;
+        this.lifetimeNanos = config.roomLifetime().toNanos();
+        this.windowNanos = config.failedLookupWindow().toNanos();
+    }
+
+    int openRooms() {
+        return rooms.size();
+    }
+
+    /** The room {@code c} is in, checked against the directory; a room closed under it is forgotten here. */
+    private Room current(Client c) {
+        if (c.nameplate == null) {
+            return null;
+        }
+        Room r = rooms.get(c.nameplate);
+        if (r == null || r.member(c.ref) == null) {
+            c.nameplate = null;
+            c.hadRoom = true;
+            return null;
+        }
+        return r;
+    }
+
+    /** A room packet with no room: fine just after a room closed under the session, else invalid. */
+    private static void noRoom(Client c) {
+        if (!c.hadRoom) {
+            c.io.invalid();
+        }
+    }
+
+    private static Member newMember(Client c) {
+        return new Member(c.ref, c.io.publicAddress, List.of(), false);
+    }
+
+    void onCreate(Client c, RoomCreate create, long now) {
+        synchronized (lock) {
+            if (current(c) != null) {
+                c.io.invalid();
+                return;
+            }
+            if (rooms.countCreatedFrom(c.group) >= config.maxRoomsPerAddress()) {
+                counters.roomsRefused.increment();
+                c.io.disconnect(RendezvousServer.REASON_TOO_MANY_ROOMS);
+                return;
+            }
+            String n = create.nameplate().isEmpty() ? pickNameplate() : create.nameplate();
+            Room r = new Room(n, c.group, now + lifetimeNanos, List.of(newMember(c)), List.of());
+            if (!rooms.create(r)) {
+                if (countFailure(c, now)) {
+                    c.send(new RoomTaken(n));
+                }
+                return;
+            }
+            c.nameplate = n;
+            counters.roomsCreated.increment();
+            c.send(new RoomCreated(n));
+        }
+    }
+
+    void onJoin(Client c, RoomJoin join, long now) {
+        synchronized (lock) {
+            if (current(c) != null) {
+                c.io.invalid();
+                return;
+            }
+            Room r = rooms.get(join.nameplate());
+            if (r == null || r.members().size() >= 2) {
+                if (countFailure(c, now)) {
+                    c.send(r == null ? new RoomNotFound(join.nameplate()) : new RoomTaken(join.nameplate()));
+                }
+                return;
+            }
+            Room joined = r.withMember(newMember(c)).withHeld(List.of());
+            if (!rooms.replace(joined)) {
+                return; // cannot happen under the lock on one node; a room gone meanwhile is simply not joined
+            }
+            c.nameplate = r.nameplate();
+            counters.roomsJoined.increment();
+            c.send(new RoomJoined(r.nameplate()));
+            RoomRelay relay = new RoomRelay(RendezvousServer.newPairingKey(random), relayPort);
+            for (Member m : joined.members()) { // an immutable copy: a member dropped on the way cannot upset it
+                bus.deliver(m.session(), relay);
+            }
+            for (RoomMessage m : r.held()) {
+                if (!c.send(m)) {
+                    break; // c overflowed and was disconnected, which closed the room
+                }
+                counters.messagesForwarded.increment();
+            }
+        }
+    }
+
+    void onAddresses(Client c, RoomAddresses a) {
+        synchronized (lock) {
+            Room r = current(c);
+            if (r == null) {
+                noRoom(c);
+                return;
+            }
+            Member me = r.member(c.ref);
+            if (me.done() || me.privates().size() + a.privateAddresses().size() > ControlWire.MAX_ADDRESSES) {
+                c.io.invalid();
+                return;
+            }
+            rooms.replace(r.withMember(me.withPrivates(a.privateAddresses())));
+        }
+    }
+
+    void onDone(Client c) {
+        synchronized (lock) {
+            Room r = current(c);
+            if (r == null) {
+                noRoom(c);
+                return;
+            }
+            Member me = r.member(c.ref);
+            if (me.done()) {
+                c.io.invalid();
+                return;
+            }
+            me = me.asDone();
+            rooms.replace(r.withMember(me));
+            c.send(contact(me, ControlWire.CONTACT_YOURS));
+            Member o = r.other(c.ref);
+            if (o != null && o.done()) {
+                c.send(contact(o, ControlWire.CONTACT_PEERS));
+                bus.deliver(o.session(), contact(me, ControlWire.CONTACT_PEERS));
+                counters.contactsExchanged.increment();
+            }
+        }
+    }
+
+    private static RoomContact contact(Member m, int whose) {
+        return new RoomContact(whose, m.publicAddress(), m.privates());
+    }
+
+    void onMessage(Client c, RoomMessage m) {
+        SessionRef to;
+        synchronized (lock) {
+            Room r = current(c);
+            if (r == null) {
+                noRoom(c);
+                return;
+            }
+            Member o = r.other(c.ref);
+            if (o == null) {
+                if (r.held().size() < config.maxPendingMessages()) {
+                    List<RoomMessage> held = new ArrayList<>(r.held());
+                    held.add(m);
+                    rooms.replace(r.withHeld(held));
+                } else {
+                    c.io.disconnect(RendezvousServer.REASON_QUEUE_FULL);
+                }
+                return;
+            }
+            to = o.session();
+        }
+        // Outside the lock: this may wait for room in the other member's queue. Counted first, so
+        // that whoever reads the stats after the peer got it never sees it missing.
+        counters.messagesForwarded.increment();
+        if (!bus.deliverPaced(to, m)) {
+            counters.messagesForwarded.decrement();
+        }
+    }
+
+    /** {@code c} leaves its room, if it is in one: the room closes and the other member is told. */
+    void leave(Client c) {
+        synchronized (lock) {
+            Room r = current(c);
+            if (r != null) {
+                close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref);
+            }
+            c.nameplate = null;
+        }
+    }
+
+    /** The sweeper: rooms past their lifetime close; failed lookups older than the window are forgotten. */
+    void sweep(long now) {
+        synchronized (lock) {
+            for (Room r : rooms.expired(now)) {
+                if (close(r, RendezvousServer.ROOM_REASON_EXPIRED, null)) {
+                    counters.roomsExpired.increment();
+                }
+            }
+            failures.values().removeIf(q -> {
+                while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
+                    q.pollFirst();
+                }
+                return q.isEmpty();
+            });
+        }
+    }
+
+    /** Under the lock: removes the room and tells every member but {@code leaving}; false if it was gone. */
+    private boolean close(Room r, String reason, SessionRef leaving) {
+        Room removed = rooms.remove(r.nameplate());
+        if (removed == null) {
+            return false;
+        }
+        for (Member m : removed.members()) {
+            if (!m.session().equals(leaving)) {
+                bus.deliver(m.session(), new RoomClosed(reason));
+            }
+        }
+        return true;
+    }
+
+    /** Under the lock: a nameplate of 2, then 3, ... digits not in use. */
+    private String pickNameplate() {
+        for (int digits = 2; digits < 9; digits++) {
+            int low = (int) Math.pow(10, digits - 1);
+            for (int attempt = 0; attempt < 8; attempt++) {
+                String n = Integer.toString(low + random.nextInt(9 * low));
+                if (rooms.get(n) == null) {
+                    return n;
+                }
+            }
+        }
+        for (int n = 100_000_000; ; n++) { // unreachable with rooms bounded by sessions; a safe end anyway
+            if (rooms.get(Integer.toString(n)) == null) {
+                return Integer.toString(n);
+            }
+        }
+    }
+
+    /** Under the lock: counts a failed lookup; false if it goes over the limit (the session is then ended). */
+    private boolean countFailure(Client c, long now) {
+        counters.failedLookups.increment();
+        ArrayDeque<Long> q = failures.computeIfAbsent(c.group, k -> new ArrayDeque<>());
+        while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
+            q.pollFirst();
+        }
+        if (q.size() <= config.maxFailedLookups()) { // one past the limit is enough to refuse, and bounds the memory
+            q.addLast(now);
+        }
+        if (q.size() > config.maxFailedLookups()) {
+            counters.lookupLimitDisconnects.increment();
+            c.io.disconnect(RendezvousServer.REASON_TOO_MANY_LOOKUPS);
+            return false;
+        }
+        return true;
+    }
+}
