@@ -48,10 +48,6 @@ public final class Handshake {
     public static final int HELLO_LENGTH = MAGIC.length + 2 + Spake2.MESSAGE_LENGTH;
     public static final int CONFIRM_LENGTH = 32;
     public static final byte[] SPAKE2_ID = "tryst/v1".getBytes(StandardCharsets.US_ASCII);
-    /** Rendezvous mode: each side's random nonce on every candidate path. */
-    public static final int PATH_NONCE_LENGTH = 16;
-    /** Rendezvous mode: the initiator's authenticated choice of the one path that carries the session. */
-    public static final int PATH_SELECT_LENGTH = 16;
 
     /** Which side of the session we are: the one that made the code, or the one that typed it. */
     public enum Role {
@@ -66,7 +62,7 @@ public final class Handshake {
             this.label = label;
         }
 
-        Role other() {
+        public Role other() {
             return this == INITIATOR ? RESPONDER : INITIATOR;
         }
     }
@@ -127,9 +123,11 @@ public final class Handshake {
 
     /**
      * The outcome of SPAKE2, before key confirmation: a shared secret that is right only if both
-     * sides used the same code. Used once, by {@link #confirm}, on the path that will carry the session.
+     * sides used the same code. Either confirmed once on the path that will carry the session
+     * ({@link #confirm}, relay-only mode), or used to prove candidate paths ({@link PathKeys}:
+     * rendezvous mode; bytes in {@link PathProofWire}).
      */
-    public static final class Agreed implements AutoCloseable {
+    public static final class Agreed implements PathKeys {
         private final Role role;
         private byte[] prk;
 
@@ -145,6 +143,48 @@ public final class Handshake {
             return prk;
         }
 
+        @Override
+        public Role role() {
+            return role;
+        }
+
+        /**
+         * Proves one candidate path, up to the initiator's choice ({@link PathProofWire}). The
+         * responder reveals its confirmation only to someone who proved the key first.
+         *
+         * @throws WrongCodeException the other end's confirmation does not match: a wrong code, or not our peer
+         */
+        @Override
+        public ProvenPath prove(ByteChannel io, SecureRandom random) throws IOException {
+            byte[] k = prk();
+            byte[] mine = new byte[PathProofWire.NONCE_LENGTH];
+            random.nextBytes(mine);
+            byte[] id;
+            if (role == Role.INITIATOR) {
+                writeFully(io, mine);
+                id = concat(mine, readFully(io, PathProofWire.NONCE_LENGTH, "its path nonce"));
+                writeFully(io, Hkdf.expand(k, label(PathProofWire.CONFIRM_INITIATOR, id), PathProofWire.CONFIRM_LENGTH));
+                check(io, Hkdf.expand(k, label(PathProofWire.CONFIRM_RESPONDER, id), PathProofWire.CONFIRM_LENGTH),
+                        PathProofWire.CONFIRM_LENGTH, "its path confirmation");
+            } else {
+                byte[] theirs = readFully(io, PathProofWire.NONCE_LENGTH, "its path nonce");
+                writeFully(io, mine);
+                id = concat(theirs, mine);
+                byte[] expected = Hkdf.expand(k, label(PathProofWire.CONFIRM_INITIATOR, id), PathProofWire.CONFIRM_LENGTH);
+                if (!MessageDigest.isEqual(expected, readFully(io, PathProofWire.CONFIRM_LENGTH, "its path confirmation"))) {
+                    writeFully(io, PathProofWire.reject()); // tells a peer with another code, reveals nothing
+                    throw new WrongCodeException();
+                }
+                writeFully(io, Hkdf.expand(k, label(PathProofWire.CONFIRM_RESPONDER, id), PathProofWire.CONFIRM_LENGTH));
+            }
+            return new Proven(id);
+        }
+
+        @Override
+        public byte[] punchKey() {
+            return Hkdf.expand(prk(), PathProofWire.PUNCH, 32);
+        }
+
         /** Forgets the secret. */
         @Override
         public synchronized void close() {
@@ -153,83 +193,34 @@ public final class Handshake {
                 prk = null;
             }
         }
-    }
 
-    /**
-     * Rendezvous mode: proves one candidate path (direct or relayed) with the agreed key, up to the
-     * initiator's choice. Both sides contribute a fresh nonce; the path id is their concatenation.
-     *
-     * <pre>
-     *  initiator -> nI (16 random bytes)
-     *  responder -> nR (16 random bytes)
-     *  initiator -> PATH_CONFIRM_I = HKDF-Expand(prk, "tryst/v1 path confirm initiator" ‖ nI ‖ nR, 32)
-     *  responder    checks it, then
-     *  responder -> PATH_CONFIRM_R = HKDF-Expand(prk, "tryst/v1 path confirm responder" ‖ nI ‖ nR, 32)
-     *               or, if the check failed, REJECT = 32 zero bytes, and closes
-     *  initiator    checks it (REJECT never matches)
-     * </pre>
-     *
-     * The responder reveals its confirmation only to someone who proved the key first, and the
-     * initiator's confirmation covers the responder's fresh nonce, so a stranger on a punching port
-     * learns nothing it can use on another connection; the path's keys depend on both nonces, so no
-     * two paths (nor a replayed one) ever share a key. {@code agreed} stays usable for further
-     * paths (a fallback later) until closed.
-     *
-     * @throws WrongCodeException the other end's confirmation does not match: a wrong code, or not our peer
-     */
-    public static PathProof provePath(ByteChannel io, Agreed agreed, SecureRandom random) throws IOException {
-        byte[] prk = agreed.prk();
-        byte[] mine = new byte[PATH_NONCE_LENGTH];
-        random.nextBytes(mine);
-        byte[] id;
-        if (agreed.role == Role.INITIATOR) {
-            writeFully(io, mine);
-            id = concat(mine, readFully(io, PATH_NONCE_LENGTH, "its path nonce"));
-            writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm initiator", id), CONFIRM_LENGTH));
-            check(io, Hkdf.expand(prk, label("tryst/v1 path confirm responder", id), CONFIRM_LENGTH), CONFIRM_LENGTH,
-                    "its path confirmation");
-        } else {
-            byte[] theirs = readFully(io, PATH_NONCE_LENGTH, "its path nonce");
-            writeFully(io, mine);
-            id = concat(theirs, mine);
-            byte[] expected = Hkdf.expand(prk, label("tryst/v1 path confirm initiator", id), CONFIRM_LENGTH);
-            if (!MessageDigest.isEqual(expected, readFully(io, CONFIRM_LENGTH, "its path confirmation"))) {
-                writeFully(io, new byte[CONFIRM_LENGTH]); // REJECT: tells a peer with another code, reveals nothing
-                throw new WrongCodeException();
+        /** A proven path: its id (nI ‖ nR) under this agreement. */
+        private final class Proven implements ProvenPath {
+            private final byte[] id;
+
+            Proven(byte[] id) {
+                this.id = id;
             }
-            writeFully(io, Hkdf.expand(prk, label("tryst/v1 path confirm responder", id), CONFIRM_LENGTH));
+
+            private byte[] select() {
+                return Hkdf.expand(prk(), label(PathProofWire.SELECT, id), PathProofWire.SELECT_LENGTH);
+            }
+
+            @Override
+            public void select(ByteChannel io) throws IOException {
+                writeFully(io, select());
+            }
+
+            @Override
+            public void awaitSelect(ByteChannel io) throws IOException {
+                check(io, select(), PathProofWire.SELECT_LENGTH, "its choice of path");
+            }
+
+            @Override
+            public SecureChannel channel(ByteChannel io) {
+                return Handshake.channel(io, prk(), role, PathProofWire.KEYS, id);
+            }
         }
-        return new PathProof(agreed, id);
-    }
-
-    /** A proven path: the agreement and the path id (nI ‖ nR). */
-    public static final class PathProof {
-        private final Agreed agreed;
-        private final byte[] id;
-
-        private PathProof(Agreed agreed, byte[] id) {
-            this.agreed = agreed;
-            this.id = id;
-        }
-    }
-
-    /** Initiator: chooses this path. {@code PATH_SELECT = HKDF-Expand(prk, "tryst/v1 path select" ‖ nI ‖ nR, 16)}. */
-    public static void select(ByteChannel io, PathProof p) throws IOException {
-        writeFully(io, Hkdf.expand(p.agreed.prk(), label("tryst/v1 path select", p.id), PATH_SELECT_LENGTH));
-    }
-
-    /** Responder: waits for the initiator's choice of this path; anything else is a {@link WrongCodeException}. */
-    public static void awaitSelect(ByteChannel io, PathProof p) throws IOException {
-        check(io, Hkdf.expand(p.agreed.prk(), label("tryst/v1 path select", p.id), PATH_SELECT_LENGTH), PATH_SELECT_LENGTH,
-                "its choice of path");
-    }
-
-    /**
-     * The record channel of a proven path:
-     * {@code key/iv = HKDF-Expand(prk, "tryst/v1 path key " | "tryst/v1 path iv " direction ‖ nI ‖ nR, 32 | 12)}.
-     */
-    public static SecureChannel pathChannel(ByteChannel io, PathProof p) {
-        return channel(io, p.agreed.prk(), p.agreed.role, "tryst/v1 path ", p.id);
     }
 
     /**
@@ -246,11 +237,6 @@ public final class Handshake {
                 Hkdf.expand(prk, label(prefix + "key " + back, suffix), RecordWire.KEY_LENGTH),
                 Hkdf.expand(prk, label(prefix + "iv " + back, suffix), RecordWire.NONCE_LENGTH));
         return new SecureChannel(io, sealer, opener);
-    }
-
-    /** The key that authenticates UDP punch packets ({@code dev.tryst.client.UdpPunch}): HKDF-Expand(prk, "tryst/v1 udp punch", 32). */
-    public static byte[] udpPunchKey(Agreed agreed) {
-        return Hkdf.expand(agreed.prk(), "tryst/v1 udp punch", 32);
     }
 
     private static void check(ByteChannel io, byte[] expected, int n, String what) throws IOException {

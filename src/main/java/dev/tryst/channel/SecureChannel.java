@@ -19,9 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * peer's authenticated CLOSE record; a stream that just stops is a {@link ChannelCutException}.
  *
  * <p>Liveness: only an authenticated record counts as a sign of life from the peer; the
- * {@link #onAuthenticatedRecord} hook tells an idle watchdog. {@link #keepAliveIfQuiet} sends an
- * empty KEEPALIVE record when we have sent nothing for a while, so a peer that is busy with its
- * own disk or terminal is not taken for a dead one.
+ * {@link #onAuthenticatedRecord} hook tells an idle watchdog. {@link #keepAliveUnlessSentSince} sends an
+ * empty KEEPALIVE record when we have sent nothing since a mark, so a peer that is busy with its
+ * own disk or terminal is not taken for a dead one. The channel itself reads no clock.
  *
  * <p>Receive path: (1) fill the read buffer until a 4-byte header is there; (2) check the type and
  * bound the length before reading further; (3) wait for the whole body; (4) authenticate and
@@ -50,7 +50,7 @@ public final class SecureChannel implements Closeable {
 
     private long bytesSent;
     private long bytesReceived;
-    private volatile long lastSendNanos = System.nanoTime();
+    private volatile long recordsSent;
     private volatile Runnable onAuthenticatedRecord = () -> {};
 
     SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener) {
@@ -84,13 +84,18 @@ public final class SecureChannel implements Closeable {
         }
     }
 
+    /** Records sent so far, of every type: a mark for {@link #keepAliveUnlessSentSince}. */
+    public long recordsSent() {
+        return recordsSent;
+    }
+
     /**
-     * Sends a KEEPALIVE record if nothing was sent for {@code quietNanos}; does nothing if another
-     * thread is writing right now (that write is a sign of life too) or our output is closed.
-     * Never blocks on the write lock, so a timer thread may call it.
+     * Sends a KEEPALIVE record if no record was sent since {@code mark} (an earlier
+     * {@link #recordsSent()}); does nothing if another thread is writing right now (that write is a
+     * sign of life too) or our output is closed. Never blocks on the write lock, so a timer thread may call it.
      */
-    public void keepAliveIfQuiet(long quietNanos) throws IOException {
-        if (System.nanoTime() - lastSendNanos < quietNanos || !writeLock.tryLock()) {
+    public void keepAliveUnlessSentSince(long mark) throws IOException {
+        if (recordsSent != mark || !writeLock.tryLock()) {
             return;
         }
         try {
@@ -134,7 +139,7 @@ public final class SecureChannel implements Closeable {
             failure = cut;
             throw cut;
         }
-        lastSendNanos = System.nanoTime();
+        recordsSent++;
         bytesSent += len;
         if (type == TYPE_CLOSE) {
             outputClosed = true;

@@ -87,19 +87,19 @@ final class AotTraining {
                                  relay.address().getPort(), store))) {
                 ControlClient.Server where = new ControlClient.Server(server.address(),
                         Pin.trustOnFirstUse(dir.resolve("known_servers")), false);
-                var timeouts = Connector.Timeouts.defaults(Handshake.Role.INITIATOR);
+                var timeouts = dev.tryst.client.ConnectConfig.defaults(Handshake.Role.INITIATOR);
                 try (ControlClient a = ControlClient.connect(where, null, Duration.ofSeconds(10));
                      ControlClient b = ControlClient.connect(where, null, Duration.ofSeconds(10))) {
                     Code code = Connector.createRoom(a, null, Code.DEFAULT_WORDS, random);
                     CompletableFuture<Session> sender = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return Connector.viaRoom(a, code, Handshake.Role.INITIATOR, timeouts, null, Connector.Direct.defaults(), random);
+                            return Connector.viaRoom(a, code, Handshake.Role.INITIATOR, timeouts, null, random);
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
                         }
                     });
                     Connector.joinRoom(b, Code.parse(code.phrase()));
-                    try (Session r = Connector.viaRoom(b, code, Handshake.Role.RESPONDER, timeouts, null, Connector.Direct.defaults(), random);
+                    try (Session r = Connector.viaRoom(b, code, Handshake.Role.RESPONDER, timeouts, null, random);
                          Session s = sender.get()) {
                         byte[] text = "hello".getBytes();
                         CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> {

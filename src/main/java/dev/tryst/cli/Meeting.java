@@ -33,9 +33,10 @@ final class Meeting {
             description = "Head start of direct connections before the relay is tried too. Default: ${DEFAULT-VALUE}.")
     Duration relayDelay;
 
-    dev.tryst.client.Connector.Direct direct() {
-        var d = dev.tryst.client.Connector.Direct.defaults();
-        return new dev.tryst.client.Connector.Direct(!noDirect, relayDelay, d.window().plus(relayDelay));
+    /** The connection's time bounds for {@code role}, with these options and {@code wait} for the peer. */
+    dev.tryst.client.ConnectConfig config(dev.tryst.channel.Handshake.Role role, Duration wait) {
+        var d = dev.tryst.client.ConnectConfig.defaults(role);
+        return d.withWaitForPeer(wait).withDirect(!noDirect).withPaths(d.paths().withRelayDelay(relayDelay));
     }
 
     /** A control session for rooms, or null: meet at {@code relay} alone. */

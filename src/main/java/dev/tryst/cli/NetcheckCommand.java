@@ -2,8 +2,9 @@ package dev.tryst.cli;
 
 import dev.tryst.channel.Handshake;
 import dev.tryst.client.Connector;
-import dev.tryst.client.PathRace;
-import dev.tryst.client.UdpPunch;
+import dev.tryst.path.PathRace;
+import dev.tryst.punch.EndpointsWire;
+import dev.tryst.punch.UdpPunch;
 import dev.tryst.code.Code;
 import dev.tryst.code.CodeFormatException;
 import dev.tryst.stun.StunClient;
@@ -66,8 +67,7 @@ final class NetcheckCommand implements Callable<Integer> {
             }
         }
         Handshake.Role role = code == null ? Handshake.Role.INITIATOR : Handshake.Role.RESPONDER;
-        var defaults = Connector.Timeouts.defaults(role);
-        var timeouts = new Connector.Timeouts(defaults.connect(), wait, defaults.idle());
+        var timeouts = meeting.config(role, wait);
         try (Meeting.Way way = meeting.open(err, false)) {
             if (way.control() == null) {
                 throw new Main.UsageException("netcheck needs a tryst server with a rendezvous (--server HOST)");
@@ -84,32 +84,31 @@ final class NetcheckCommand implements Callable<Integer> {
             try (DatagramSocket udp = new DatagramSocket(0)) {
                 InetSocketAddress[] mapped = {null};
                 // asked for when the peer is there, so that the mapping is fresh (NATs forget idle UDP mappings)
-                Connector.Met met = Connector.meet(way.control(), code, role, timeouts, meeting.direct(), () -> {
+                Connector.Met met = Connector.meet(way.control(), code, role, timeouts, () -> {
                     List<InetSocketAddress> mine = new java.util.ArrayList<>();
                     try {
                         mapped[0] = StunClient.mappedAddress(udp, stunServer, Duration.ofSeconds(3), random);
                         mine.add(mapped[0]);
-                        for (var a : dev.tryst.client.Candidates.local(udp.getLocalPort(), 7)) {
+                        for (var a : dev.tryst.path.Candidates.local(udp.getLocalPort(), 7)) {
                             mine.add(a.toSocketAddress());
                         }
                     } catch (IOException e) {
                         err.println("tryst: no STUN answer from " + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")");
                     }
-                    return encode(mine);
+                    return EndpointsWire.encode(mine);
                 }, random);
                 try {
                     out.println("stun\t" + (mapped[0] == null ? "none" : dev.tryst.net.HostPort.format(mapped[0])));
                     long t0 = System.nanoTime();
                     try {
-                        PathRace.Won won = Connector.race(way.control(), met, role, timeouts, way.relay(), meeting.direct(),
-                                random, false);
+                        PathRace.Won won = Connector.race(way.control(), met, timeouts, way.relay(), random, false);
                         won.session().close();
                         out.println("tcp\t" + won.session().path() + "\t" + ms(t0));
                     } catch (dev.tryst.session.SessionException e) {
                         out.println("tcp\tnone\t" + ms(t0) + "\t(" + e.getMessage() + ")");
                     }
                     out.flush();
-                    List<InetSocketAddress> theirs = decode(met.peerExtra());
+                    List<InetSocketAddress> theirs = EndpointsWire.decode(met.peerExtra());
                     if (mapped[0] == null || theirs.isEmpty()) {
                         out.println("udp\tnone\t-\t(no STUN mapping on " + (mapped[0] == null ? "this" : "the other") + " side)");
                     } else {
@@ -149,45 +148,5 @@ final class NetcheckCommand implements Callable<Integer> {
 
     private static long ms(long since) {
         return (System.nanoTime() - since) / 1_000_000;
-    }
-
-    /**
-     * The room message with our UDP endpoints, the STUN mapping first, then our own addresses:
-     * 'U' | count u8 | (ip length u8 (4 | 16) | ip | port u16) * count.
-     */
-    static byte[] encode(List<InetSocketAddress> endpoints) {
-        ByteBuffer b = ByteBuffer.allocate(2 + endpoints.size() * 19).put((byte) 'U').put((byte) endpoints.size());
-        for (InetSocketAddress a : endpoints) {
-            byte[] ip = a.getAddress().getAddress();
-            b.put((byte) ip.length).put(ip).putShort((short) a.getPort());
-        }
-        return java.util.Arrays.copyOf(b.array(), b.position());
-    }
-
-    /** The peer's endpoints, or an empty list if the message is missing or malformed. */
-    static List<InetSocketAddress> decode(byte[] m) {
-        if (m == null || m.length < 2 || m[0] != 'U' || (m[1] & 0xff) > 8) {
-            return List.of();
-        }
-        ByteBuffer b = ByteBuffer.wrap(m, 2, m.length - 2);
-        List<InetSocketAddress> out = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < (m[1] & 0xff); i++) {
-                int n = b.get();
-                if (n != 4 && n != 16) {
-                    return List.of();
-                }
-                byte[] ip = new byte[n];
-                b.get(ip);
-                int port = Short.toUnsignedInt(b.getShort());
-                if (port == 0) {
-                    return List.of();
-                }
-                out.add(new InetSocketAddress(InetAddress.getByAddress(ip), port));
-            }
-        } catch (java.nio.BufferUnderflowException | java.net.UnknownHostException e) {
-            return List.of();
-        }
-        return b.hasRemaining() ? List.of() : out;
     }
 }

@@ -88,14 +88,13 @@ final class ReceiveCommand implements Callable<Integer> {
         } catch (CodeFormatException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        var defaults = Connector.Timeouts.defaults(Handshake.Role.RESPONDER);
-        var timeouts = new Connector.Timeouts(defaults.connect(), wait, defaults.idle());
+        var timeouts = meeting.config(Handshake.Role.RESPONDER, wait);
         OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
         Session session;
         try (Meeting.Way way = meeting.open(err, quiet)) {
             if (way.control() != null) {
                 Connector.joinRoom(way.control(), code);
-                session = Connector.viaRoom(way.control(), code, Handshake.Role.RESPONDER, timeouts, way.relay(), meeting.direct(), new SecureRandom());
+                session = Connector.viaRoom(way.control(), code, Handshake.Role.RESPONDER, timeouts, way.relay(), new SecureRandom());
             } else {
                 session = Connector.viaRelay(way.relay(), code, Handshake.Role.RESPONDER, timeouts, new SecureRandom());
             }

@@ -115,8 +115,7 @@ final class SendCommand implements Callable<Integer> {
         } catch (CodeFormatException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        var timeouts = Connector.Timeouts.defaults(Handshake.Role.INITIATOR);
-        timeouts = new Connector.Timeouts(timeouts.connect(), wait, timeouts.idle());
+        var timeouts = meeting.config(Handshake.Role.INITIATOR, wait);
         Session session;
         try (Meeting.Way way = meeting.open(err, quiet)) {
             Code c = way.control() != null ? Connector.createRoom(way.control(), wanted, words, random)
@@ -134,7 +133,7 @@ final class SendCommand implements Callable<Integer> {
             }
             err.flush();
             session = way.control() != null
-                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), meeting.direct(), random)
+                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), random)
                     : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, timeouts, random);
         }
         try (Session s = session) {

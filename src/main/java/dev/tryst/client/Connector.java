@@ -19,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import dev.tryst.net.HostPort;
 import dev.tryst.net.Watchdog;
+import dev.tryst.path.Candidates;
+import dev.tryst.path.PathConfig;
+import dev.tryst.path.PathRace;
 import dev.tryst.relay.RelayClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,22 +43,7 @@ import java.time.Duration;
 public final class Connector {
     private Connector() {}
 
-    public record Timeouts(Duration connect, Duration waitForPeer, Duration idle) {
-        public Timeouts {
-            if (connect.isNegative() || connect.isZero() || waitForPeer.isNegative() || waitForPeer.isZero()
-                    || idle.isNegative() || idle.isZero()) {
-                throw new IllegalArgumentException("timeouts must be positive: " + connect + ", " + waitForPeer + ", " + idle);
-            }
-        }
-
-        public static Timeouts defaults(Handshake.Role role) {
-            return new Timeouts(Duration.ofSeconds(10),
-                    role == Handshake.Role.INITIATOR ? Duration.ofMinutes(10) : Duration.ofMinutes(2),
-                    Duration.ofSeconds(60));
-        }
-    }
-
-    public static Session viaRelay(InetSocketAddress relay, Code code, Handshake.Role role, Timeouts timeouts,
+    public static Session viaRelay(InetSocketAddress relay, Code code, Handshake.Role role, ConnectConfig timeouts,
                                    SecureRandom random) throws SessionException {
         String where = HostPort.format(relay);
         SocketChannel socket;
@@ -63,11 +51,10 @@ public final class Connector {
             socket = RelayClient.dial(HostPort.resolve(relay), code.relayPairingKey(), timeouts.connect());
         } catch (java.net.UnknownHostException e) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                    "the relay: " + e.getMessage() + "; check --relay or TRYST_RELAY", e);
+                    "the relay: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                    "cannot reach the relay at " + where + " (" + e.getMessage() + "); is 'tryst server' running there?"
-                            + " Point elsewhere with --relay HOST:PORT or TRYST_RELAY", e);
+                    "cannot reach the relay at " + where + " (" + e.getMessage() + "); is 'tryst server' running there?", e);
         }
         // A hard deadline for the whole handshake: nothing kicks this watchdog before it is done.
         Watchdog watchdog = Watchdog.watch(socket, timeouts.waitForPeer());
@@ -80,13 +67,6 @@ public final class Connector {
             watchdog.close();
             closeQuietly(socket);
             throw classify(e, watchdog, timeouts, role);
-        }
-    }
-
-    /** How the paths to the peer are raced in rendezvous mode. */
-    public record Direct(boolean enabled, Duration relayDelay, Duration window) {
-        public static Direct defaults() {
-            return new Direct(true, Duration.ofSeconds(1), Duration.ofSeconds(6));
         }
     }
 
@@ -109,7 +89,7 @@ public final class Connector {
      * say, is fresh) and follows as a second message; both exchange contacts (gday: private endpoints, and
      * the public one the server saw); the room gives the relay pairing key.
      */
-    public static Met meet(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts, Direct direct,
+    public static Met meet(ControlClient control, Code code, Handshake.Role role, ConnectConfig timeouts,
                            Session.IoSupplier<byte[]> extra, SecureRandom random) throws SessionException {
         Handshake.Start start = Handshake.start(role, code.password(), random);
         long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
@@ -120,12 +100,12 @@ public final class Connector {
         int localPort = control.localAddress().getPort();
         try {
             control.send(new RoomMessage(Bytes.of(start.hello())));
-            if (direct.enabled()) {
+            if (timeouts.direct()) {
                 control.send(new ControlWire.RoomAddresses(Candidates.local(localPort, ControlWire.MAX_ADDRESSES)));
                 control.send(new ControlWire.RoomDone());
             }
             long graceEnd = Long.MAX_VALUE;
-            while (peerHello == null || relay == null || (direct.enabled() && peer == null)
+            while (peerHello == null || relay == null || (timeouts.direct() && peer == null)
                     || (extra != null && peerExtra == null)) {
                 if (peerHello != null && relay != null && graceEnd == Long.MAX_VALUE) {
                     graceEnd = System.nanoTime() + CONTACT_GRACE.toNanos(); // a peer that sends no contact: relay only
@@ -177,10 +157,10 @@ public final class Connector {
      * from the port of our rendezvous connection, the relay a moment later; the first path that
      * proves the keys carries the session. A session on a direct path can fall back to the relay.
      */
-    public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, Timeouts timeouts,
-                                  InetSocketAddress relayOverride, Direct direct, SecureRandom random) throws SessionException {
-        Met met = meet(control, code, role, timeouts, direct, null, random);
-        return race(control, met, role, timeouts, relayOverride, direct, random, true).session();
+    public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, ConnectConfig timeouts,
+                                  InetSocketAddress relayOverride, SecureRandom random) throws SessionException {
+        Met met = meet(control, code, role, timeouts, null, random);
+        return race(control, met, timeouts, relayOverride, random, true).session();
     }
 
     /**
@@ -188,9 +168,9 @@ public final class Connector {
      * a direct winner keeps it to reach the peer again through the relay, otherwise it is closed.
      * Without, the agreement stays the caller's to use further and to close.
      */
-    public static PathRace.Won race(ControlClient control, Met met, Handshake.Role role, Timeouts timeouts,
-                                    InetSocketAddress relayOverride, Direct direct, SecureRandom random,
-                                    boolean fallback) throws SessionException {
+    public static PathRace.Won race(ControlClient control, Met met, ConnectConfig timeouts,
+                                    InetSocketAddress relayOverride, SecureRandom random, boolean fallback)
+            throws SessionException {
         Handshake.Agreed agreed = met.agreed();
         InetSocketAddress relayAddress = relayOverride;
         if (relayAddress == null && met.relay().relayPort() != 0) {
@@ -209,15 +189,15 @@ public final class Connector {
         if (relayAddress == null && endpoints.isEmpty()) {
             agreed.close();
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                    "the rendezvous server announces no relay and no direct path is possible; give one with --relay HOST:PORT", null);
+                    "the rendezvous server announces no relay and no direct path is possible; name a relay", null);
         }
-        PathRace.Plan plan = new PathRace.Plan(role, direct.enabled() ? control.localAddress().getPort() : 0, endpoints,
-                relayAddress, met.relay().pairingKey().toByteArray(), direct.relayDelay(), direct.window(),
-                Duration.ofMillis(200), timeouts.connect(),
+        PathRace.Plan plan = new PathRace.Plan(agreed, timeouts.direct() ? control.localAddress().getPort() : 0, endpoints,
+                relayAddress, met.relay().pairingKey(),
                 Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle());
+        PathConfig paths = timeouts.paths().withPathTimeout(timeouts.connect());
         PathRace.Won won;
         try {
-            won = PathRace.run(plan, agreed, random);
+            won = PathRace.run(plan, paths, random);
         } catch (SessionException e) {
             agreed.close();
             throw e;
@@ -229,7 +209,7 @@ public final class Connector {
             return won;
         }
         // Direct: keep the way back through the relay (fresh path keys, same agreement).
-        return new PathRace.Won(won.session().withFallback(() -> PathRace.relayOnly(plan, agreed, random).session()), true);
+        return new PathRace.Won(won.session().withFallback(() -> PathRace.relayOnly(plan, paths, random).session()), true);
     }
 
     /**
@@ -277,16 +257,9 @@ public final class Connector {
         }
     }
 
-    /** The codes did not match: said the same whichever path found it. */
-    static SessionException wrongCode(Handshake.Role role, Throwable cause) {
-        return new SessionException(SessionException.Kind.WRONG_CODE, role == Handshake.Role.RESPONDER
-                ? "the codes did not match — nothing was received; ask for a new code"
-                : "the codes did not match — nothing was sent; this code is used up, run send again for a new one", cause);
-    }
-
-    static SessionException classify(IOException e, Watchdog watchdog, Timeouts timeouts, Handshake.Role role) {
+    static SessionException classify(IOException e, Watchdog watchdog, ConnectConfig timeouts, Handshake.Role role) {
         if (e instanceof WrongCodeException) {
-            return wrongCode(role, e);
+            return SessionException.wrongCode(role, e);
         }
         if (watchdog.fired()) {
             return new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR

@@ -21,6 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * secure channel it is an authenticated record, never a raw byte, so a path that trickles junk
  * cannot keep a session alive. While we are busy with our own disk or terminal the watchdog can be
  * {@link #pause() paused}: our slowness is not the peer's silence.
+ *
+ * <p>Silence is measured on an injected {@link Ticker}; a shared timer thread looks at it every
+ * tenth of the timeout (10 ms to 1 s), so a test that moves the ticker sees the watchdog fire at
+ * its next look.
  */
 public final class Watchdog implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -30,6 +34,7 @@ public final class Watchdog implements AutoCloseable {
     });
 
     private final Closeable target;
+    private final Ticker ticker;
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
     private final AtomicInteger paused = new AtomicInteger();
     private volatile long timeoutNanos;
@@ -37,15 +42,21 @@ public final class Watchdog implements AutoCloseable {
     private volatile boolean fired;
     private volatile boolean closed;
 
-    private Watchdog(Closeable target, Duration timeout) {
+    private Watchdog(Closeable target, Duration timeout, Ticker ticker) {
         this.target = target;
+        this.ticker = ticker;
         this.timeoutNanos = timeout.toNanos();
-        this.lastKick = System.nanoTime();
+        this.lastKick = ticker.nanoTime();
     }
 
     /** Starts watching: {@code target} is closed once {@code timeout} passes without a {@link #kick()}. */
     public static Watchdog watch(Closeable target, Duration timeout) {
-        Watchdog w = new Watchdog(target, timeout);
+        return watch(target, timeout, Ticker.SYSTEM);
+    }
+
+    /** As {@link #watch(Closeable, Duration)}, with silence measured on {@code ticker}. */
+    public static Watchdog watch(Closeable target, Duration timeout, Ticker ticker) {
+        Watchdog w = new Watchdog(target, timeout, ticker);
         long period = Math.max(10, Math.min(1000, timeout.toMillis() / 10));
         synchronized (w.tasks) {
             w.tasks.add(TIMER.scheduleAtFixedRate(w::check, period, period, TimeUnit.MILLISECONDS));
@@ -81,7 +92,7 @@ public final class Watchdog implements AutoCloseable {
 
     /** The peer showed a sign of life: the timeout starts again. */
     public void kick() {
-        lastKick = System.nanoTime();
+        lastKick = ticker.nanoTime();
     }
 
     /** A new timeout from now on (for instance a shorter one once the peer has arrived). */
@@ -100,13 +111,18 @@ public final class Watchdog implements AutoCloseable {
         paused.decrementAndGet();
     }
 
+    /** The clock this watchdog reads. */
+    public Ticker ticker() {
+        return ticker;
+    }
+
     /** Whether this watchdog closed the target. */
     public boolean fired() {
         return fired;
     }
 
     private void check() {
-        if (closed || fired || paused.get() > 0 || System.nanoTime() - lastKick < timeoutNanos) {
+        if (closed || fired || paused.get() > 0 || ticker.nanoTime() - lastKick < timeoutNanos) {
             return;
         }
         fired = true;

@@ -10,7 +10,7 @@ import java.time.Duration;
  *
  * <p>It keeps itself alive and notices a dead peer: the watchdog is kicked by every authenticated
  * record from the peer and closes the session after {@code idle} without one; we send a KEEPALIVE
- * whenever we have sent nothing for a third of that. Wrap local work that may block for long
+ * whenever we have sent nothing for a sixth of that. Wrap local work that may block for long
  * (reading stdin, writing to a terminal) in {@link #local} so it does not count as the peer's silence.
  *
  * @param path     a person-readable description of the path, e.g. "relayed via relay.example:8080"
@@ -35,13 +35,14 @@ public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, S
     public static Session start(SecureChannel channel, Watchdog watchdog, Duration idle, String path) {
         channel.onAuthenticatedRecord(watchdog::kick);
         watchdog.reset(idle);
-        long quiet = idle.toNanos() / 3;
+        java.util.concurrent.atomic.AtomicLong mark = new java.util.concurrent.atomic.AtomicLong(channel.recordsSent());
         watchdog.every(idle.dividedBy(6), () -> {
             try {
-                channel.keepAliveIfQuiet(quiet);
+                channel.keepAliveUnlessSentSince(mark.get());
             } catch (IOException e) {
                 // the reading side sees the broken connection and reports it
             }
+            mark.set(channel.recordsSent());
         });
         return new Session(channel, watchdog, idle, path, null);
     }

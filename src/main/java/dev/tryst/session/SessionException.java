@@ -13,6 +13,13 @@ public final class SessionException extends IOException {
         this.kind = kind;
     }
 
+    /** The codes did not match: said the same whichever path found it. */
+    public static SessionException wrongCode(dev.tryst.channel.Handshake.Role role, Throwable cause) {
+        return new SessionException(Kind.WRONG_CODE, role == dev.tryst.channel.Handshake.Role.RESPONDER
+                ? "the codes did not match — nothing was received; ask for a new code"
+                : "the codes did not match — nothing was sent; this code is used up, run send again for a new one", cause);
+    }
+
     public Kind kind() {
         return kind;
     }

@@ -182,13 +182,14 @@ class SecureChannelTest {
     void keepalivesAreConsumedByTheChannelAndCountAsLife() throws IOException {
         var m = new Streams.Memory();
         SecureChannel w = Streams.writer(m);
-        w.keepAliveIfQuiet(0);
+        w.keepAliveUnlessSentSince(w.recordsSent());
+        long beforeA = w.recordsSent();
         w.send("a".getBytes(StandardCharsets.UTF_8));
-        w.keepAliveIfQuiet(0);
-        w.keepAliveIfQuiet(Long.MAX_VALUE); // not quiet long enough: nothing sent
+        w.keepAliveUnlessSentSince(w.recordsSent());
+        w.keepAliveUnlessSentSince(beforeA); // something was sent since: nothing sent
         w.send("b".getBytes(StandardCharsets.UTF_8));
         w.shutdownOutput();
-        w.keepAliveIfQuiet(0); // after the end: nothing
+        w.keepAliveUnlessSentSince(w.recordsSent()); // after the end: nothing
         SecureChannel r = Streams.reader(m.written.toByteArray());
         int[] authenticated = {0};
         r.onAuthenticatedRecord(() -> authenticated[0]++);

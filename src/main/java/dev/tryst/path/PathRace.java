@@ -1,13 +1,18 @@
-package dev.tryst.client;
+package dev.tryst.path;
 
 import dev.tryst.session.SessionException;
 import dev.tryst.session.Session;
 import dev.tryst.channel.Handshake;
+import dev.tryst.channel.PathKeys;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;
+import dev.tryst.net.Bytes;
 import dev.tryst.net.HostPort;
+import dev.tryst.net.Ticker;
 import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
+import dev.tryst.session.Session;
+import dev.tryst.session.SessionException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -29,13 +34,13 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Races the candidate paths to the peer and keeps the first that proves itself: direct TCP (gday's
  * simultaneous open, fixed: listen and connect on the local port of the rendezvous connection, to
- * every endpoint of the peer, a new attempt every {@link Plan#retry()}, for a bounded time), and the
- * relay, dialled after {@link Plan#relayDelay()} (at once when there is no direct candidate).
+ * every endpoint of the peer, a new attempt every {@link PathConfig#retry()}, for a bounded time), and the
+ * relay, dialled after {@link PathConfig#relayDelay()} (at once when there is no direct candidate).
  *
- * <p>On every path, whoever opened it, both sides prove the agreed key with fresh nonces
- * ({@link Handshake#provePath}), and the initiator picks the first proven path with an
- * authenticated choice ({@link Handshake#select}); the responder takes the path on which that
- * choice arrives and checks out. So exactly one path carries the session even when several
+ * <p>It does not care where the keys came from: on every path, whoever opened it, both sides prove
+ * their keys with fresh nonces ({@link PathKeys#prove}), and the initiator picks the first proven
+ * path with an authenticated choice ({@link PathKeys.ProvenPath#select}); the responder takes the
+ * path on which that choice arrives and checks out. So exactly one path carries the session even when several
  * connections form at once (the deterministic tie-break: the initiator's choice), and a stranger
  * who connects to our port, knowing no key, never gets past the proof: its path is dropped and
  * the race goes on. A wrong code shows as a mismatch on the relay path, which only the two room
@@ -50,33 +55,30 @@ public final class PathRace {
     static final int MAX_ACCEPTED = 32;
     private static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(1);
     /**
-     * Idle timeout of a direct session: short (keepalives every 2 s), so a path that died is noticed
-     * within seconds and the relay can take over.
-     */
-    public static final Duration DIRECT_IDLE = Duration.ofSeconds(12);
-
-    /**
      * What to race.
      *
-     * @param localPort   the local port of our rendezvous connection; 0: no direct attempts
-     * @param direct      the peer's endpoints (public as the server saw it, then private)
-     * @param relay       the relay, or null for none
-     * @param relayKey    the pairing key the room gave (33 bytes)
-     * @param relayDelay  head start of the direct attempts
-     * @param directFor   how long direct attempts are made
-     * @param pathTimeout how long one path may take from connection to proof
-     * @param deadline    the whole race
-     * @param idle        the winning session's idle timeout
+     * @param keys      how each path is proven to the peer (and the role we play)
+     * @param localPort the local port of our rendezvous connection; 0: no direct attempts
+     * @param direct    the peer's endpoints (public as the server saw it, then private)
+     * @param relay     the relay, or null for none
+     * @param relayKey  the pairing key for the relay (33 bytes), or null without a relay
+     * @param deadline  the whole race
+     * @param idle      the winning session's idle timeout (at most {@link PathConfig#directIdle()} on a direct path)
      */
-    public record Plan(Handshake.Role role, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
-                       byte[] relayKey, Duration relayDelay, Duration directFor, Duration retry, Duration pathTimeout,
-                       Duration deadline, Duration idle) {
+    public record Plan(PathKeys keys, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
+                       Bytes relayKey, Duration deadline, Duration idle) {
         public Plan {
-            Objects.requireNonNull(role, "role");
+            Objects.requireNonNull(keys, "keys");
+            Objects.requireNonNull(deadline, "deadline");
+            Objects.requireNonNull(idle, "idle");
             direct = List.copyOf(direct);
-            if (relay != null && (relayKey == null || relayKey.length != 33)) {
+            if (relay != null && (relayKey == null || relayKey.length() != dev.tryst.relay.RelayWire.PAIRING_KEY_LENGTH)) {
                 throw new IllegalArgumentException("a relay needs its 33-byte pairing key");
             }
+        }
+
+        Handshake.Role role() {
+            return keys.role();
         }
     }
 
@@ -84,8 +86,9 @@ public final class PathRace {
     public record Won(Session session, boolean direct) {}
 
     private final Plan plan;
-    private final Handshake.Agreed agreed;
+    private final PathConfig config;
     private final SecureRandom random;
+    private final Ticker ticker;
     private final AtomicReference<Path> winner = new AtomicReference<>();
     private final CountDownLatch decided = new CountDownLatch(1);
     private final AtomicBoolean over = new AtomicBoolean();
@@ -103,36 +106,41 @@ public final class PathRace {
     /** Set by {@link #end} when nobody won, so that a late attempt cannot. */
     private static final Path NO_WINNER = new Path(null, null, null, "none", false);
 
-    private PathRace(Plan plan, Handshake.Agreed agreed, SecureRandom random) {
+    private PathRace(Plan plan, PathConfig config, SecureRandom random, Ticker ticker) {
         this.plan = plan;
-        this.agreed = agreed;
+        this.config = config;
         this.random = random;
+        this.ticker = ticker;
     }
 
-    /** Runs the race; the agreement stays open (a fallback may use it for another path later). */
-    public static Won run(Plan plan, Handshake.Agreed agreed, SecureRandom random) throws SessionException {
-        return new PathRace(plan, agreed, random).race();
+    /** Runs the race; the keys stay open (a fallback may use them for another path later). */
+    public static Won run(Plan plan, PathConfig config, SecureRandom random) throws SessionException {
+        return run(plan, config, random, Ticker.SYSTEM);
+    }
+
+    /** As {@link #run(Plan, PathConfig, SecureRandom)}, with every deadline on {@code ticker}. */
+    public static Won run(Plan plan, PathConfig config, SecureRandom random, Ticker ticker) throws SessionException {
+        return new PathRace(plan, config, random, ticker).race();
     }
 
     /**
      * One path to the relay alone, with the same proof as in a race: the fallback after a direct
      * path died. The two sides may notice the death up to a direct idle timeout apart, so the
-     * first to arrive waits that long (and more) for the other.
+     * first to arrive waits {@link PathConfig#fallbackWait()} for the other.
      */
-    public static Won relayOnly(Plan plan, Handshake.Agreed agreed, SecureRandom random) throws SessionException {
-        Duration wait = DIRECT_IDLE.multipliedBy(3);
-        Plan p = new Plan(plan.role(), 0, List.of(), plan.relay(), plan.relayKey(), Duration.ZERO, Duration.ZERO,
-                plan.retry(), wait, wait.plusSeconds(10), plan.idle());
-        return new PathRace(p, agreed, random).race();
+    public static Won relayOnly(Plan plan, PathConfig config, SecureRandom random) throws SessionException {
+        Duration wait = config.fallbackWait();
+        Plan p = new Plan(plan.keys(), 0, List.of(), plan.relay(), plan.relayKey(), wait.plusSeconds(10), plan.idle());
+        return new PathRace(p, config.withPathTimeout(wait), random, Ticker.SYSTEM).race();
     }
 
     private Won race() throws SessionException {
-        long start = System.nanoTime();
+        long start = ticker.nanoTime();
         long deadline = start + plan.deadline().toNanos();
         boolean direct = plan.localPort() > 0 && !plan.direct().isEmpty();
-        long directUntil = start + (direct ? plan.directFor().toNanos() : 0);
+        long directUntil = start + (direct ? config.directFor().toNanos() : 0);
         LOG.log(System.Logger.Level.DEBUG, "race as {0}: direct {1} from port {2}, relay {3} after {4}",
-                plan.role(), plan.direct(), plan.localPort(), plan.relay(), plan.relayDelay());
+                plan.role(), plan.direct(), plan.localPort(), plan.relay(), config.relayDelay());
         try {
             if (direct) {
                 try {
@@ -153,14 +161,14 @@ public final class PathRace {
                 }
             }
             if (plan.relay() != null) {
-                long at = start + (direct ? plan.relayDelay().toNanos() : 0);
+                long at = start + (direct ? config.relayDelay().toNanos() : 0);
                 spawn("path-relay", () -> relay(at));
             } else {
                 relayDone = true;
             }
             while (decided.getCount() > 0) {
-                long left = deadline - System.nanoTime();
-                boolean directOver = System.nanoTime() - directUntil >= 0 && running.get() == 0;
+                long left = deadline - ticker.nanoTime();
+                boolean directOver = ticker.nanoTime() - directUntil >= 0 && running.get() == 0;
                 if (left <= 0 || relayMismatch || (relayDone && directOver)) {
                     break;
                 }
@@ -173,11 +181,11 @@ public final class PathRace {
         }
         Path w = winner.get();
         if (w != NO_WINNER) {
-            Duration idle = w.direct() && plan.idle().compareTo(DIRECT_IDLE) > 0 ? DIRECT_IDLE : plan.idle();
+            Duration idle = w.direct() && plan.idle().compareTo(config.directIdle()) > 0 ? config.directIdle() : plan.idle();
             return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
         }
         if (relayMismatch) {
-            throw Connector.wrongCode(plan.role(), new WrongCodeException());
+            throw SessionException.wrongCode(plan.role(), new WrongCodeException());
         }
         if (relayError != null) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, relayError, null);
@@ -281,8 +289,8 @@ public final class PathRace {
 
     /** Connects from our punching port to {@code target} until a connection forms or time is up. */
     private void connectLoop(InetSocketAddress target, long until) {
-        while (!over.get() && System.nanoTime() - until < 0) {
-            long began = System.nanoTime();
+        while (!over.get() && ticker.nanoTime() - until < 0) {
+            long began = ticker.nanoTime();
             SocketChannel s = null;
             try {
                 s = SocketChannel.open(target.getAddress() instanceof java.net.Inet6Address
@@ -302,7 +310,7 @@ public final class PathRace {
                     open.remove(s);
                 }
             }
-            long wait = plan.retry().toNanos() - (System.nanoTime() - began);
+            long wait = config.retry().toNanos() - (ticker.nanoTime() - began);
             if (wait > 0) {
                 try {
                     TimeUnit.NANOSECONDS.sleep(wait);
@@ -315,7 +323,7 @@ public final class PathRace {
 
     private void relay(long at) {
         try {
-            long wait = at - System.nanoTime();
+            long wait = at - ticker.nanoTime();
             if (wait > 0) {
                 if (decided.await(wait, TimeUnit.NANOSECONDS)) {
                     return; // a direct path won first
@@ -327,7 +335,7 @@ public final class PathRace {
             SocketChannel s;
             String where = HostPort.format(plan.relay());
             try {
-                s = RelayClient.dial(HostPort.resolve(plan.relay()), plan.relayKey(), plan.pathTimeout());
+                s = RelayClient.dial(HostPort.resolve(plan.relay()), plan.relayKey().toByteArray(), config.pathTimeout());
             } catch (IOException e) {
                 relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
                 return;
@@ -347,20 +355,20 @@ public final class PathRace {
             closeQuietly(s);
             return;
         }
-        Watchdog watchdog = Watchdog.watch(s, plan.pathTimeout());
+        Watchdog watchdog = Watchdog.watch(s, config.pathTimeout(), ticker);
         boolean won = false;
         try {
-            Handshake.PathProof proof = Handshake.provePath(s, agreed, random);
+            PathKeys.ProvenPath proof = plan.keys().prove(s, random);
             if (plan.role() == Handshake.Role.RESPONDER) {
-                Handshake.awaitSelect(s, proof);
+                proof.awaitSelect(s);
             }
-            Path p = new Path(s, Handshake.pathChannel(s, proof), watchdog, label, direct);
+            Path p = new Path(s, proof.channel(s), watchdog, label, direct);
             if (!over.get() && winner.compareAndSet(null, p)) {
                 won = true;
                 watchdog.reset(plan.idle()); // from now on the session's timeout, not the proof's
                 try {
                     if (plan.role() == Handshake.Role.INITIATOR) {
-                        Handshake.select(s, proof);
+                        proof.select(s);
                     }
                 } finally {
                     decided.countDown();

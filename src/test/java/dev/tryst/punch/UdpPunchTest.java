@@ -1,4 +1,4 @@
-package dev.tryst.client;
+package dev.tryst.punch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -103,7 +103,7 @@ class UdpPunchTest {
             byte[] packet = java.util.Arrays.copyOf(in.getData(), in.getLength());
             long id = java.nio.ByteBuffer.wrap(packet, 6, 8).getLong();
             InetSocketAddress back = (InetSocketAddress) in.getSocketAddress();
-            byte[] forged = UdpPunch.packet(wrongKey, UdpPunch.ACK, 2, id);
+            byte[] forged = UdpPunch.packet(wrongKey, PunchWire.ACK, 2, id);
             attacker.send(new DatagramPacket(forged, forged.length, back));
             // a mirror: every packet of A's comes back unchanged, acks included. Without the role check,
             // A would ack its own reflected probe and then take the reflected ack as proof.
@@ -128,11 +128,11 @@ class UdpPunchTest {
         var plan = new UdpPunch.Plan(Handshake.Role.INITIATOR, new InetSocketAddress(LOOPBACK, 9), List.of(),
                 Duration.ofSeconds(10), 0, Duration.ofMillis(1500));
         CompletableFuture<UdpPunch.Path> r = CompletableFuture.supplyAsync(() -> UdpPunch.punch(a, plan, keys[0], random));
-        byte[] probe = UdpPunch.packet(Handshake.udpPunchKey(keys[1]), UdpPunch.PROBE, 2, 7);
+        byte[] probe = UdpPunch.packet(keys[1].punchKey(), PunchWire.PROBE, 2, 7);
         first.send(new DatagramPacket(probe, probe.length, a.getLocalSocketAddress()));
         DatagramPacket in = new DatagramPacket(new byte[64], 64);
         first.receive(in);
-        assertEquals(UdpPunch.ACK, in.getData()[4], "the first copy is answered");
+        assertEquals(PunchWire.ACK, in.getData()[4], "the first copy is answered");
         replayer.send(new DatagramPacket(probe, probe.length, a.getLocalSocketAddress()));
         assertThrows(java.net.SocketTimeoutException.class, () -> replayer.receive(in), "the replay is not");
         r.get(10, TimeUnit.SECONDS);

@@ -1,14 +1,14 @@
-package dev.tryst.client;
+package dev.tryst.punch;
 
 import dev.tryst.channel.Handshake;
+import dev.tryst.channel.PathKeys;
+import dev.tryst.net.Ticker;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +23,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * UDP hole punching between two peers who share an agreed key: the path a mesh VPN will use.
+ * UDP hole punching between two peers who hold {@link PathKeys} for each other: the path a mesh VPN will use.
  *
  * <p>From the socket whose public mapping STUN told (and the peer learned through the room), each
  * side sends authenticated probes to the peer's mapping every {@value #PROBE_EVERY_MS} ms; a probe
@@ -36,21 +36,11 @@ import javax.crypto.spec.SecretKeySpec;
  * many random ports at the peer's public IP (for when the peer is: that opens our NAT for the ports
  * its fresh sockets may come from).
  *
- * <pre>
- *  probe / ack, 30 bytes:  'T' 'R' 'Y' 'U' | type u8 (1 probe, 2 ack) | role u8 (1 initiator, 2 responder)
- *                          | id (8 random bytes; an ack echoes the probe's) | tag (16)
- *  tag = HMAC-SHA256(HKDF-Expand(prk, "tryst/v1 udp punch", 32), the first 14 bytes), first 16 bytes
- * </pre>
- *
- * A packet with a wrong tag, our own role (a reflection) or, for an ack, an id we never sent to
+ * <p>The probes and acks are {@link PunchWire}'s. A packet with a wrong tag, our own role (a reflection) or, for an ack, an id we never sent to
  * the address it comes from is ignored: a stray, forged or replayed packet cannot make a path. Everything is bounded: {@link Plan#window()}
  * in all, at most {@value #MAX_PROBED} addresses probed back, every socket but the winner's closed.
  */
 public final class UdpPunch {
-    static final byte[] MAGIC = {'T', 'R', 'Y', 'U'};
-    static final int PACKET_LENGTH = 30;
-    static final int PROBE = 1;
-    static final int ACK = 2;
     static final int PROBE_EVERY_MS = 100;
     static final int MAX_PROBED = 64;
     /**
@@ -90,7 +80,8 @@ public final class UdpPunch {
     private final Plan plan;
     private final byte[] key;
     private final SecureRandom random;
-    private final byte myRole;
+    private final Ticker ticker;
+    private final int myRole;
     /** Where each probe went: an ack counts only from the address its probe was sent to. */
     private final Map<Long, InetSocketAddress> sentTo = new ConcurrentHashMap<>();
     private final Set<DatagramSocket> answeredBack = ConcurrentHashMap.newKeySet();
@@ -107,11 +98,12 @@ public final class UdpPunch {
     private volatile boolean stop;
     private long start;
 
-    private UdpPunch(Plan plan, byte[] key, SecureRandom random) {
+    private UdpPunch(Plan plan, byte[] key, SecureRandom random, Ticker ticker) {
         this.plan = plan;
         this.key = key;
         this.random = random;
-        this.myRole = (byte) (plan.role() == Handshake.Role.INITIATOR ? 1 : 2);
+        this.ticker = ticker;
+        this.myRole = plan.role() == Handshake.Role.INITIATOR ? PunchWire.ROLE_INITIATOR : PunchWire.ROLE_RESPONDER;
     }
 
     /**
@@ -119,27 +111,32 @@ public final class UdpPunch {
      * proven path, or null if none formed within the window; every socket is closed unless it is
      * the path's socket.
      */
-    public static Path punch(DatagramSocket main, Plan plan, Handshake.Agreed agreed, SecureRandom random) {
-        return new UdpPunch(plan, Handshake.udpPunchKey(agreed), random).run(main);
+    public static Path punch(DatagramSocket main, Plan plan, PathKeys keys, SecureRandom random) {
+        return punch(main, plan, keys, random, Ticker.SYSTEM);
+    }
+
+    /** As {@link #punch(DatagramSocket, Plan, PathKeys, SecureRandom)}, with the window measured on {@code ticker}. */
+    public static Path punch(DatagramSocket main, Plan plan, PathKeys keys, SecureRandom random, Ticker ticker) {
+        return new UdpPunch(plan, keys.punchKey(), random, ticker).run(main);
     }
 
     private Path run(DatagramSocket main) {
-        start = System.nanoTime();
+        start = ticker.nanoTime();
         long deadline = start + plan.window().toNanos();
         long sprayAt = start + plan.sprayAfter().toNanos();
         int rounds = 0;
         this.main = main;
         try {
             listen(main);
-            while (done.getCount() > 0 && System.nanoTime() - deadline < 0) {
-                send(main, PROBE, newId(plan.peer()), plan.peer());
+            while (done.getCount() > 0 && ticker.nanoTime() - deadline < 0) {
+                probe(main, plan.peer());
                 for (InetSocketAddress a : plan.privates()) {
-                    send(main, PROBE, newId(a), a);
+                    probe(main, a);
                 }
                 for (InetSocketAddress a : probedBack) {
-                    send(main, PROBE, newId(a), a);
+                    probe(main, a);
                 }
-                if (rounds < SPRAY_ROUNDS && plan.sprayPorts() > 0 && System.nanoTime() - sprayAt >= 0) {
+                if (rounds < SPRAY_ROUNDS && plan.sprayPorts() > 0 && ticker.nanoTime() - sprayAt >= 0) {
                     spray(main);
                     rounds++;
                     sprayAt += SPRAY_EVERY_NANOS;
@@ -147,7 +144,7 @@ public final class UdpPunch {
                 done.await(PROBE_EVERY_MS, TimeUnit.MILLISECONDS);
             }
             if (found.get() != null) {
-                Thread.sleep(Math.min(LINGER.toMillis(), Math.max(0, (deadline - System.nanoTime()) / 1_000_000) + 1));
+                Thread.sleep(Math.min(LINGER.toMillis(), Math.max(0, (deadline - ticker.nanoTime()) / 1_000_000) + 1));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -185,13 +182,13 @@ public final class UdpPunch {
             try {
                 DatagramSocket s = new DatagramSocket(0);
                 listen(s);
-                send(s, PROBE, newId(peer), peer);
+                probe(s, peer);
             } catch (SocketException e) {
                 break; // out of ports or descriptors: spray with what we have
             }
             int port = 1024 + random.nextInt(65536 - 1024);
             InetSocketAddress guess = new InetSocketAddress(peer.getAddress(), port);
-            send(main, PROBE, newId(guess), guess);
+            probe(main, guess);
         }
     }
 
@@ -229,29 +226,20 @@ public final class UdpPunch {
             } catch (IOException e) {
                 return; // closed at the end
             }
-            if (p.getLength() != PACKET_LENGTH) {
-                continue;
-            }
-            ByteBuffer b = ByteBuffer.wrap(p.getData(), 0, PACKET_LENGTH);
-            b.position(MAGIC.length);
-            int type = b.get();
-            int role = b.get();
-            long id = b.getLong();
-            if (!java.util.Arrays.equals(p.getData(), 0, MAGIC.length, MAGIC, 0, MAGIC.length) || role == myRole
-                    || (role != 1 && role != 2)
-                    || !MessageDigest.isEqual(tag(p.getData()), java.util.Arrays.copyOfRange(p.getData(), 14, 30))) {
-                continue; // not ours, a reflection, or forged
+            PunchWire.Packet packet = PunchWire.decode(macs.get(), p.getData(), p.getLength());
+            if (packet == null || packet.role() == myRole) {
+                continue; // not ours, forged, or a reflection of our own
             }
             InetSocketAddress from = (InetSocketAddress) p.getSocketAddress();
-            if (type == PROBE) {
-                if (!seenProbes.add(id)) {
+            if (packet.type() == PunchWire.PROBE) {
+                if (!seenProbes.add(packet.id())) {
                     continue; // every probe has a fresh id: a repeat is a replay, from wherever it claims to come
                 }
-                send(s, ACK, id, from);
+                send(s, new PunchWire.Packet(PunchWire.ACK, myRole, packet.id()), from);
                 if (s != main) {
                     // a spray socket probed once, maybe before the peer's NAT was open for it: now it is
                     if (answeredBack.add(s)) {
-                        send(s, PROBE, newId(from), from);
+                        probe(s, from);
                     }
                     continue;
                 }
@@ -259,38 +247,30 @@ public final class UdpPunch {
                     continue;
                 }
                 if (probedBack.size() < MAX_PROBED && probedBack.add(from)) {
-                    send(s, PROBE, newId(from), from); // a symmetric peer's fresh port: probe it back at once, and every round
+                    probe(s, from); // a symmetric peer's fresh port: probe it back at once, and every round
                 }
-            } else if (type == ACK && from.equals(sentTo.get(id))) {
-                if (found.compareAndSet(null, new Path(s, from, Duration.ofNanos(System.nanoTime() - start), sprayed))) {
+            } else if (from.equals(sentTo.get(packet.id()))) { // an ack, from where its probe went
+                if (found.compareAndSet(null, new Path(s, from, Duration.ofNanos(ticker.nanoTime() - start), sprayed))) {
                     done.countDown();
                 }
             }
         }
     }
 
-    private long newId(InetSocketAddress to) {
+    /** Sends a probe with a fresh id to {@code to}, remembering where that id went. */
+    private void probe(DatagramSocket s, InetSocketAddress to) {
         long id = random.nextLong();
         sentTo.put(id, to);
-        return id;
+        send(s, new PunchWire.Packet(PunchWire.PROBE, myRole, id), to);
     }
 
-    private void send(DatagramSocket s, int type, long id, InetSocketAddress to) {
-        byte[] d = new byte[PACKET_LENGTH];
-        ByteBuffer b = ByteBuffer.wrap(d);
-        b.put(MAGIC).put((byte) type).put(myRole).putLong(id);
-        b.put(tag(d));
+    private void send(DatagramSocket s, PunchWire.Packet packet, InetSocketAddress to) {
+        byte[] d = PunchWire.encode(macs.get(), packet);
         try {
             s.send(new DatagramPacket(d, d.length, to));
         } catch (IOException e) {
             // unreachable for now, or the socket closed: the next round tries again
         }
-    }
-
-    private byte[] tag(byte[] packet) {
-        Mac mac = macs.get();
-        mac.update(packet, 0, 14);
-        return java.util.Arrays.copyOf(mac.doFinal(), 16);
     }
 
     private Mac newMac() {
@@ -305,11 +285,7 @@ public final class UdpPunch {
 
     /** For tests: the packet bytes of a probe or ack with this key. */
     static byte[] packet(byte[] key, int type, int role, long id) {
-        UdpPunch u = new UdpPunch(new Plan(role == 1 ? Handshake.Role.INITIATOR : Handshake.Role.RESPONDER,
-                new InetSocketAddress(0), List.of(), Duration.ZERO, 0, Duration.ZERO), key, new SecureRandom());
-        byte[] d = new byte[PACKET_LENGTH];
-        ByteBuffer.wrap(d).put(MAGIC).put((byte) type).put((byte) role).putLong(id);
-        System.arraycopy(u.tag(d), 0, d, 14, 16);
-        return d;
+        return PunchWire.encode(new UdpPunch(new Plan(Handshake.Role.INITIATOR, new InetSocketAddress(0), List.of(),
+                Duration.ZERO, 0, Duration.ZERO), key, new SecureRandom(), Ticker.SYSTEM).newMac(), new PunchWire.Packet(type, role, id));
     }
 }

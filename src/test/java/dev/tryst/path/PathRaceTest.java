@@ -1,4 +1,4 @@
-package dev.tryst.client;
+package dev.tryst.path;
 
 import dev.tryst.session.SessionException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,9 +59,15 @@ class PathRaceTest {
         return new Handshake.Agreed[] {Handshake.agree(i, j.hello()), Handshake.agree(j, i.hello())};
     }
 
-    private PathRace.Plan plan(Handshake.Role role, int localPort, List<InetSocketAddress> direct, byte[] key, Duration relayDelay) {
-        return new PathRace.Plan(role, localPort, direct, relay.address(), key, relayDelay, Duration.ofSeconds(4),
-                Duration.ofMillis(200), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30));
+    /** A plan for {@code keys} (which says the role), with the relay and direct attempts for 4 s. */
+    private PathRace.Plan plan(Handshake.Agreed keys, int localPort, List<InetSocketAddress> direct, byte[] key) {
+        return new PathRace.Plan(keys, localPort, direct, relay.address(), dev.tryst.net.Bytes.of(key),
+                Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    private static PathConfig config(Duration relayDelay) {
+        return new PathConfig(relayDelay, Duration.ofSeconds(4), Duration.ofMillis(200), Duration.ofSeconds(3),
+                Duration.ofSeconds(12), Duration.ofSeconds(36));
     }
 
     private static byte[] key() {
@@ -72,15 +78,15 @@ class PathRaceTest {
     }
 
     /** Runs both sides; returns {initiator's, responder's} result. */
-    private PathRace.Won[] race(PathRace.Plan initiator, PathRace.Plan responder, Handshake.Agreed[] keys) throws Exception {
+    private PathRace.Won[] race(PathRace.Plan initiator, PathRace.Plan responder, Duration relayDelay) throws Exception {
         CompletableFuture<PathRace.Won> r = CompletableFuture.supplyAsync(() -> {
             try {
-                return PathRace.run(responder, keys[1], random);
+                return PathRace.run(responder, config(relayDelay), random);
             } catch (SessionException e) {
                 throw new RuntimeException(e);
             }
         });
-        PathRace.Won i = PathRace.run(initiator, keys[0], random);
+        PathRace.Won i = PathRace.run(initiator, config(relayDelay), random);
         return new PathRace.Won[] {i, r.get(20, TimeUnit.SECONDS)};
     }
 
@@ -108,9 +114,9 @@ class PathRaceTest {
         var keys = agree("42-code", "42-code");
         byte[] k = key();
         PathRace.Won[] won = race(
-                plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(3)),
-                plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(3)),
-                keys);
+                plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k),
+                plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k),
+                Duration.ofSeconds(3));
         assertTrue(won[0].direct() && won[1].direct(), won[0].session().path() + " / " + won[1].session().path());
         assertTrue(won[0].session().path().startsWith("direct, tcp "), won[0].session().path());
         exchange(won);
@@ -128,9 +134,9 @@ class PathRaceTest {
         var keys = agree("42-code", "42-code");
         byte[] k = key();
         PathRace.Won[] won = race(
-                plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, freePort())), k, Duration.ofMillis(300)),
-                plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, freePort())), k, Duration.ofMillis(300)),
-                keys);
+                plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, freePort())), k),
+                plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, freePort())), k),
+                Duration.ofMillis(300));
         assertFalse(won[0].direct());
         assertEquals("relayed via " + dev.tryst.net.HostPort.format(relay.address()), won[1].session().path());
         exchange(won);
@@ -148,8 +154,8 @@ class PathRaceTest {
         var keys = agree("42-code", "42-other");
         byte[] k = key();
         var e = assertThrows(Exception.class, () -> race(
-                plan(Handshake.Role.INITIATOR, 0, List.of(), k, Duration.ZERO),
-                plan(Handshake.Role.RESPONDER, 0, List.of(), k, Duration.ZERO), keys));
+                plan(keys[0], 0, List.of(), k),
+                plan(keys[1], 0, List.of(), k), Duration.ZERO));
         SessionException s = (SessionException) (e instanceof SessionException ? e : e.getCause().getCause());
         assertEquals(SessionException.Kind.WRONG_CODE, s.kind());
         assertEquals(0, pathThreads());
@@ -164,8 +170,8 @@ class PathRaceTest {
         // B (responder) starts first, listening on its punching port; a stranger gets there before A
         CompletableFuture<PathRace.Won> b = CompletableFuture.supplyAsync(() -> {
             try {
-                return PathRace.run(plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k,
-                        Duration.ofSeconds(2)), keys[1], random);
+                return PathRace.run(plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k),
+                        config(Duration.ofSeconds(2)), random);
             } catch (SessionException e) {
                 throw new RuntimeException(e);
             }
@@ -180,17 +186,17 @@ class PathRaceTest {
             }
         }
         assertTrue(stranger != null, "B listens on its punching port");
-        stranger.getOutputStream().write(new byte[Handshake.PATH_NONCE_LENGTH + 32]);
-        PathRace.Won a = PathRace.run(plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k,
-                Duration.ofSeconds(2)), keys[0], random);
+        stranger.getOutputStream().write(new byte[dev.tryst.channel.PathProofWire.NONCE_LENGTH + 32]);
+        PathRace.Won a = PathRace.run(plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k),
+                config(Duration.ofSeconds(2)), random);
         PathRace.Won bw = b.get(20, TimeUnit.SECONDS);
         assertTrue(a.direct() && bw.direct());
         exchange(new PathRace.Won[] {a, bw});
         // B answered with its own fresh nonce, then REJECT (zeros) for the forged proof, and hung up: it
         // reveals its proof only to whoever proved the key first
         byte[] seen = stranger.getInputStream().readAllBytes();
-        assertEquals(Handshake.PATH_NONCE_LENGTH + 32, seen.length, "B's nonce, REJECT, the end: no proof, no records");
-        assertEquals(List.of(), java.util.stream.IntStream.range(Handshake.PATH_NONCE_LENGTH, seen.length)
+        assertEquals(dev.tryst.channel.PathProofWire.NONCE_LENGTH + 32, seen.length, "B's nonce, REJECT, the end: no proof, no records");
+        assertEquals(List.of(), java.util.stream.IntStream.range(dev.tryst.channel.PathProofWire.NONCE_LENGTH, seen.length)
                 .filter(i -> seen[i] != 0).boxed().toList(), "REJECT is all zeros");
         stranger.close();
         a.session().close();
@@ -207,9 +213,9 @@ class PathRaceTest {
             var keys = agree("7-x", "7-x");
             byte[] k = key();
             PathRace.Won[] won = race(
-                    plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(5)),
-                    plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(5)),
-                    keys);
+                    plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k),
+                    plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k),
+                    Duration.ofSeconds(5));
             exchange(won);
             byte[] back = "and back".getBytes();
             won[1].session().channel().send(back);
@@ -229,19 +235,19 @@ class PathRaceTest {
             try (var server = java.nio.channels.ServerSocketChannel.open().bind(new InetSocketAddress(LOOPBACK, 0));
                  var a = java.nio.channels.SocketChannel.open(server.getLocalAddress());
                  var b = server.accept()) {
-                CompletableFuture<Handshake.PathProof> responder = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<dev.tryst.channel.PathKeys.ProvenPath> responder = CompletableFuture.supplyAsync(() -> {
                     try {
-                        Handshake.PathProof p = Handshake.provePath(b, keys[1], random);
-                        Handshake.awaitSelect(b, p);
+                        var p = keys[1].prove(b, random);
+                        p.awaitSelect(b);
                         return p;
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
                 });
-                Handshake.PathProof p = Handshake.provePath(a, keys[0], random);
-                Handshake.select(a, p);
+                var p = keys[0].prove(a, random);
+                p.select(a);
                 responder.get(10, TimeUnit.SECONDS);
-                Handshake.pathChannel(a, p).send("same".getBytes());
+                p.channel(a).send("same".getBytes());
                 ByteBuffer record = ByteBuffer.allocate(4 + 4 + 16); // header, "same", tag
                 while (record.hasRemaining()) {
                     b.read(record);
@@ -258,20 +264,20 @@ class PathRaceTest {
         int pb = freePort();
         var keys = agree("42-code", "42-code");
         byte[] k = key();
-        var pi = plan(Handshake.Role.INITIATOR, pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k, Duration.ofSeconds(3));
-        var pr = plan(Handshake.Role.RESPONDER, pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k, Duration.ofSeconds(3));
-        PathRace.Won[] direct = race(pi, pr, keys);
+        var pi = plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k);
+        var pr = plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, pa)), k);
+        PathRace.Won[] direct = race(pi, pr, Duration.ofSeconds(3));
         assertTrue(direct[0].direct());
         direct[0].session().close();
         direct[1].session().close();
         CompletableFuture<PathRace.Won> r = CompletableFuture.supplyAsync(() -> {
             try {
-                return PathRace.relayOnly(pr, keys[1], random);
+                return PathRace.relayOnly(pr, config(Duration.ofSeconds(3)), random);
             } catch (SessionException e) {
                 throw new RuntimeException(e);
             }
         });
-        PathRace.Won i = PathRace.relayOnly(pi, keys[0], random);
+        PathRace.Won i = PathRace.relayOnly(pi, config(Duration.ofSeconds(3)), random);
         PathRace.Won[] relayed = {i, r.get(20, TimeUnit.SECONDS)};
         assertFalse(relayed[0].direct());
         exchange(relayed);

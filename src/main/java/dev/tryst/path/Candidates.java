@@ -1,4 +1,4 @@
-package dev.tryst.client;
+package dev.tryst.path;
 
 import dev.tryst.control.ControlWire.Address;
 import java.net.Inet4Address;

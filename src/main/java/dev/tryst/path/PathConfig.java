@@ -1,0 +1,60 @@
+package dev.tryst.path;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Every time bound of the race of paths, validated on construction.
+ *
+ * <p>Defaults ({@link #defaults()}):
+ * <ul>
+ *   <li>{@code relayDelay} 1 s: the head start of direct attempts before the relay is dialled too</li>
+ *   <li>{@code directFor} 7 s: how long direct attempts are made (6 s after the relay started)</li>
+ *   <li>{@code retry} 200 ms: a new direct connection attempt to each endpoint this often</li>
+ *   <li>{@code pathTimeout} 10 s: one path, from its connection to its proof</li>
+ *   <li>{@code directIdle} 12 s: the idle timeout of a direct session (keepalives every 2 s), so a
+ *       path that died is noticed within seconds and the relay can take over</li>
+ *   <li>{@code fallbackWait} 36 s: how long the first side to fall back waits at the relay for the
+ *       other; the two may notice a dead direct path up to {@code directIdle} apart</li>
+ * </ul>
+ */
+public record PathConfig(Duration relayDelay, Duration directFor, Duration retry, Duration pathTimeout,
+                         Duration directIdle, Duration fallbackWait) {
+    public PathConfig {
+        notNegative(relayDelay, "relayDelay");
+        notNegative(directFor, "directFor");
+        positive(retry, "retry");
+        positive(pathTimeout, "pathTimeout");
+        positive(directIdle, "directIdle");
+        positive(fallbackWait, "fallbackWait");
+    }
+
+    public static PathConfig defaults() {
+        return new PathConfig(Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMillis(200), Duration.ofSeconds(10),
+                Duration.ofSeconds(12), Duration.ofSeconds(36));
+    }
+
+    /** A head start of {@code d} for direct attempts, which then go on 6 s after the relay started. */
+    public PathConfig withRelayDelay(Duration d) {
+        notNegative(d, "relayDelay");
+        return new PathConfig(d, d.plusSeconds(6), retry, pathTimeout, directIdle, fallbackWait);
+    }
+
+    public PathConfig withPathTimeout(Duration d) {
+        return new PathConfig(relayDelay, directFor, retry, d, directIdle, fallbackWait);
+    }
+
+    private static void notNegative(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException(name + " must be 0 to 1 day, got " + d);
+        }
+    }
+
+    private static void positive(Duration d, String name) {
+        notNegative(d, name);
+        if (d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+    }
+}
