@@ -1,9 +1,8 @@
 package dev.tryst.cli;
 
-import dev.tryst.identity.Identity;
-import java.io.IOException;
+import dev.tryst.api.LocalIdentity;
+import dev.tryst.api.TrystException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,22 +23,15 @@ final class IdCommand implements Callable<Integer> {
     Path file;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws TrystException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path f = file != null ? file : Identity.defaultFile();
-        boolean existed = Files.exists(f);
-        Identity id;
-        try {
-            id = Identity.loadOrCreate(f);
-        } catch (IOException e) {
-            throw new Main.UsageException(e.getMessage());
+        LocalIdentity id = LocalIdentity.loadOrCreate(file != null ? file : LocalIdentity.defaultFile());
+        if (id.created()) {
+            err.println("Created a new identity in " + id.file() + " (readable only by you).");
         }
-        if (!existed) {
-            err.println("Created a new identity in " + f + " (readable only by you).");
-        }
-        out.println("fingerprint " + id.publicKey().fingerprint());
-        out.println("public key  " + id.publicKey().toHex());
+        out.println("fingerprint " + id.fingerprint());
+        out.println("public key  " + id.publicKey());
         out.flush();
         err.flush();
         return ExitCode.OK.code;

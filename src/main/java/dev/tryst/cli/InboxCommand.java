@@ -1,22 +1,14 @@
 package dev.tryst.cli;
 
-import dev.tryst.client.EventClient;
-import dev.tryst.control.ControlWire;
-import dev.tryst.identity.Identity;
-import dev.tryst.identity.Sealed;
-import dev.tryst.identity.SealedException;
-import java.io.IOException;
+import dev.tryst.api.InboxMessage;
+import dev.tryst.api.LocalIdentity;
+import dev.tryst.api.Mailbox;
+import dev.tryst.api.ServerConfig;
+import dev.tryst.api.TrystException;
+import dev.tryst.api.TrystOptions;
 import java.io.PrintWriter;
-import java.net.SocketTimeoutException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,48 +43,19 @@ final class InboxCommand implements Callable<Integer> {
     Duration wait;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws TrystException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (max != null && max < 1) {
             throw new Main.UsageException("--max must be at least 1");
         }
-        Identity me = IdentityFiles.load(identityFile, err);
-        Path mark = markFile(me);
-        Mark m = readMark(mark);
-        int processed = 0;
-        try (EventClient c = IdentityFiles.login(server, me)) {
-            long known = c.lastOrderAtLogin();
-            String store = c.storeId().hex();
-            long last = m.order();
-            if (m.store() != null && !m.store().equals(store)) {
-                // The server's store was replaced: our mark counts in the old one and would make the
-                // server forget messages we never saw. Start from the beginning of the new store.
-                err.println("tryst: the server's message store was replaced since the last inbox; showing all it holds.");
-                last = 0;
-            }
-            c.resume(last);
-            while (max == null || processed < max) {
-                if (!follow && last >= known) {
-                    break;
-                }
-                ControlWire.Event e;
-                try {
-                    e = c.nextEvent(follow ? Duration.ofDays(3650) : wait);
-                } catch (SocketTimeoutException timeout) {
-                    break; // the rest expired at the server, or never came
-                }
-                if (e.order() <= last) {
-                    continue; // printed before a crash that kept us from acknowledging it
-                }
-                if (e.kind() == ControlWire.EVENT_MESSAGE) {
-                    show(me, e, out, err);
-                }
-                last = e.order();
-                writeMark(mark, store, last);
-                c.ack(last);
-                processed++;
-            }
+        LocalIdentity me = IdentityFiles.load(identityFile, err);
+        int processed;
+        try (Mailbox box = Mailbox.open(server.apply(TrystOptions.defaults()), me, ServerConfig.defaultStateDir())) {
+            processed = box.read(new Mailbox.Reading(max == null ? 0 : max, follow, wait), m -> {
+                out.println(line(m));
+                out.flush();
+            }, notice -> err.println("tryst: " + notice));
         }
         if (processed == 0) {
             err.println("No new messages.");
@@ -101,22 +64,8 @@ final class InboxCommand implements Callable<Integer> {
         return ExitCode.OK.code;
     }
 
-    private static void show(Identity me, ControlWire.Event e, PrintWriter out, PrintWriter err) {
-        String when = Instant.ofEpochMilli(e.timestamp()).truncatedTo(ChronoUnit.SECONDS).toString();
-        try {
-            Sealed.Opened m = Sealed.open(me, e.data().toByteArray());
-            out.println(when + " " + m.sender().fingerprint() + ": " + printable(new String(m.body(), StandardCharsets.UTF_8)));
-            out.flush();
-        } catch (SealedException x) {
-            err.println("tryst: message " + e.order() + " of " + when + " could not be opened and is skipped: " + x.getMessage());
-        }
-    }
-
-    /** Where the last processed order is kept: per identity and server. */
-    private Path markFile(Identity me) {
-        String where = server.resolve().describe().replaceAll("[^A-Za-z0-9.\\-]", "_");
-        String who = me.publicKey().toHex().substring(0, 16);
-        return ServerCommand.defaultStateDir().resolve("inbox").resolve(who + "@" + where);
+    static String line(InboxMessage m) {
+        return m.time().truncatedTo(ChronoUnit.SECONDS) + " " + m.sender() + ": " + printable(m.text());
     }
 
     /**
@@ -136,32 +85,5 @@ final class InboxCommand implements Callable<Integer> {
             }
         });
         return b.toString();
-    }
-
-    /** The last processed order and the store it counts in (null for a mark written before store ids). */
-    private record Mark(String store, long order) {}
-
-    private static Mark readMark(Path f) throws IOException {
-        try {
-            String[] s = Files.readString(f, StandardCharsets.US_ASCII).strip().split(" ");
-            return s.length == 2 ? new Mark(s[0], Long.parseLong(s[1])) : new Mark(null, Long.parseLong(s[0]));
-        } catch (NoSuchFileException e) {
-            return new Mark(null, 0);
-        } catch (NumberFormatException e) {
-            throw new Main.UsageException("the inbox mark " + f + " is damaged ('" + e.getMessage() + "'); delete it to see"
-                    + " every message the server still holds");
-        }
-    }
-
-    /** Atomically and durably: a new file ("STORE-ID ORDER"), fsync, rename over the old one. */
-    private static void writeMark(Path f, String store, long order) throws IOException {
-        Files.createDirectories(f.getParent());
-        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap((store + " " + order + "\n").getBytes(StandardCharsets.US_ASCII)));
-            ch.force(true);
-        }
-        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

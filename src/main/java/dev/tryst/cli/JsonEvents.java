@@ -1,5 +1,6 @@
 package dev.tryst.cli;
 
+import dev.tryst.api.PathInfo;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,17 +45,11 @@ final class JsonEvents {
         err.flush();
     }
 
-    /** "connected" (or another event) with the path a session's description names. */
-    void path(String event, String description, Object... more) {
-        Object[] kv;
-        if (description.startsWith("direct, ")) {
-            String[] parts = description.substring("direct, ".length()).split(" ", 2);
-            kv = new Object[] {"path", "direct", "transport", parts[0], "address", parts.length > 1 ? parts[1] : ""};
-        } else if (description.startsWith("relayed via ")) {
-            kv = new Object[] {"path", "relay", "address", description.substring("relayed via ".length())};
-        } else {
-            kv = new Object[] {"path", description};
-        }
+    /** "connected" (or another event) with the path, after {@code more}. */
+    void path(String event, PathInfo path, Object... more) {
+        Object[] kv = path.direct()
+                ? new Object[] {"path", "direct", "transport", path.transport(), "address", path.address()}
+                : new Object[] {"path", "relay", "address", path.address()};
         Object[] all = new Object[more.length + kv.length];
         System.arraycopy(more, 0, all, 0, more.length);
         System.arraycopy(kv, 0, all, more.length, kv.length);

@@ -1,7 +1,6 @@
 package dev.tryst.cli;
 
-import dev.tryst.session.SessionException;
-import dev.tryst.transfer.TransferException;
+import dev.tryst.api.TrystException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,32 +56,50 @@ public final class Main implements Runnable {
         PrintWriter err = cli.getErr();
         ExitCode code = switch (e) {
             case UsageException u -> ExitCode.USAGE;
-            case SessionException s -> switch (s.kind()) {
-                case RELAY_UNREACHABLE -> ExitCode.UNREACHABLE;
-                case WRONG_CODE -> ExitCode.WRONG_CODE;
-                case PEER_GONE, PROTOCOL -> ExitCode.PEER_GONE;
-                case TIMED_OUT -> ExitCode.TIMED_OUT;
-            };
-            case dev.tryst.transfer.LocalIoException l -> ExitCode.LOCAL_IO;
-            case TransferException t -> switch (t.reason()) {
-                case DECLINED, ABORTED_BY_PEER -> ExitCode.DECLINED;
-                case VERIFICATION_FAILED -> ExitCode.VERIFICATION;
-                case UNEXPECTED_MESSAGE -> ExitCode.PEER_GONE;
-                case CONFLICT -> ExitCode.CONFLICT;
-                case NO_SPACE -> ExitCode.NO_SPACE;
-                case UNSAFE_OFFER -> ExitCode.UNSAFE_OFFER;
-            };
+            case TrystException t -> exitCode(t.reason());
             case java.io.IOException io -> ExitCode.PEER_GONE;
             default -> ExitCode.FAILURE;
         };
         if (code == ExitCode.FAILURE) {
             err.println("tryst: unexpected error: " + e);
             e.printStackTrace(err);
+        } else if (e instanceof TrystException t) {
+            err.println("tryst: " + explain(t));
         } else {
             err.println("tryst: " + e.getMessage());
         }
         err.flush();
         return code.code;
+    }
+
+    static ExitCode exitCode(TrystException.Reason reason) {
+        return switch (reason) {
+            case INVALID_ARGUMENT -> ExitCode.USAGE;
+            case UNREACHABLE -> ExitCode.UNREACHABLE;
+            case WRONG_CODE -> ExitCode.WRONG_CODE;
+            case PEER_GONE, REFUSED -> ExitCode.PEER_GONE;
+            case TIMED_OUT -> ExitCode.TIMED_OUT;
+            case DECLINED -> ExitCode.DECLINED;
+            case VERIFICATION_FAILED -> ExitCode.VERIFICATION;
+            case LOCAL_IO -> ExitCode.LOCAL_IO;
+            case CONFLICT -> ExitCode.CONFLICT;
+            case NO_SPACE -> ExitCode.NO_SPACE;
+            case UNSAFE_OFFER -> ExitCode.UNSAFE_OFFER;
+        };
+    }
+
+    /** The library's message, then its remedy in the command line's words: the flags that do it. */
+    static String explain(TrystException t) {
+        String advice = switch (t.reason()) {
+            case UNREACHABLE -> t.getMessage().startsWith("refused:") ? null
+                    : "Point elsewhere with --server HOST (TRYST_SERVER) or --relay HOST:PORT (TRYST_RELAY)";
+            case CONFLICT -> "Use --overwrite to replace them, or --out to choose another folder";
+            default -> null;
+        };
+        if (advice != null) {
+            return t.getMessage() + ". " + advice;
+        }
+        return t.remedy().isEmpty() ? t.getMessage() : t.getMessage() + "; " + t.remedy();
     }
 
     @Override

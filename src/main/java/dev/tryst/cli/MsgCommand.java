@@ -1,16 +1,16 @@
 package dev.tryst.cli;
 
-import dev.tryst.client.EventClient;
-import dev.tryst.session.SessionException;
-import dev.tryst.identity.Identity;
-import dev.tryst.identity.IdentityKey;
+import dev.tryst.api.LocalIdentity;
+import dev.tryst.api.Mailbox;
+import dev.tryst.api.ServerConfig;
+import dev.tryst.api.TrystException;
+import dev.tryst.api.TrystOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -45,41 +45,31 @@ final class MsgCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
-        IdentityKey to;
-        try {
-            to = IdentityKey.fromHex(recipient.strip());
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException("'" + recipient + "' is not a public key: give the 64 hex digits 'tryst id' prints"
-                    + " as 'public key' on the recipient's machine (" + e.getMessage() + ")");
-        }
-        Identity me = IdentityFiles.load(identityFile, err);
+        String fingerprint = LocalIdentity.fingerprintOf(recipient); // a bad key is said before anything else
+        LocalIdentity me = IdentityFiles.load(identityFile, err);
         boolean fromStdin = text.size() == 1 && text.get(0).equals("-");
         int sent = 0;
-        try (EventClient c = IdentityFiles.login(server, me)) {
+        try (Mailbox box = Mailbox.open(server.apply(TrystOptions.defaults()), me, ServerConfig.defaultStateDir())) {
             if (fromStdin) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (!line.isEmpty()) {
-                        send(c, to, line.getBytes(StandardCharsets.UTF_8));
+                        box.send(recipient, line);
                         sent++;
                     }
                 }
             } else {
-                send(c, to, String.join(" ", text).getBytes(StandardCharsets.UTF_8));
+                box.send(recipient, String.join(" ", text));
                 sent++;
             }
-        } catch (EventClient.RefusedException e) {
-            throw new SessionException(SessionException.Kind.PEER_GONE, e.getMessage() + " (" + sent + " sent before)", e);
+        } catch (TrystException e) {
+            if (e.reason() == TrystException.Reason.REFUSED && sent > 0) {
+                throw new TrystException(e.reason(), e.getMessage() + " (" + sent + " sent before)", e.remedy(), e);
+            }
+            throw e;
         }
-        err.println((sent == 1 ? "Message" : sent + " messages") + " stored for " + to.fingerprint() + ".");
+        err.println((sent == 1 ? "Message" : sent + " messages") + " stored for " + fingerprint + ".");
         err.flush();
         return ExitCode.OK.code;
-    }
-
-    private static void send(EventClient c, IdentityKey to, byte[] body) throws IOException {
-        if (body.length > EventClient.MAX_MESSAGE) {
-            throw new Main.UsageException("a message holds at most " + EventClient.MAX_MESSAGE + " bytes; send files with 'tryst send'");
-        }
-        c.sendMessage(to, body, Duration.ofSeconds(30));
     }
 }

@@ -1,20 +1,13 @@
 package dev.tryst.cli;
 
-import dev.tryst.channel.Handshake;
-import dev.tryst.client.Connector;
-import dev.tryst.session.Session;
-import dev.tryst.code.Code;
-import dev.tryst.code.CodeFormatException;
-import dev.tryst.transfer.FileSender;
-import dev.tryst.transfer.StreamTransfer;
-import java.nio.file.Path;
-import dev.tryst.transfer.TransferWire;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.tryst.api.Offer;
+import dev.tryst.api.Sent;
+import dev.tryst.api.Tryst;
+import dev.tryst.api.TrystException;
+import dev.tryst.api.TrystOptions;
+import dev.tryst.transfer.Units;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -64,188 +57,63 @@ final class SendCommand implements Callable<Integer> {
     List<Path> files = List.of();
 
     @Override
-    public Integer call() throws IOException {
-        Handshake.warmUp();
+    public Integer call() throws TrystException {
         PrintWriter err = spec.commandLine().getErr();
         if (!files.isEmpty() && text != null) {
             throw new Main.UsageException("give either --text or files, not both");
         }
-        events = json ? new JsonEvents(err) : null;
+        JsonEvents events = json ? new JsonEvents(err) : null;
         quiet |= json;
-        List<FileSender.Source> sources = null;
+        Offer offer;
         if (!files.isEmpty()) {
-            try {
-                sources = FileSender.scan(files, w -> err.println("tryst: " + w));
-            } catch (IllegalArgumentException e) {
-                throw new Main.UsageException(e.getMessage());
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new Main.UsageException("no such file or folder: " + e.getFile());
-            }
-        }
-        byte[] textBytes = null;
-        byte kind;
-        InputStream in;
-        long size;
-        if (sources != null) {
-            kind = 0;
-            in = null;
-            size = 0;
+            offer = Offer.files(files, w -> err.println("tryst: " + w));
         } else if (text != null) {
-            textBytes = text.getBytes(StandardCharsets.UTF_8);
-            if (textBytes.length > TransferWire.MAX_TEXT) {
-                throw new Main.UsageException("--text takes at most 1 MiB; pipe longer input on standard input");
-            }
-            kind = TransferWire.KIND_TEXT;
-            in = new ByteArrayInputStream(textBytes);
-            size = textBytes.length;
+            offer = Offer.text(text);
         } else if (Terminal.isTerminal(0)) {
             throw new Main.UsageException("nothing to send: give --text \"...\", or pipe data in (echo hi | tryst send)");
         } else {
-            kind = TransferWire.KIND_STREAM;
-            in = System.in;
-            size = -1;
+            offer = Offer.stream(System.in);
         }
-        if (words < Code.MIN_WORDS || words > Code.MAX_WORDS) {
-            throw new Main.UsageException("--words must be " + Code.MIN_WORDS + " to " + Code.MAX_WORDS);
-        }
-        SecureRandom random = new SecureRandom();
-        Code wanted;
+        TrystOptions options;
         try {
-            wanted = code != null ? Code.parse(code) : null;
-        } catch (CodeFormatException e) {
-            throw new Main.UsageException(e.getMessage());
+            options = meeting.options(wait).withWords(words);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException("--words: " + e.getMessage());
         }
-        var timeouts = meeting.config(Handshake.Role.INITIATOR, wait);
-        Session session;
-        try (Meeting.Way way = meeting.open(err, quiet)) {
-            Code c = way.control() != null ? Connector.createRoom(way.control(), wanted, words, random)
-                    : wanted != null ? wanted : Code.generate(random, words);
-            if (events != null) {
-                events.emit("code", "code", c.phrase());
-            } else if (quiet) {
-                err.println(c.phrase());
+        Sent sent;
+        try (EventPrinter printer = new EventPrinter(err, events, quiet, "Sending", "sending")) {
+            printer.offering = offer.isFiles() ? offer.describe() : null;
+            printer.bars = offer.isFiles();
+            sent = new Tryst(options).send(offer, code, printer);
+        }
+        double seconds = seconds(sent.elapsed());
+        if (events != null) {
+            if (offer.isFiles()) {
+                events.emit("done", "bytes", sent.bytes(), "seconds", seconds, "skipped", sent.skipped(), "resumed", sent.resumed());
             } else {
-                if (sources != null) {
-                    err.println("Offering " + describe(sources) + ".");
-                }
-                err.println("Code: " + c.phrase());
-                err.println("On the other machine run:  tryst receive " + c.phrase());
+                events.emit("done", "bytes", sent.bytes(), "seconds", seconds);
             }
-            err.flush();
-            session = way.control() != null
-                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, timeouts, way.relay(), random)
-                    : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, timeouts, random);
+        } else if (!quiet) {
+            err.println(summary("Sent", sent.bytes(), sent.elapsed())
+                    + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
+                    + (sent.resumed() > 0 ? " " + sent.resumed() + " file(s) resumed." : "")
+                    + (offer.isFiles() ? " The receiver verified everything." : ""));
         }
-        try (Session s = session) {
-            if (events != null) {
-                events.path("connected", s.path());
-            } else if (!quiet) {
-                err.println("Connected, " + s.path() + "; sending.");
-                err.flush();
-            }
-            long t0 = System.nanoTime();
-            if (sources != null) {
-                long total = sources.stream().mapToLong(x -> x.entry().size()).sum();
-                FileSender.Sent sent = sendFiles(s, sources, total, err);
-                if (events != null) {
-                    events.emit("done", "bytes", sent.bytesSent(), "seconds", seconds(t0), "skipped", sent.skipped(),
-                            "resumed", sent.resumed());
-                } else if (!quiet) {
-                    err.println(summary("Sent", sent.bytesSent(), System.nanoTime() - t0)
-                            + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
-                            + (sent.resumed() > 0 ? " " + sent.resumed() + " file(s) resumed." : "")
-                            + " The receiver verified everything.");
-                }
-                return ExitCode.OK.code;
-            }
-            long n;
-            try {
-                n = StreamTransfer.send(s, kind, in, size, StreamTransfer.Progress.NONE);
-            } catch (IOException e) {
-                throw s.explain(e, "the receiver");
-            }
-            if (events != null) {
-                events.emit("done", "bytes", n, "seconds", seconds(t0));
-            } else if (!quiet) {
-                err.println(summary("Sent", n, System.nanoTime() - t0));
-            }
-        }
+        err.flush();
         return ExitCode.OK.code;
     }
 
-    /**
-     * Sends the files; if a direct path dies on the way, goes on through the relay by itself (the
-     * receiver keeps what it verified, so only the rest moves). The relay session has no further fallback.
-     */
-    private FileSender.Sent sendFiles(Session first, List<FileSender.Source> sources, long total, PrintWriter err)
-            throws IOException {
-        Session s = first;
-        try {
-            while (true) {
-                try (LazyProgress bar = new LazyProgress(quiet, "Sending", total)) {
-                    return FileSender.send(s, sources, bar);
-                } catch (dev.tryst.transfer.TransferException | dev.tryst.transfer.LocalIoException e) {
-                    throw e;
-                } catch (IOException e) {
-                    Session.Fallback back = s.fallback();
-                    IOException why = s.explain(e, "the receiver");
-                    if (back == null) {
-                        throw why;
-                    }
-                    if (!quiet) {
-                        err.println("The direct path broke (" + why.getMessage() + "); going on through the relay.");
-                        err.flush();
-                    }
-                    closeQuietly(s, first);
-                    s = back.connect();
-                    if (events != null) {
-                        events.path("fallback", s.path(), "reason", why.getMessage());
-                    } else if (!quiet) {
-                        err.println("Connected, " + s.path() + "; resuming.");
-                        err.flush();
-                    }
-                }
-            }
-        } finally {
-            closeQuietly(s, first);
-        }
-    }
-
-    /** Closes a fallback session; the first one is closed by its owner. */
-    static void closeQuietly(Session s, Session first) {
-        if (s != first) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // already broken
-            }
-        }
-    }
-
-    private JsonEvents events;
-
-    /** Seconds since {@code t0}, to the millisecond, for --json. */
-    static double seconds(long t0) {
-        return Math.round((System.nanoTime() - t0) / 1e6) / 1e3;
-    }
-
-    static String describe(List<FileSender.Source> sources) {
-        long files = sources.stream().filter(x -> !x.entry().directory()).count();
-        long dirs = sources.size() - files;
-        long bytes = sources.stream().mapToLong(x -> x.entry().size()).sum();
-        return count(files, "file") + (dirs > 0 ? " and " + count(dirs, "folder") : "") + ", " + size(bytes);
-    }
-
-    static String size(long b) {
-        return dev.tryst.transfer.Units.bytes(b);
+    /** Seconds, to the millisecond, for --json. */
+    static double seconds(Duration d) {
+        return Math.round(d.toNanos() / 1e6) / 1e3;
     }
 
     static String count(long n, String what) {
         return n + " " + what + (n == 1 ? "" : "s");
     }
 
-    static String summary(String verb, long bytes, long nanos) {
-        double s = Math.max(nanos, 1) / 1e9;
-        return String.format(Locale.ROOT, "%s %s in %.2f s (%s/s).", verb, size(bytes), s, size((long) (bytes / s)));
+    static String summary(String verb, long bytes, Duration took) {
+        double s = Math.max(took.toNanos(), 1) / 1e9;
+        return String.format(Locale.ROOT, "%s %s in %.2f s (%s/s).", verb, Units.bytes(bytes), s, Units.bytes((long) (bytes / s)));
     }
 }

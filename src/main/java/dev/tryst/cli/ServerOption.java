@@ -1,12 +1,7 @@
 package dev.tryst.cli;
 
-import dev.tryst.client.ControlClient;
-import dev.tryst.identity.Identity;
-import dev.tryst.net.HostPort;
+import dev.tryst.api.TrystOptions;
 import dev.tryst.rendezvous.RendezvousConfig;
-import dev.tryst.tls.Pin;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,7 +11,6 @@ import picocli.CommandLine.Option;
  */
 final class ServerOption {
     static final String ENV = "TRYST_SERVER";
-    static final String KNOWN_SERVERS = "known_servers";
 
     @Option(names = "--server", paramLabel = "HOST[:PORT][#FINGERPRINT]",
             description = "The tryst server to meet through (control port, default " + RendezvousConfig.DEFAULT_PORT
@@ -30,48 +24,23 @@ final class ServerOption {
     @Option(names = "--plain-control", description = "Talk to the control port without TLS (only for a server run with --plain-control).")
     boolean plain;
 
-    /** The server given by --server or TRYST_SERVER, or null. */
-    ControlClient.Server explicit() {
+    /** The server given by --server or TRYST_SERVER (with --server-fingerprint joined in), or null. */
+    String explicit() {
         String text = server != null ? server : System.getenv(ENV);
         if (text == null || text.isBlank()) {
-            return null;
+            return fingerprint == null ? null : "localhost#" + fingerprint;
         }
-        return parse(text);
-    }
-
-    /** The explicit server, else localhost. */
-    ControlClient.Server resolve() {
-        ControlClient.Server s = explicit();
-        return s != null ? s : parse("localhost");
-    }
-
-    private ControlClient.Server parse(String text) {
-        String address = text;
-        String pinned = fingerprint;
-        int hash = text.indexOf('#');
-        if (hash >= 0) {
-            address = text.substring(0, hash);
-            if (pinned != null) {
+        if (fingerprint != null) {
+            if (text.indexOf('#') >= 0) {
                 throw new Main.UsageException("give the server's fingerprint once: in --server after '#', or with --server-fingerprint");
             }
-            pinned = text.substring(hash + 1);
+            return text + "#" + fingerprint;
         }
-        InetSocketAddress a;
-        try {
-            a = HostPort.parse(address, RendezvousConfig.DEFAULT_PORT);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException("server address " + e.getMessage());
-        }
-        Pin pin;
-        try {
-            pin = pinned != null ? Pin.fingerprint(pinned) : Pin.trustOnFirstUse(knownServers());
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
-        return new ControlClient.Server(a, pin, plain);
+        return text;
     }
 
-    static Path knownServers() {
-        return Identity.configDir().resolve(KNOWN_SERVERS);
+    /** {@code options} with this server and its trust. */
+    TrystOptions apply(TrystOptions options) {
+        return options.withServer(explicit()).withPlainControl(plain);
     }
 }

@@ -16,9 +16,9 @@ class JsonEventsTest {
     @Test
     void pathsAndValuesAreWrittenAsJson() {
         assertEquals("{\"event\":\"connected\",\"path\":\"direct\",\"transport\":\"tcp\",\"address\":\"198.18.0.12:40112\"}",
-                emit(j -> j.path("connected", "direct, tcp 198.18.0.12:40112")));
+                emit(j -> j.path("connected", new dev.tryst.api.PathInfo(true, "tcp", "198.18.0.12:40112"))));
         assertEquals("{\"event\":\"fallback\",\"reason\":\"cut \\\"x\\\"\\n\",\"path\":\"relay\",\"address\":\"[::1]:8080\"}",
-                emit(j -> j.path("fallback", "relayed via [::1]:8080", "reason", "cut \"x\"\n")));
+                emit(j -> j.path("fallback", new dev.tryst.api.PathInfo(false, "relay", "[::1]:8080"), "reason", "cut \"x\"\n")));
         assertEquals("{\"event\":\"done\",\"bytes\":1073741824,\"seconds\":4.61}",
                 emit(j -> j.emit("done", "bytes", 1073741824L, "seconds", 4.61)));
         assertEquals("\"\\u0001\\\\\"", JsonEvents.quote("\u0001\\"));

@@ -1,0 +1,103 @@
+package dev.tryst.cli;
+
+import dev.tryst.api.TransferEvent;
+import java.io.PrintWriter;
+import java.util.function.Consumer;
+
+/**
+ * Shows a transfer's events on standard error: sentences (or nothing with --quiet), JSON lines with
+ * --json, and a progress bar while files move.
+ */
+final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
+    private final PrintWriter err;
+    private final JsonEvents json;
+    private final boolean quiet;
+    private final String label;
+    private final String doing;
+    /** Text before the code: what is offered (sender), or null. */
+    String offering;
+    /** Whether progress is drawn (files only). */
+    boolean bars;
+    private LazyProgress bar;
+
+    /**
+     * @param label "Sending" or "Receiving", the progress bar's
+     * @param doing "sending" or "receiving", after "Connected, PATH; "
+     */
+    EventPrinter(PrintWriter err, JsonEvents json, boolean quiet, String label, String doing) {
+        this.err = err;
+        this.json = json;
+        this.quiet = quiet;
+        this.label = label;
+        this.doing = doing;
+    }
+
+    @Override
+    public void accept(TransferEvent event) {
+        switch (event) {
+            case TransferEvent.CodeReady c -> {
+                if (json != null) {
+                    json.emit("code", "code", c.code());
+                } else if (quiet) {
+                    say(c.code());
+                } else {
+                    if (offering != null) {
+                        err.println("Offering " + offering + ".");
+                    }
+                    err.println("Code: " + c.code());
+                    say("On the other machine run:  tryst " + (label.equals("Sending") ? "receive " : "netcheck ") + c.code());
+                }
+            }
+            case TransferEvent.Notice n -> {
+                if (!quiet) {
+                    say(n.text());
+                }
+            }
+            case TransferEvent.Connected c -> {
+                if (json != null) {
+                    json.path("connected", c.path());
+                } else if (!quiet) {
+                    say("Connected, " + c.path() + "; " + doing + ".");
+                }
+            }
+            case TransferEvent.Progress p -> {
+                if (bars) {
+                    if (bar == null) {
+                        bar = new LazyProgress(quiet, label, p.total());
+                    }
+                    bar.bytes(p.bytes());
+                }
+            }
+            case TransferEvent.PathBroke b -> {
+                endBar();
+                if (!quiet) {
+                    say("The direct path broke (" + b.reason() + "); going on through the relay.");
+                }
+            }
+            case TransferEvent.FellBack f -> {
+                if (json != null) {
+                    json.path("fallback", f.path(), "reason", f.reason());
+                } else if (!quiet) {
+                    say("Connected, " + f.path() + "; resuming.");
+                }
+            }
+        }
+    }
+
+    private void say(String line) {
+        err.println(line);
+        err.flush();
+    }
+
+    private void endBar() {
+        if (bar != null) {
+            bar.close();
+            bar = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        endBar();
+    }
+}
