@@ -141,6 +141,28 @@ class FileReceiverTest {
         }
     }
 
+    @Test
+    void finding5_namesThatHideOrReorderWhatTheyShowAreRefusedBeforeAnythingIsWritten() throws Exception {
+        for (String name : List.of("invoice\u202Efdp.exe", "a\u200Bb", "x\u0378")) {
+            connectFresh();
+            var f = receive(false);
+            offer(file(name, 1));
+            Message m = answer(new ArrayList<>());
+            TransferException e = failure(f);
+            assertEquals(TransferException.Reason.UNSAFE_OFFER, e.reason(), name);
+            assertInstanceOf(Abort.class, m, name);
+            assertNothingWritten();
+        }
+        connectFresh();
+        var f = receive(false);
+        offer(file("\u2764\uFE0F.txt", 1), file("\u2764.txt", 1)); // one file where a file system ignores U+FE0F
+        answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, e.reason());
+        assertTrue(e.getMessage().contains("invisible characters are ignored"), e.getMessage());
+        assertNothingWritten();
+    }
+
     /** Each case in a fresh session: the previous one ended in a refusal. */
     private void connectFresh() throws Exception {
         close();
