@@ -46,7 +46,7 @@ final class FileIntake {
 
     /** Receives the asked files up to FILES_DONE; every verified file is in place when this returns. */
     static Counts receive(Session session, Path root, List<Item> items, boolean overwrite, long total,
-                          StreamTransfer.Progress progress) throws IOException {
+                          StreamTransfer.Progress progress, FileReceiver.Checkpoints checkpoints) throws IOException {
         SecureChannel ch = session.channel();
         long held = 0;
         for (Item it : items) {
@@ -94,7 +94,7 @@ final class FileIntake {
                         if (it.plan == Plan.RESUME) {
                             held -= it.offset;
                         }
-                        out = openPart(session, ch, root, it, offset);
+                        out = openPart(session, ch, root, it, offset, checkpoints);
                         sha = offset == 0 ? sha256() : it.prefix;
                         written = offset;
                         held += offset;
@@ -140,7 +140,7 @@ final class FileIntake {
                         pendingBytes += open.entry.size();
                         out = null;
                         if (open.entry.size() >= SMALL_FILE || pending.size() >= BATCH_FILES || pendingBytes >= BATCH_BYTES) {
-                            FilePlacement.placeOrAbort(session, ch, pending);
+                            FilePlacement.placeOrAbort(session, ch, pending, checkpoints);
                             pendingBytes = 0;
                         }
                         open = null;
@@ -161,7 +161,7 @@ final class FileIntake {
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender stopped after "
                                     + next + " of " + items.size() + " files");
                         }
-                        FilePlacement.placeOrAbort(session, ch, pending);
+                        FilePlacement.placeOrAbort(session, ch, pending, checkpoints);
                         progress.bytes(total);
                         tryToSend(ch, new TransferWire.Progress(total));
                         return new Counts(items.size(), received, skipped, resumed);
@@ -177,7 +177,7 @@ final class FileIntake {
                 }
             }
         } finally {
-            FilePlacement.placeWhatCan(pending);
+            FilePlacement.placeWhatCan(pending, checkpoints);
             if (out != null) {
                 closeQuietly(out); // a big file's part stays with its state: the next run resumes from it
                 if (open != null && open.entry.size() < SMALL_FILE) {
@@ -194,10 +194,12 @@ final class FileIntake {
         return items.get(next);
     }
 
-    private static FileChannel openPart(Session session, SecureChannel ch, Path root, Item it, long offset) throws IOException {
+    private static FileChannel openPart(Session session, SecureChannel ch, Path root, Item it, long offset,
+                                        FileReceiver.Checkpoints checkpoints) throws IOException {
         try {
             return session.local(() -> {
                 SafePaths.prepareParent(root, it.rel); // a file's folders need not all be in the offer
+                checkpoints.partFolderReady(it.rel);
                 return openPartFile(it, offset);
             });
         } catch (IOException e) {

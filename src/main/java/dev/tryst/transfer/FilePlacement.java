@@ -33,9 +33,10 @@ final class FilePlacement {
     record Pending(Item item, FileChannel out, boolean replace) {}
 
     /** {@link #place}, telling the sender why the transfer stops when a file cannot be placed. */
-    static void placeOrAbort(Session session, SecureChannel ch, List<Pending> pending) throws IOException {
+    static void placeOrAbort(Session session, SecureChannel ch, List<Pending> pending,
+                             FileReceiver.Checkpoints checkpoints) throws IOException {
         try {
-            place(session, pending);
+            place(session, pending, checkpoints);
         } catch (TransferException e) {
             tryToSend(ch, new Abort("the receiver could not place a received file"));
             throw e;
@@ -45,7 +46,8 @@ final class FilePlacement {
     }
 
     /** Syncs every pending part, then gives each its time and mode and renames it into place. */
-    private static void place(Session session, List<Pending> pending) throws IOException {
+    private static void place(Session session, List<Pending> pending, FileReceiver.Checkpoints checkpoints)
+            throws IOException {
         if (pending.isEmpty()) {
             return;
         }
@@ -55,7 +57,7 @@ final class FilePlacement {
                 p.out().close();
             }
             for (Pending p : pending) {
-                rename(p.item(), p.replace());
+                rename(p.item(), p.replace(), checkpoints);
             }
             return null;
         });
@@ -66,12 +68,12 @@ final class FilePlacement {
      * When a transfer stops: verified files still waiting for their batch are placed even now;
      * what cannot be is removed.
      */
-    static void placeWhatCan(List<Pending> pending) {
+    static void placeWhatCan(List<Pending> pending, FileReceiver.Checkpoints checkpoints) {
         for (Pending p : pending) {
             try {
                 p.out().force(true);
                 p.out().close();
-                rename(p.item(), p.replace());
+                rename(p.item(), p.replace(), checkpoints);
             } catch (IOException | RuntimeException e) {
                 FileIntake.closeQuietly(p.out());
                 FileIntake.deleteQuietly(p.item().part);
@@ -80,7 +82,8 @@ final class FilePlacement {
     }
 
     /** Time, mode, then the atomic rename into place (the part is already synced). */
-    private static void rename(Item it, boolean replace) throws IOException {
+    private static void rename(Item it, boolean replace, FileReceiver.Checkpoints checkpoints) throws IOException {
+        checkpoints.partVerified(it.rel);
         Files.setLastModifiedTime(it.part, FileTime.from(it.entry.mtimeNanos(), TimeUnit.NANOSECONDS));
         if (it.entry.executable()) {
             try {

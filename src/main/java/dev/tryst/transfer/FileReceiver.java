@@ -38,9 +38,28 @@ public final class FileReceiver {
 
     public record Result(int files, int directories, long totalBytes, long bytesReceived, int skipped, int resumed) {}
 
+    /**
+     * Test seam: the moments between a check and the use it guards, where another local user could
+     * swap what was checked, so that a test can do so at exactly that moment. {@link #NONE} in use.
+     */
+    interface Checkpoints {
+        Checkpoints NONE = new Checkpoints() {};
+
+        /** The folder of the file {@code rel} is ready (made where missing); its part is opened next. */
+        default void partFolderReady(String rel) throws IOException {}
+
+        /** The verified part of {@code rel} is synced; its identity, time, mode and rename come next. */
+        default void partVerified(String rel) throws IOException {}
+    }
+
     /** Receives the offer that began with {@code offer}. */
     public static Result receive(Session session, OfferFiles offer, Options options, StreamTransfer.Progress progress)
             throws IOException {
+        return receive(session, offer, options, progress, Checkpoints.NONE);
+    }
+
+    static Result receive(Session session, OfferFiles offer, Options options, StreamTransfer.Progress progress,
+                          Checkpoints checkpoints) throws IOException {
         SecureChannel ch = session.channel();
         OfferPlan plan = OfferPlan.make(session, offer, options);
         Summary summary = plan.summary();
@@ -51,7 +70,7 @@ public final class FileReceiver {
         }
         plan.accept(ch);
         FileIntake.Counts got = FileIntake.receive(session, plan.root(), plan.items(), options.overwrite(),
-                summary.totalBytes(), progress);
+                summary.totalBytes(), progress, checkpoints);
         FilePlacement.setFolderTimes(plan.root(), plan.entries(), plan.rels());
         confirmDone(ch);
         return new Result(got.files(), summary.directories(), summary.totalBytes(), got.bytesReceived(), got.skipped(),
