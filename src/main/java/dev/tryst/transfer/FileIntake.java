@@ -230,7 +230,7 @@ final class FileIntake {
                     throw busy(it);
                 }
                 if (it.entry.size() >= SMALL_FILE) {
-                    Files.writeString(it.state, stateText(it.entry), StandardCharsets.UTF_8);
+                    writeState(it);
                 } else {
                     Files.deleteIfExists(it.state);
                 }
@@ -263,6 +263,30 @@ final class FileIntake {
     /** What a state file says: the part beside it belongs to a file of this size and time. */
     static String stateText(Entry e) {
         return "tryst partial file v1\nsize=" + e.size() + "\nmtime=" + e.mtimeNanos() + "\n";
+    }
+
+    /**
+     * Writes a new state file: whatever has the name is removed (a link itself, never its target),
+     * and the file is created new, so nothing planted under the name is written through.
+     */
+    private static void writeState(Item it) throws IOException {
+        Files.deleteIfExists(it.state);
+        try (FileChannel f = FileChannel.open(it.state, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer b = ByteBuffer.wrap(stateText(it.entry).getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                f.write(b);
+            }
+        }
+    }
+
+    /** Whether the state file open in {@code f} is the one {@link #writeState} writes for {@code e}. */
+    static boolean stateMatches(FileChannel f, Entry e) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(257); // a state is far shorter: one that fills this is not ours
+        while (b.hasRemaining() && f.read(b) >= 0) {
+            // until full or at the end
+        }
+        return b.hasRemaining() && new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).equals(stateText(e));
     }
 
     private static long write(Session session, SecureChannel ch, Item open, FileChannel out, MessageDigest sha,

@@ -8,10 +8,11 @@ import dev.tryst.session.Session;
 import dev.tryst.transfer.FileReceiver.Options;
 import dev.tryst.transfer.FileReceiver.Summary;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -302,12 +303,10 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         }
     }
 
+    /** Whether the part's state file is ours for this offer; read without following a link. */
     private static boolean stateMatches(Item it) {
-        try {
-            if (Files.size(it.state) > 256) {
-                return false;
-            }
-            return Files.readString(it.state, StandardCharsets.UTF_8).equals(FileIntake.stateText(it.entry));
+        try (FileChannel f = Peer.openRegular(it.state, StandardOpenOption.READ)) {
+            return FileIntake.stateMatches(f, it.entry);
         } catch (IOException e) {
             return false;
         }

@@ -76,10 +76,14 @@ class FileReceiverTest {
     }
 
     private Future<FileReceiver.Result> receive(boolean overwrite) {
+        return receive(overwrite, FileReceiver.Checkpoints.NONE);
+    }
+
+    private Future<FileReceiver.Result> receive(boolean overwrite, FileReceiver.Checkpoints checkpoints) {
         return pool.submit(() -> {
             Message first = StreamTransfer.awaitOffer(receiver);
             return FileReceiver.receive(receiver, (OfferFiles) first,
-                    new FileReceiver.Options(target, overwrite, s -> true), StreamTransfer.Progress.NONE);
+                    new FileReceiver.Options(target, overwrite, s -> true), StreamTransfer.Progress.NONE, checkpoints);
         });
     }
 
@@ -337,6 +341,60 @@ class FileReceiverTest {
         assertEquals(TransferException.Reason.CONFLICT, e.reason());
         assertTrue(e.getMessage().contains("a is a file"), e.getMessage());
         assertEquals("mine", Files.readString(target.resolve("a")));
+    }
+
+    /** Sends one whole file as the sender would: FILE_START, its bytes in chunks, FILE_END. */
+    private void sendFile(int index, byte[] b) throws Exception {
+        start(index, 0);
+        for (int off = 0; off < b.length; off += TransferWire.MAX_CHUNK) {
+            data(java.util.Arrays.copyOfRange(b, off, Math.min(b.length, off + TransferWire.MAX_CHUNK)));
+        }
+        evil.send(TransferWire.encode(new FileEnd(index, sha(b))));
+    }
+
+    /** FILES_DONE, then the receiver's verdict (DONE or ABORT) past its PROGRESS reports. */
+    private Message filesDone() throws IOException {
+        evil.send(TransferWire.encode(new FilesDone()));
+        Message m;
+        do {
+            m = TransferWire.decode(evil.receive());
+        } while (m instanceof TransferWire.Progress);
+        evil.shutdownOutput();
+        return m;
+    }
+
+    @Test
+    void finding3_stateFileSymlinkIsNotFollowed() throws Exception {
+        Path victim = Files.writeString(outside.resolve("bashrc"), "mine");
+        Files.createSymbolicLink(target.resolve(".big.tryst-state"), victim); // planted by another local user
+        byte[] big = new byte[1 << 20]; // big enough to have a state file
+        new java.util.Random(3).nextBytes(big);
+        var f = receive(false);
+        offer(file("big", big.length));
+        assertInstanceOf(Accept.class, answer(new ArrayList<>()));
+        sendFile(0, big);
+        assertInstanceOf(Done.class, filesDone());
+        assertEquals(1, f.get(10, TimeUnit.SECONDS).files());
+        assertEquals("mine", Files.readString(victim), "the link's target was written");
+        assertArrayEquals(big, Files.readAllBytes(target.resolve("big")));
+        assertEquals(List.of(target.resolve("big")), everythingUnder(target), "the planted link is gone, nothing else left");
+    }
+
+    @Test
+    void finding3_stateFileSymlinkIsNotReadForAResume() throws Exception {
+        Entry big = file("big", (1 << 20) + 10);
+        Files.write(target.resolve(".big.tryst-part"), new byte[1000]);
+        Path elsewhere = Files.writeString(outside.resolve("state"),
+                "tryst partial file v1\nsize=" + big.size() + "\nmtime=" + big.mtimeNanos() + "\n");
+        Files.createSymbolicLink(target.resolve(".big.tryst-state"), elsewhere);
+        var f = receive(false);
+        offer(big);
+        List<Ask> asks = new ArrayList<>();
+        assertInstanceOf(Accept.class, answer(asks));
+        assertEquals(List.of(new Ask(0, TransferWire.ASK_FRESH, 0, TransferWire.NO_HASH)), asks,
+                "a state file read through a link made the part look resumable");
+        evil.send(TransferWire.encode(new Abort("test over")));
+        assertEquals(TransferException.Reason.ABORTED_BY_PEER, failure(f).reason());
     }
 
     @Test
