@@ -14,9 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -81,29 +84,25 @@ final class FilePlacement {
         }
     }
 
-    /** Time, mode, then the atomic rename into place (the part is already synced). */
+    /**
+     * Time, mode, then the atomic rename into place (the part is already synced). The part must
+     * still be the file we created before anything about it is changed, and again before the rename;
+     * time and mode are set without following a link, so a link swapped in is never written through.
+     */
     private static void rename(Item it, boolean replace, FileReceiver.Checkpoints checkpoints) throws IOException {
         checkpoints.partVerified(it.rel);
-        Files.setLastModifiedTime(it.part, FileTime.from(it.entry.mtimeNanos(), TimeUnit.NANOSECONDS));
-        if (it.entry.executable()) {
-            try {
-                Set<PosixFilePermission> p = Files.getPosixFilePermissions(it.part);
-                p.add(PosixFilePermission.OWNER_EXECUTE);
-                if (p.contains(PosixFilePermission.GROUP_READ)) {
-                    p.add(PosixFilePermission.GROUP_EXECUTE);
-                }
-                if (p.contains(PosixFilePermission.OTHERS_READ)) {
-                    p.add(PosixFilePermission.OTHERS_EXECUTE);
-                }
-                Files.setPosixFilePermissions(it.part, p);
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system: no executable bit to keep
+        checkStillOurs(it);
+        FileTime time = FileTime.from(it.entry.mtimeNanos(), TimeUnit.NANOSECONDS);
+        PosixFileAttributeView posix = Files.getFileAttributeView(it.part, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        if (posix == null) { // not a POSIX file system: no executable bit to keep
+            Files.getFileAttributeView(it.part, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(time, null, null);
+        } else {
+            posix.setTimes(time, null, null);
+            if (it.entry.executable()) {
+                posix.setPermissions(executable(posix.readAttributes().permissions()));
             }
         }
-        Object key = Files.readAttributes(it.part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-        if (it.partKey != null && !it.partKey.equals(key)) {
-            throw new IOException(it.part + " was replaced by someone else during the transfer; not placing it");
-        }
+        checkStillOurs(it);
         if (!replace && Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
             throw new TransferException(TransferException.Reason.CONFLICT, it.rel + " appeared in the target folder"
                     + " during the transfer; not overwriting it (the received copy is " + it.part + ")");
@@ -116,6 +115,26 @@ final class FilePlacement {
         if (it.entry.size() >= FileIntake.SMALL_FILE) {
             Files.deleteIfExists(it.state);
         }
+    }
+
+    private static void checkStillOurs(Item it) throws IOException {
+        Object key = Files.readAttributes(it.part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        if (it.partKey != null && !it.partKey.equals(key)) {
+            throw new IOException(it.part + " was replaced by someone else during the transfer; not placing it");
+        }
+    }
+
+    /** Executable for the owner, and for group and others where they may read. */
+    private static Set<PosixFilePermission> executable(Set<PosixFilePermission> now) {
+        Set<PosixFilePermission> p = new HashSet<>(now);
+        p.add(PosixFilePermission.OWNER_EXECUTE);
+        if (p.contains(PosixFilePermission.GROUP_READ)) {
+            p.add(PosixFilePermission.GROUP_EXECUTE);
+        }
+        if (p.contains(PosixFilePermission.OTHERS_READ)) {
+            p.add(PosixFilePermission.OTHERS_EXECUTE);
+        }
+        return p;
     }
 
     /** Folder times last, deepest first: writing into a folder changes its time. */

@@ -398,6 +398,34 @@ class FileReceiverTest {
     }
 
     @Test
+    void finding3_partSwappedBeforeRenameGetsNoMetadata() throws Exception {
+        Path victim = Files.writeString(outside.resolve("victim"), "mine");
+        Files.setPosixFilePermissions(victim, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.fromMillis(1_500_000_000_000L);
+        Files.setLastModifiedTime(victim, before);
+        Path part = target.resolve(".tool.tryst-part");
+        var f = receive(false, new FileReceiver.Checkpoints() {
+            @Override
+            public void partVerified(String rel) throws IOException {
+                Files.move(part, tmp.resolve("taken"));
+                Files.createSymbolicLink(part, victim);
+            }
+        });
+        offer(new Entry("tool", false, 3, 1_700_000_000_000_000_000L, true));
+        assertInstanceOf(Accept.class, answer(new ArrayList<>()));
+        sendFile(0, "abc".getBytes());
+        assertInstanceOf(Abort.class, filesDone());
+        var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(LocalIoException.class, e.getCause());
+        assertTrue(e.getCause().getCause().getMessage().contains("replaced"), e.getCause().getCause().getMessage());
+        assertEquals(before, Files.getLastModifiedTime(victim), "the victim's time was set");
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)),
+                "the victim was made executable");
+        assertEquals("mine", Files.readString(victim));
+        assertFalse(Files.exists(target.resolve("tool"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void anHonestTransferStillWorksAfterAllThat() throws Exception {
         var f = receive(false);
         offer(new Entry("d", true, 0, 1_600_000_000_000_000_000L, false), file("d/a", 3));
