@@ -7,15 +7,12 @@ import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
 import dev.tryst.transfer.OfferPlan.Item;
 import dev.tryst.transfer.OfferPlan.Plan;
+import dev.tryst.transfer.TargetFolder.Folder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -45,9 +42,10 @@ final class FileIntake {
     record Counts(int files, long bytesReceived, int skipped, int resumed) {}
 
     /** Receives the asked files up to FILES_DONE; every verified file is in place when this returns. */
-    static Counts receive(Session session, Path root, List<Item> items, boolean overwrite, long total,
+    static Counts receive(Session session, TargetFolder target, List<Item> items, boolean overwrite, long total,
                           StreamTransfer.Progress progress, FileReceiver.Checkpoints checkpoints) throws IOException {
         SecureChannel ch = session.channel();
+        FilePlacement placement = new FilePlacement(target, checkpoints);
         long held = 0;
         for (Item it : items) {
             held += switch (it.plan) {
@@ -94,7 +92,7 @@ final class FileIntake {
                         if (it.plan == Plan.RESUME) {
                             held -= it.offset;
                         }
-                        out = openPart(session, ch, root, it, offset, checkpoints);
+                        out = openPart(session, ch, target, it, offset, checkpoints);
                         sha = offset == 0 ? sha256() : it.prefix;
                         written = offset;
                         held += offset;
@@ -131,8 +129,11 @@ final class FileIntake {
                         if (!got.equals(f.sha256Hex())) {
                             out.close();
                             out = null;
-                            Files.deleteIfExists(open.part);
-                            Files.deleteIfExists(open.state);
+                            Folder folder = target.parentOf(open.rel, false);
+                            if (folder != null) {
+                                folder.delete(open.partName);
+                                folder.delete(open.stateName);
+                            }
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, open.rel
                                     + " did not verify (its SHA-256 differs from the sender's); it was not kept");
                         }
@@ -140,7 +141,7 @@ final class FileIntake {
                         pendingBytes += open.entry.size();
                         out = null;
                         if (open.entry.size() >= SMALL_FILE || pending.size() >= BATCH_FILES || pendingBytes >= BATCH_BYTES) {
-                            FilePlacement.placeOrAbort(session, ch, pending, checkpoints);
+                            placement.placeOrAbort(session, ch, pending);
                             pendingBytes = 0;
                         }
                         open = null;
@@ -161,7 +162,7 @@ final class FileIntake {
                             throw refuse(ch, TransferException.Reason.VERIFICATION_FAILED, "the sender stopped after "
                                     + next + " of " + items.size() + " files");
                         }
-                        FilePlacement.placeOrAbort(session, ch, pending, checkpoints);
+                        placement.placeOrAbort(session, ch, pending);
                         progress.bytes(total);
                         tryToSend(ch, new TransferWire.Progress(total));
                         return new Counts(items.size(), received, skipped, resumed);
@@ -177,11 +178,11 @@ final class FileIntake {
                 }
             }
         } finally {
-            FilePlacement.placeWhatCan(pending, checkpoints);
+            placement.placeWhatCan(pending);
             if (out != null) {
                 closeQuietly(out); // a big file's part stays with its state: the next run resumes from it
                 if (open != null && open.entry.size() < SMALL_FILE) {
-                    deleteQuietly(open.part); // small parts have no state and would never be resumed
+                    deleteQuietly(target, open); // small parts have no state and would never be resumed
                 }
             }
         }
@@ -194,13 +195,13 @@ final class FileIntake {
         return items.get(next);
     }
 
-    private static FileChannel openPart(Session session, SecureChannel ch, Path root, Item it, long offset,
+    private static FileChannel openPart(Session session, SecureChannel ch, TargetFolder target, Item it, long offset,
                                         FileReceiver.Checkpoints checkpoints) throws IOException {
         try {
             return session.local(() -> {
-                SafePaths.prepareParent(root, it.rel); // a file's folders need not all be in the offer
+                Folder folder = target.parentOf(it.rel, true); // a file's folders need not all be in the offer
                 checkpoints.partFolderReady(it.rel);
-                return openPartFile(it, offset);
+                return openPartFile(folder, it, offset);
             });
         } catch (IOException e) {
             throw abort(ch, new LocalIoException("could not write " + it.part, e));
@@ -213,40 +214,39 @@ final class FileIntake {
      * part: one that another run holds is refused, one with other hard links is replaced, not
      * truncated. The part's file key is kept, so the rename later moves our own file only.
      */
-    private static FileChannel openPartFile(Item it, long offset) throws IOException {
+    private static FileChannel openPartFile(Folder folder, Item it, long offset) throws IOException {
         FileChannel f = null;
         try {
             if (offset == 0) {
-                if (Files.exists(it.part, LinkOption.NOFOLLOW_LINKS)) {
-                    try (FileChannel old = Peer.openRegular(it.part, StandardOpenOption.WRITE)) {
+                if (folder.attributes(it.partName) != null) {
+                    try (FileChannel old = folder.open(it.partName, StandardOpenOption.WRITE)) {
                         if (old.tryLock() == null) {
                             throw busy(it);
                         }
-                        Files.delete(it.part);
+                        folder.delete(it.partName);
                     }
                 }
-                f = FileChannel.open(it.part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                f = folder.createNew(it.partName);
                 if (f.tryLock() == null) {
                     throw busy(it);
                 }
                 if (it.entry.size() >= SMALL_FILE) {
-                    writeState(it);
+                    writeState(folder, it);
                 } else {
-                    Files.deleteIfExists(it.state);
+                    folder.delete(it.stateName);
                 }
             } else {
-                f = Peer.openRegular(it.part, StandardOpenOption.WRITE);
+                f = folder.open(it.partName, StandardOpenOption.WRITE);
                 if (f.tryLock() == null) {
                     throw busy(it);
                 }
-                Object links = Files.getAttribute(it.part, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
-                if (f.size() < offset || (links instanceof Integer n && n > 1)) {
+                if (f.size() < offset || folder.links(it.partName) > 1) {
                     throw new IOException(it.part + " changed since it was planned");
                 }
                 f.truncate(offset);
                 f.position(offset);
             }
-            it.partKey = Files.readAttributes(it.part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            it.partKey = folder.fileKey(it.partName);
             return f;
         } catch (IOException | RuntimeException e) {
             if (f != null) {
@@ -269,10 +269,9 @@ final class FileIntake {
      * Writes a new state file: whatever has the name is removed (a link itself, never its target),
      * and the file is created new, so nothing planted under the name is written through.
      */
-    private static void writeState(Item it) throws IOException {
-        Files.deleteIfExists(it.state);
-        try (FileChannel f = FileChannel.open(it.state, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+    private static void writeState(Folder folder, Item it) throws IOException {
+        folder.delete(it.stateName);
+        try (FileChannel f = folder.createNew(it.stateName)) {
             ByteBuffer b = ByteBuffer.wrap(stateText(it.entry).getBytes(StandardCharsets.UTF_8));
             while (b.hasRemaining()) {
                 f.write(b);
@@ -321,9 +320,13 @@ final class FileIntake {
         }
     }
 
-    static void deleteQuietly(Path p) {
+    /** Removes the part of {@code it}, if it can. */
+    static void deleteQuietly(TargetFolder target, Item it) {
         try {
-            Files.deleteIfExists(p);
+            Folder folder = target.parentOf(it.rel, false);
+            if (folder != null) {
+                folder.delete(it.partName);
+            }
         } catch (IOException ignored) {
             // best effort
         }

@@ -25,7 +25,10 @@ import java.util.function.Predicate;
  *
  * <p>The steps live in three package-private classes: {@link OfferPlan} checks the offer and makes
  * the summary, {@link FileIntake} receives the files into part files, {@link FilePlacement} puts
- * verified files in place.
+ * verified files in place. All of them reach the target folder through one {@link TargetFolder},
+ * opened for the whole transfer: with directory handles where the platform has them, so that no
+ * folder swapped for a link redirects a write, else by path with every folder checked right before
+ * it is used.
  */
 public final class FileReceiver {
     private FileReceiver() {}
@@ -40,10 +43,17 @@ public final class FileReceiver {
 
     /**
      * Test seam: the moments between a check and the use it guards, where another local user could
-     * swap what was checked, so that a test can do so at exactly that moment. {@link #NONE} in use.
+     * swap what was checked, so that a test can do so at exactly that moment; and the choice of
+     * {@link TargetFolder}'s fallback, so that it is tested where directory handles exist too.
+     * {@link #NONE} in use.
      */
     interface Checkpoints {
         Checkpoints NONE = new Checkpoints() {};
+
+        /** Whether to use directory handles where the platform has them (else the by-path fallback). */
+        default boolean directoryHandles() {
+            return true;
+        }
 
         /** The folder of the file {@code rel} is ready (made where missing); its part is opened next. */
         default void partFolderReady(String rel) throws IOException {}
@@ -61,19 +71,20 @@ public final class FileReceiver {
     static Result receive(Session session, OfferFiles offer, Options options, StreamTransfer.Progress progress,
                           Checkpoints checkpoints) throws IOException {
         SecureChannel ch = session.channel();
-        OfferPlan plan = OfferPlan.make(session, offer, options);
-        Summary summary = plan.summary();
-        // The user may take a while to answer: that is not the sender's silence.
-        if (!session.local(() -> options.confirm().test(summary))) {
-            tryToSend(ch, new Decline("")); // the sender says "the receiver declined"
-            throw new TransferException(TransferException.Reason.DECLINED, "declined; nothing was received");
+        try (OfferPlan plan = OfferPlan.make(session, offer, options, checkpoints.directoryHandles())) {
+            Summary summary = plan.summary();
+            // The user may take a while to answer: that is not the sender's silence.
+            if (!session.local(() -> options.confirm().test(summary))) {
+                tryToSend(ch, new Decline("")); // the sender says "the receiver declined"
+                throw new TransferException(TransferException.Reason.DECLINED, "declined; nothing was received");
+            }
+            plan.accept(ch);
+            FileIntake.Counts got = FileIntake.receive(session, plan.target(), plan.items(), options.overwrite(),
+                    summary.totalBytes(), progress, checkpoints);
+            FilePlacement.setFolderTimes(ch, plan.target(), plan.entries(), plan.rels());
+            confirmDone(ch);
+            return new Result(got.files(), summary.directories(), summary.totalBytes(), got.bytesReceived(), got.skipped(),
+                    got.resumed());
         }
-        plan.accept(ch);
-        FileIntake.Counts got = FileIntake.receive(session, plan.root(), plan.items(), options.overwrite(),
-                summary.totalBytes(), progress, checkpoints);
-        FilePlacement.setFolderTimes(plan.root(), plan.entries(), plan.rels());
-        confirmDone(ch);
-        return new Result(got.files(), summary.directories(), summary.totalBytes(), got.bytesReceived(), got.skipped(),
-                got.resumed());
     }
 }

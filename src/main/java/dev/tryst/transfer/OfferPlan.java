@@ -7,12 +7,13 @@ import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
 import dev.tryst.transfer.FileReceiver.Options;
 import dev.tryst.transfer.FileReceiver.Summary;
+import dev.tryst.transfer.TargetFolder.Folder;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,12 +28,17 @@ import java.util.Set;
  * be there already), free space — and the summary the user is asked to accept. Once accepted, it
  * makes the offered folders and asks the sender for the files.
  *
+ * <p>Everything it looks at under the target goes through the {@link TargetFolder}, opened here for
+ * the whole transfer and closed with this plan.
+ *
  * @param entries the offer as sent
  * @param rels    each entry's checked relative path (NFC, '/'-separated)
  * @param items   the offered files, in offer order, each with what to ask for
  * @param summary what the user is asked to accept
+ * @param target  the target folder, open for the whole transfer
  */
-record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summary summary) {
+record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summary summary, TargetFolder target)
+        implements AutoCloseable {
     /** Free space kept beyond what the offer needs, so a transfer does not fill a disk to the last byte. */
     static final long SPACE_MARGIN = 16L << 20;
     /** Most bytes of paths one offer may hold in memory (250 000 entries of 4 KiB would be 1 GB). */
@@ -45,9 +51,12 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         final int index;
         final Entry entry;
         final String rel;
-        Path target;
-        Path part;
-        Path state;
+        /** Its name in its folder, and its part's and state's. */
+        final String name;
+        final String partName;
+        final String stateName;
+        /** Where its part is, for messages. */
+        final Path part;
         Plan plan = Plan.FRESH;
         long offset;
         MessageDigest prefix;
@@ -56,23 +65,24 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         /** The part file we created and locked, to be sure it is still ours when we rename it. */
         Object partKey;
 
-        Item(int index, Entry entry, String rel) {
+        Item(int index, Entry entry, String rel, Path target) {
             this.index = index;
             this.entry = entry;
             this.rel = rel;
+            this.name = rel.substring(rel.lastIndexOf('/') + 1);
+            this.partName = "." + name + FileIntake.PART_SUFFIX;
+            this.stateName = "." + name + FileIntake.STATE_SUFFIX;
+            this.part = target.resolve(rel).resolveSibling(partName);
         }
-    }
-
-    /** The target folder, absolute and normalised. */
-    Path root() {
-        return summary.target();
     }
 
     /**
      * Reads the rest of the offer that began with {@code offer} and checks it all. A breach is
      * refused (the sender is told as little as {@link FileReceiver} documents) and thrown.
+     *
+     * @param handles whether to use directory handles where the platform has them (see {@link TargetFolder})
      */
-    static OfferPlan make(Session session, OfferFiles offer, Options options) throws IOException {
+    static OfferPlan make(Session session, OfferFiles offer, Options options, boolean handles) throws IOException {
         SecureChannel ch = session.channel();
         List<Entry> entries = readEntries(ch, offer);
         Path root = options.target().toAbsolutePath().normalize();
@@ -96,6 +106,26 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                     "unsafe offer: the entries add up to " + sum + " bytes, the offer said " + offer.totalBytes());
         }
 
+        if (!Files.isDirectory(root)) {
+            throw refuse(ch, TransferException.Reason.DECLINED, "the receiver's target folder does not exist");
+        }
+        TargetFolder target;
+        try {
+            target = TargetFolder.open(root, handles);
+        } catch (IOException e) {
+            throw abort(ch, new LocalIoException("could not open the target folder " + root, e));
+        }
+        try {
+            return planAll(session, ch, options, entries, rels, sum, root, target);
+        } catch (IOException | RuntimeException e) {
+            target.close();
+            throw e;
+        }
+    }
+
+    /** Looks at what the target holds for each checked entry, then at free space; makes the summary. */
+    private static OfferPlan planAll(Session session, SecureChannel ch, Options options, List<Entry> entries,
+                                     List<String> rels, long sum, Path root, TargetFolder target) throws IOException {
         List<Item> items = new ArrayList<>();
         List<String> conflicts = new ArrayList<>();
         int directories = 0;
@@ -103,33 +133,28 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         int resumable = 0;
         int present = 0;
         try {
-            if (!Files.isDirectory(root)) {
-                throw refuse(ch, TransferException.Reason.DECLINED, "the receiver's target folder does not exist");
-            }
             Set<String> folderChecked = new HashSet<>();
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 String rel = rels.get(i);
-                String blocked = fileInTheWay(root, rel, folderChecked);
-                if (blocked != null) {
-                    conflicts.add(rel + " (" + blocked + " is a file, a folder is needed there)");
-                    continue;
-                }
-                Path target = SafePaths.resolve(root, rel);
-                if (e.directory()) {
-                    directories++;
-                    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                        conflicts.add(rel + " (a file is there, a folder is offered)");
-                    }
-                    continue;
-                }
-                Item it = new Item(i, e, rel);
-                it.target = target;
-                String name = target.getFileName().toString();
-                it.part = target.resolveSibling("." + name + FileIntake.PART_SUFFIX);
-                it.state = target.resolveSibling("." + name + FileIntake.STATE_SUFFIX);
+                Item it = new Item(i, e, rel, target.path());
                 try {
-                    planItem(session, it, options.overwrite(), conflicts);
+                    String blocked = fileInTheWay(target, rel, folderChecked);
+                    if (blocked != null) {
+                        conflicts.add(rel + " (" + blocked + " is a file, a folder is needed there)");
+                        continue;
+                    }
+                    Folder folder = target.parentOf(rel, false);
+                    BasicFileAttributes there = folder == null ? null : folder.attributes(it.name);
+                    SafePaths.judge(rel, target.path().resolve(rel), there, true); // no link or special file
+                    if (e.directory()) {
+                        directories++;
+                        if (there != null && !there.isDirectory()) {
+                            conflicts.add(rel + " (a file is there, a folder is offered)");
+                        }
+                        continue;
+                    }
+                    planItem(session, folder, there, it, options.overwrite(), conflicts);
                 } catch (UnsafePathException unsafe) {
                     throw unsafe;
                 } catch (IOException io) {
@@ -189,7 +214,12 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         }
         Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root,
                 List.copyOf(top), hidden, executables);
-        return new OfferPlan(entries, rels, items, summary);
+        return new OfferPlan(entries, rels, items, summary, target);
+    }
+
+    @Override
+    public void close() throws IOException {
+        target.close();
     }
 
     /** Accepted: makes the offered folders, then asks for the files (REQUEST records, ACCEPT). */
@@ -197,10 +227,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         for (int i = 0; i < entries.size(); i++) {
             if (entries.get(i).directory()) {
                 try {
-                    Path dir = SafePaths.prepareParent(root(), rels.get(i));
-                    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                        Files.createDirectory(dir);
-                    }
+                    target.folder(rels.get(i), rels.get(i), true);
                 } catch (UnsafePathException e) {
                     throw unsafe(ch, e);
                 } catch (IOException e) {
@@ -226,12 +253,16 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
      * The first existing regular file on the way to {@code rel} (where the offer needs a folder):
      * a conflict with what the user has, not an unsafe offer. Each folder prefix is looked at once.
      */
-    private static String fileInTheWay(Path root, String rel, Set<String> checked) {
+    private static String fileInTheWay(TargetFolder target, String rel, Set<String> checked) throws IOException {
         int slash = rel.indexOf('/');
         while (slash > 0) {
             String prefix = rel.substring(0, slash);
-            if (checked.add(prefix) && Files.isRegularFile(root.resolve(prefix), LinkOption.NOFOLLOW_LINKS)) {
-                return prefix;
+            if (checked.add(prefix)) {
+                Folder folder = target.parentOf(prefix, false);
+                BasicFileAttributes there = folder == null ? null : folder.attributes(prefix.substring(prefix.lastIndexOf('/') + 1));
+                if (there != null && there.isRegularFile()) {
+                    return prefix;
+                }
             }
             slash = rel.indexOf('/', slash + 1);
         }
@@ -270,17 +301,24 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         return entries;
     }
 
-    /** Decides fresh, resume or have for one file, from what is on disk. */
-    private static void planItem(Session session, Item it, boolean overwrite, List<String> conflicts) throws IOException {
+    /**
+     * Decides fresh, resume or have for one file, from what is on disk: in {@code folder} (null if
+     * it does not exist yet), where {@code there} is what has the file's name (null if nothing).
+     */
+    private static void planItem(Session session, Folder folder, BasicFileAttributes there, Item it, boolean overwrite,
+                                 List<String> conflicts) throws IOException {
+        if (folder == null) {
+            return; // nothing to compare or resume
+        }
         Entry e = it.entry;
-        if (Files.exists(it.target, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isRegularFile(it.target, LinkOption.NOFOLLOW_LINKS)) {
+        if (there != null) {
+            if (!there.isRegularFile()) {
                 conflicts.add(it.rel + " (not a regular file)");
                 return;
             }
-            if (Files.size(it.target) == e.size()) {
+            if (there.size() == e.size()) {
                 MessageDigest d = sha256();
-                hashFile(session, it.target, e.size(), d);
+                hashFile(session, folder, it.name, e.size(), d);
                 it.plan = Plan.HAVE;
                 it.haveHash = FileIntake.hex(d);
                 return;
@@ -291,11 +329,12 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
             }
             it.replaces = true;
         }
-        if (Files.isRegularFile(it.part, LinkOption.NOFOLLOW_LINKS) && stateMatches(it)) {
-            long held = Files.size(it.part);
+        BasicFileAttributes part = folder.attributes(it.partName);
+        if (part != null && part.isRegularFile() && stateMatches(folder, it)) {
+            long held = part.size();
             if (held > 0 && held <= e.size()) {
                 MessageDigest d = sha256();
-                hashFile(session, it.part, held, d);
+                hashFile(session, folder, it.partName, held, d);
                 it.plan = Plan.RESUME;
                 it.offset = held;
                 it.prefix = d;
@@ -303,16 +342,20 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         }
     }
 
-    /** Whether the part's state file is ours for this offer; read without following a link. */
-    private static boolean stateMatches(Item it) {
-        try (FileChannel f = Peer.openRegular(it.state, StandardOpenOption.READ)) {
+    /** Whether the part's state file is ours for this offer; read only if it is a regular file, never through a link. */
+    private static boolean stateMatches(Folder folder, Item it) {
+        try (FileChannel f = folder.open(it.stateName, StandardOpenOption.READ)) {
             return FileIntake.stateMatches(f, it.entry);
         } catch (IOException e) {
             return false;
         }
     }
 
-    private static void hashFile(Session session, Path p, long length, MessageDigest d) throws IOException {
-        session.local(() -> hash(p, length, d));
+    private static void hashFile(Session session, Folder folder, String name, long length, MessageDigest d) throws IOException {
+        session.local(() -> {
+            try (FileChannel f = folder.open(name, StandardOpenOption.READ)) {
+                return hash(f, length, d);
+            }
+        });
     }
 }

@@ -24,7 +24,9 @@ import java.util.Set;
  * for a Linux receiver is also safe for a Windows or macOS one (which is why Windows device names
  * and trailing dots are refused everywhere, and duplicates are compared case-insensitively).
  * {@link #resolve} and {@link #prepareParent} then map a checked name onto the real file system
- * without ever following a symbolic link below the root.
+ * without ever following a symbolic link below the root; the receiver itself walks with
+ * {@link TargetFolder}, which judges each step as they do ({@link #judge}), through directory
+ * handles where the platform has them.
  */
 public final class SafePaths {
     /** UTF-8 bytes of a whole relative path. */
@@ -383,16 +385,7 @@ public final class SafePaths {
                         throw new UnsafePathException(checkedRelative, "directory " + next + " vanished after creating it");
                     }
                 }
-                if (attrs == null) {
-                    exists = false;
-                } else if (attrs.isSymbolicLink()) {
-                    throw new UnsafePathException(checkedRelative, next + " is a symbolic link in the target directory");
-                } else if (attrs.isOther()) {
-                    // Windows junctions and other reparse points, FIFOs, devices, sockets
-                    throw new UnsafePathException(checkedRelative, next + " is a special file (link, junction, device or pipe)");
-                } else if (!last && !attrs.isDirectory()) {
-                    throw new UnsafePathException(checkedRelative, next + " exists and is not a directory");
-                }
+                exists = judge(checkedRelative, next, attrs, last);
             }
             current = next;
         }
@@ -403,8 +396,31 @@ public final class SafePaths {
         return current;
     }
 
+    /**
+     * Judges what a walk below the target found at {@code at}: false if nothing is there; true if
+     * it may be there, that is, a real directory, or in the last place anything but a link or a
+     * special file.
+     *
+     * @param attrs what is at {@code at} (not following a link), or null
+     * @throws UnsafePathException naming {@code offered} if it is a link, a special file, or not a
+     *                             directory where one is needed
+     */
+    static boolean judge(String offered, Path at, BasicFileAttributes attrs, boolean last) throws UnsafePathException {
+        if (attrs == null) {
+            return false;
+        } else if (attrs.isSymbolicLink()) {
+            throw new UnsafePathException(offered, at + " is a symbolic link in the target directory");
+        } else if (attrs.isOther()) {
+            // Windows junctions and other reparse points, FIFOs, devices, sockets
+            throw new UnsafePathException(offered, at + " is a special file (link, junction, device or pipe)");
+        } else if (!last && !attrs.isDirectory()) {
+            throw new UnsafePathException(offered, at + " exists and is not a directory");
+        }
+        return true;
+    }
+
     /** dir.resolve(name), refusing anything the platform's path parser reads as more than one child name. */
-    private static Path child(String offered, Path dir, String name) throws UnsafePathException {
+    static Path child(String offered, Path dir, String name) throws UnsafePathException {
         Path next;
         try {
             next = dir.resolve(name);

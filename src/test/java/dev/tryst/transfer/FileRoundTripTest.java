@@ -2,23 +2,14 @@ package dev.tryst.transfer;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.tryst.channel.Handshake;
-import dev.tryst.channel.SecureChannel;
-import dev.tryst.net.Watchdog;
 import dev.tryst.session.Session;
 import dev.tryst.transfer.TransferWire.OfferFiles;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -29,9 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The real sender and the real receiver, in process over a loopback channel, on real files: what
@@ -41,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class FileRoundTripTest {
-    private static final byte[] PW = "7-apple-apple".getBytes();
     private static final long MTIME = 1_650_000_000_123_456_789L;
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     @TempDir
@@ -55,16 +46,9 @@ class FileRoundTripTest {
     void connect() throws Exception {
         source = Files.createDirectory(tmp.resolve("source"));
         target = Files.createDirectory(tmp.resolve("target"));
-        try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            SocketChannel a = SocketChannel.open(server.getLocalAddress());
-            SocketChannel b = server.accept();
-            Future<SecureChannel> r = pool.submit(() -> Handshake.run(b, Handshake.Role.RESPONDER, PW, new SecureRandom()));
-            SecureChannel s = Handshake.run(a, Handshake.Role.INITIATOR, PW, new SecureRandom());
-            SecureChannel rc = r.get(10, TimeUnit.SECONDS);
-            sender = Session.start(s, Watchdog.watch(s, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
-            receiver = Session.start(rc, Watchdog.watch(rc, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
-        }
+        LoopbackSessions both = LoopbackSessions.open(pool);
+        sender = both.initiator();
+        receiver = both.responder();
     }
 
     @AfterEach
@@ -74,10 +58,17 @@ class FileRoundTripTest {
         pool.shutdownNow();
     }
 
-    private FileReceiver.Result transfer(Path... sent) throws Exception {
+    /** Sends {@code sent}; the receiver uses directory handles where the platform has them if {@code handles}, else paths. */
+    private FileReceiver.Result transfer(boolean handles, Path... sent) throws Exception {
         Future<FileReceiver.Result> got = pool.submit(() -> FileReceiver.receive(receiver,
                 (OfferFiles) StreamTransfer.awaitOffer(receiver),
-                new FileReceiver.Options(target, false, s -> true), StreamTransfer.Progress.NONE));
+                new FileReceiver.Options(target, false, s -> true), StreamTransfer.Progress.NONE,
+                new FileReceiver.Checkpoints() {
+                    @Override
+                    public boolean directoryHandles() {
+                        return handles;
+                    }
+                }));
         FileSender.send(sender, FileSender.scan(List.of(sent), w -> fail(w)), StreamTransfer.Progress.NONE);
         return got.get(30, TimeUnit.SECONDS);
     }
@@ -101,8 +92,9 @@ class FileRoundTripTest {
         }
     }
 
-    @Test
-    void aTreeArrivesWithItsBytesTimesAndModes() throws Exception {
+    @ParameterizedTest(name = "directory handles: {0}")
+    @ValueSource(booleans = {true, false})
+    void aTreeArrivesWithItsBytesTimesAndModes(boolean handles) throws Exception {
         Path tree = source.resolve("tree");
         List<byte[]> small = new ArrayList<>();
         for (int i = 0; i < 300; i++) { // more than one batch of small files
@@ -119,7 +111,7 @@ class FileRoundTripTest {
             Files.setLastModifiedTime(tree.resolve(d), FileTime.from(MTIME + 1_000_000_000L, TimeUnit.NANOSECONDS));
         }
 
-        FileReceiver.Result r = transfer(tree);
+        FileReceiver.Result r = transfer(handles, tree);
 
         assertEquals(303, r.files());
         assertEquals(3, r.directories());
@@ -139,8 +131,9 @@ class FileRoundTripTest {
         assertFalse(Files.getPosixFilePermissions(got.resolve("big.bin")).contains(PosixFilePermission.OWNER_EXECUTE));
     }
 
-    @Test
-    void aBigPartWithItsStateIsResumedAndAnIdenticalFileSkipped() throws Exception {
+    @ParameterizedTest(name = "directory handles: {0}")
+    @ValueSource(booleans = {true, false})
+    void aBigPartWithItsStateIsResumedAndAnIdenticalFileSkipped(boolean handles) throws Exception {
         byte[] big = random(3 << 20, 5);
         write(source.resolve("big.bin"), big);
         byte[] same = random(1000, 6);
@@ -150,7 +143,7 @@ class FileRoundTripTest {
                 "tryst partial file v1\nsize=" + big.length + "\nmtime=" + MTIME + "\n");
         Files.write(target.resolve("same"), same);
 
-        FileReceiver.Result r = transfer(source.resolve("big.bin"), source.resolve("same"));
+        FileReceiver.Result r = transfer(handles, source.resolve("big.bin"), source.resolve("same"));
 
         assertEquals(1, r.resumed());
         assertEquals(1, r.skipped());
