@@ -17,10 +17,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * The receiver's first half: the whole offer checked before anything is written — every name, the
@@ -133,7 +133,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         int resumable = 0;
         int present = 0;
         try {
-            Set<String> folderChecked = new HashSet<>();
+            Map<String, Boolean> folderChecked = new HashMap<>();
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 String rel = rels.get(i);
@@ -251,18 +251,22 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
 
     /**
      * The first existing regular file on the way to {@code rel} (where the offer needs a folder):
-     * a conflict with what the user has, not an unsafe offer. Each folder prefix is looked at once.
+     * a conflict with what the user has, not an unsafe offer. Each folder prefix is looked at once;
+     * {@code files} remembers which were files, for the other entries below them.
      */
-    private static String fileInTheWay(TargetFolder target, String rel, Set<String> checked) throws IOException {
+    private static String fileInTheWay(TargetFolder target, String rel, Map<String, Boolean> files) throws IOException {
         int slash = rel.indexOf('/');
         while (slash > 0) {
             String prefix = rel.substring(0, slash);
-            if (checked.add(prefix)) {
+            Boolean file = files.get(prefix);
+            if (file == null) {
                 Folder folder = target.parentOf(prefix, false);
                 BasicFileAttributes there = folder == null ? null : folder.attributes(prefix.substring(prefix.lastIndexOf('/') + 1));
-                if (there != null && there.isRegularFile()) {
-                    return prefix;
-                }
+                file = there != null && there.isRegularFile();
+                files.put(prefix, file);
+            }
+            if (file) {
+                return prefix;
             }
             slash = rel.indexOf('/', slash + 1);
         }

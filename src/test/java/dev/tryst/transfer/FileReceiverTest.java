@@ -455,6 +455,18 @@ class FileReceiverTest {
     }
 
     @Test
+    void twoFilesUnderAFileInTheWayAreBothConflictsNotAnUnsafeOffer() throws Exception {
+        Files.writeString(target.resolve("a"), "mine");
+        var f = receive(false);
+        offer(file("a/b", 1), file("a/c", 1));
+        assertInstanceOf(Decline.class, answer(new ArrayList<>()));
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.CONFLICT, e.reason(), e.getMessage());
+        assertTrue(e.getMessage().contains("a/b (a is a file") && e.getMessage().contains("a/c (a is a file"), e.getMessage());
+        assertEquals("mine", Files.readString(target.resolve("a")));
+    }
+
+    @Test
     void anHonestTransferStillWorksAfterAllThat() throws Exception {
         var f = receive(false);
         offer(new Entry("d", true, 0, 1_600_000_000_000_000_000L, false), file("d/a", 3));
