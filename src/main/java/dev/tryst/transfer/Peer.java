@@ -181,18 +181,23 @@ final class Peer {
     /** Hashes the first {@code length} bytes of {@code file} into {@code digest}; returns how many there were. */
     static long hash(java.nio.file.Path file, long length, MessageDigest digest) throws IOException {
         try (var f = openRegular(file, java.nio.file.StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(1 << 16);
-            long done = 0;
-            while (done < length) {
-                b.clear().limit((int) Math.min(b.capacity(), length - done));
-                int n = f.read(b);
-                if (n < 0) {
-                    break;
-                }
-                digest.update(b.array(), 0, n);
-                done += n;
-            }
-            return done;
+            return hash(f, length, digest);
         }
+    }
+
+    /** Hashes the next {@code length} bytes of {@code f} (or up to its end) into {@code digest}; returns how many there were. */
+    static long hash(java.nio.channels.FileChannel f, long length, MessageDigest digest) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        long done = 0;
+        while (done < length) {
+            b.clear().limit((int) Math.min(b.capacity(), length - done));
+            int n = f.read(b);
+            if (n < 0) {
+                break;
+            }
+            digest.update(b.array(), 0, n);
+            done += n;
+        }
+        return done;
     }
 }

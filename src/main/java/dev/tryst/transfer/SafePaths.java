@@ -24,13 +24,14 @@ import java.util.Set;
  * for a Linux receiver is also safe for a Windows or macOS one (which is why Windows device names
  * and trailing dots are refused everywhere, and duplicates are compared case-insensitively).
  * {@link #resolve} and {@link #prepareParent} then map a checked name onto the real file system
- * without ever following a symbolic link below the root.
+ * without ever following a symbolic link below the root; the receiver itself walks with
+ * {@link TargetFolder}, which judges each step as they do ({@link #judge}), through directory
+ * handles where the platform has them.
  */
 public final class SafePaths {
     /** UTF-8 bytes of a whole relative path. */
     public static final int MAX_PATH_BYTES = 4096;
-    /** UTF-8 bytes of one name (NAME_MAX on Linux and most file systems). */
-    /** 255 (the usual file-name limit) less the 13 bytes of ".NAME.tryst-state", the receiver's longest working name. */
+    /** UTF-8 bytes of one name: 255 (the usual file-name limit) less the 13 bytes of ".NAME.tryst-state", the receiver's longest working name. */
     public static final int MAX_SEGMENT_BYTES = 242;
     /** Names in one path. */
     public static final int MAX_DEPTH = 64;
@@ -77,12 +78,13 @@ public final class SafePaths {
         }
         String path = nfc(offered);
 
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c <= 0x1F || (c >= 0x7F && c <= 0x9F)) {
-                throw new UnsafePathException(offered, (c == 0 ? "contains a NUL byte" : "contains control character U+"
-                        + String.format("%04X", (int) c)) + " at index " + i);
+        for (int i = 0; i < path.length(); ) {
+            int cp = path.codePointAt(i);
+            String why = refusal(path, i, cp);
+            if (why != null) {
+                throw new UnsafePathException(offered, why + " at index " + i);
             }
+            i += Character.charCount(cp);
         }
         if (path.startsWith("\\\\")) {
             throw new UnsafePathException(offered, "UNC path (\\\\server\\share) not allowed");
@@ -119,9 +121,85 @@ public final class SafePaths {
         return path;
     }
 
+    /**
+     * Why the code point {@code cp} at {@code i} of an NFC path cannot be in a name, or null if it can.
+     * Refused: controls (Cc), format characters (Cf: bidirectional overrides and isolates, zero-width
+     * space, soft hyphen, byte-order mark, tags...), line and paragraph separators (Zl, Zp) and
+     * unassigned code points (Cn, as of this JDK's Unicode version). One exception: a zero-width
+     * non-joiner or joiner (U+200C, U+200D) between two non-ASCII letters, marks or symbols, where
+     * Persian and Indic words and emoji sequences need it; elsewhere it joins nothing and only hides.
+     * Private-use characters are allowed: they are the user's own, and show as what they are.
+     */
+    private static String refusal(String path, int i, int cp) {
+        return switch (Character.getType(cp)) {
+            case Character.CONTROL -> cp == 0 ? "contains a NUL byte" : "contains control character " + codePoint(cp);
+            case Character.FORMAT -> isJoinerInsideAWord(path, i, cp) ? null
+                    : "contains format character " + codePoint(cp) + " (invisible; it can hide or reorder what a name shows)";
+            case Character.LINE_SEPARATOR -> "contains line separator " + codePoint(cp);
+            case Character.PARAGRAPH_SEPARATOR -> "contains paragraph separator " + codePoint(cp);
+            case Character.UNASSIGNED -> "contains unassigned character " + codePoint(cp);
+            default -> null;
+        };
+    }
+
+    private static String codePoint(int cp) {
+        return String.format("U+%04X", cp);
+    }
+
+    /** U+200C or U+200D with a non-ASCII letter, mark or symbol on each side (default-ignorables skipped). */
+    private static boolean isJoinerInsideAWord(String path, int i, int cp) {
+        if (cp != 0x200C && cp != 0x200D) {
+            return false;
+        }
+        int before = i;
+        int b;
+        do {
+            if (before == 0) {
+                return false;
+            }
+            b = path.codePointBefore(before);
+            before -= Character.charCount(b);
+        } while (isDefaultIgnorable(b));
+        int after = i + 1;
+        int a;
+        do {
+            if (after >= path.length()) {
+                return false;
+            }
+            a = path.codePointAt(after);
+            after += Character.charCount(a);
+        } while (isDefaultIgnorable(a));
+        return joins(b) && joins(a);
+    }
+
+    private static boolean joins(int cp) {
+        return cp > 0x7F && switch (Character.getType(cp)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
+                    Character.MODIFIER_LETTER, Character.OTHER_LETTER, Character.NON_SPACING_MARK,
+                    Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK, Character.MATH_SYMBOL,
+                    Character.CURRENCY_SYMBOL, Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Unicode's Default_Ignorable_Code_Point set: characters that display as nothing when not
+     * supported, and that HFS+ and some tools ignore in names.
+     */
+    static boolean isDefaultIgnorable(int cp) {
+        return cp == 0x00AD || cp == 0x034F || cp == 0x061C || cp == 0x115F || cp == 0x1160
+                || cp == 0x17B4 || cp == 0x17B5 || (cp >= 0x180B && cp <= 0x180F) || (cp >= 0x200B && cp <= 0x200F)
+                || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0x3164
+                || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF0 && cp <= 0xFFF8)
+                || (cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE0FFF);
+    }
+
     private static void checkSegment(String offered, String segment) throws UnsafePathException {
         if (segment.isEmpty()) {
             throw new UnsafePathException(offered, "empty name (\"//\" or a trailing '/')");
+        }
+        if (segment.codePoints().allMatch(SafePaths::isDefaultIgnorable)) {
+            throw new UnsafePathException(offered, "a name made only of invisible characters");
         }
         if (segment.equals(".") || segment.equals("..")) {
             throw new UnsafePathException(offered, "\"" + segment + "\" not allowed as a name");
@@ -182,7 +260,8 @@ public final class SafePaths {
 
     /**
      * Checks a whole offer's paths together: each one with {@link #check}, then duplicates (after
-     * NFC, and case-insensitively, since the receiver may be on a case-insensitive file system), and
+     * NFC, without default-ignorable code points and case-insensitively, since the receiver may be
+     * on a file system that ignores them or case), and
      * a file that is also used as a directory (a file "a" and an entry "a/b"). Linear in the size
      * of the offer.
      *
@@ -203,14 +282,15 @@ public final class SafePaths {
         for (int i = 0; i < n; i++) {
             String offered = paths.get(i);
             checked[i] = check(offered);
-            keys[i] = foldCase(checked[i]);
+            keys[i] = key(checked[i]);
             Integer earlier = byKey.putIfAbsent(keys[i], i);
             if (earlier != null) {
                 String other = checked[earlier];
                 throw new UnsafePathException(offered, other.equals(checked[i])
                         ? "offered twice" + (offered.equals(paths.get(earlier)) ? "" : " (equal after Unicode normalisation)")
-                        : "same name as \"" + UnsafePathException.printable(other)
-                                + "\" on a case-insensitive file system");
+                        : "same name as \"" + UnsafePathException.printable(other) + "\" "
+                                + (foldCase(other).equals(foldCase(checked[i])) ? "on a case-insensitive file system"
+                                        : "once invisible characters are ignored (as some file systems do)"));
             }
         }
         for (int i = 0; i < n; i++) {
@@ -223,6 +303,18 @@ public final class SafePaths {
                 }
             }
         }
+    }
+
+    /**
+     * The duplicate-check key of a checked path: without its default-ignorable code points (see
+     * {@link #isDefaultIgnorable}), then case-folded ({@link #foldCase}), so that names one file
+     * system stores as one file are one key. '/' is kept, so a parent's key stays a prefix of its
+     * children's keys, and no name is empty ({@link #check} refuses names made only of them).
+     */
+    static String key(String nfcPath) {
+        StringBuilder b = new StringBuilder(nfcPath.length());
+        nfcPath.codePoints().filter(cp -> !isDefaultIgnorable(cp)).forEach(b::appendCodePoint);
+        return foldCase(b.toString());
     }
 
     /**
@@ -293,16 +385,7 @@ public final class SafePaths {
                         throw new UnsafePathException(checkedRelative, "directory " + next + " vanished after creating it");
                     }
                 }
-                if (attrs == null) {
-                    exists = false;
-                } else if (attrs.isSymbolicLink()) {
-                    throw new UnsafePathException(checkedRelative, next + " is a symbolic link in the target directory");
-                } else if (attrs.isOther()) {
-                    // Windows junctions and other reparse points, FIFOs, devices, sockets
-                    throw new UnsafePathException(checkedRelative, next + " is a special file (link, junction, device or pipe)");
-                } else if (!last && !attrs.isDirectory()) {
-                    throw new UnsafePathException(checkedRelative, next + " exists and is not a directory");
-                }
+                exists = judge(checkedRelative, next, attrs, last);
             }
             current = next;
         }
@@ -313,8 +396,31 @@ public final class SafePaths {
         return current;
     }
 
+    /**
+     * Judges what a walk below the target found at {@code at}: false if nothing is there; true if
+     * it may be there, that is, a real directory, or in the last place anything but a link or a
+     * special file.
+     *
+     * @param attrs what is at {@code at} (not following a link), or null
+     * @throws UnsafePathException naming {@code offered} if it is a link, a special file, or not a
+     *                             directory where one is needed
+     */
+    static boolean judge(String offered, Path at, BasicFileAttributes attrs, boolean last) throws UnsafePathException {
+        if (attrs == null) {
+            return false;
+        } else if (attrs.isSymbolicLink()) {
+            throw new UnsafePathException(offered, at + " is a symbolic link in the target directory");
+        } else if (attrs.isOther()) {
+            // Windows junctions and other reparse points, FIFOs, devices, sockets
+            throw new UnsafePathException(offered, at + " is a special file (link, junction, device or pipe)");
+        } else if (!last && !attrs.isDirectory()) {
+            throw new UnsafePathException(offered, at + " exists and is not a directory");
+        }
+        return true;
+    }
+
     /** dir.resolve(name), refusing anything the platform's path parser reads as more than one child name. */
-    private static Path child(String offered, Path dir, String name) throws UnsafePathException {
+    static Path child(String offered, Path dir, String name) throws UnsafePathException {
         Path next;
         try {
             next = dir.resolve(name);

@@ -3,22 +3,14 @@ package dev.tryst.transfer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tryst.channel.ChannelException;
-import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
-import dev.tryst.net.Watchdog;
 import dev.tryst.transfer.TransferWire.*;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -30,9 +22,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The receiver against a scripted malicious sender, in process over a real loopback channel:
@@ -41,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(30)
 class FileReceiverTest {
-    private static final byte[] PW = "1-zoom-zoom".getBytes();
     private ExecutorService pool;
     @TempDir
     Path tmp;
@@ -56,16 +50,10 @@ class FileReceiverTest {
         pool = Executors.newVirtualThreadPerTaskExecutor();
         target = Files.createDirectory(tmp.resolve("target"));
         outside = Files.createDirectory(tmp.resolve("outside"));
-        try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            SocketChannel a = SocketChannel.open(server.getLocalAddress());
-            SocketChannel b = server.accept();
-            Future<SecureChannel> r = pool.submit(() -> Handshake.run(b, Handshake.Role.RESPONDER, PW, new SecureRandom()));
-            evil = Handshake.run(a, Handshake.Role.INITIATOR, PW, new SecureRandom());
-            SecureChannel rc = r.get(10, TimeUnit.SECONDS);
-            evilSession = Session.start(evil, Watchdog.watch(evil, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
-            receiver = Session.start(rc, Watchdog.watch(rc, Duration.ofSeconds(20)), Duration.ofSeconds(20), "test");
-        }
+        LoopbackSessions both = LoopbackSessions.open(pool);
+        evilSession = both.initiator();
+        evil = evilSession.channel();
+        receiver = both.responder();
     }
 
     @AfterEach
@@ -76,10 +64,14 @@ class FileReceiverTest {
     }
 
     private Future<FileReceiver.Result> receive(boolean overwrite) {
+        return receive(overwrite, FileReceiver.Checkpoints.NONE);
+    }
+
+    private Future<FileReceiver.Result> receive(boolean overwrite, FileReceiver.Checkpoints checkpoints) {
         return pool.submit(() -> {
             Message first = StreamTransfer.awaitOffer(receiver);
             return FileReceiver.receive(receiver, (OfferFiles) first,
-                    new FileReceiver.Options(target, overwrite, s -> true), StreamTransfer.Progress.NONE);
+                    new FileReceiver.Options(target, overwrite, s -> true), StreamTransfer.Progress.NONE, checkpoints);
         });
     }
 
@@ -128,8 +120,13 @@ class FileReceiverTest {
 
     @Test
     void hostileNamesAreRefusedBeforeAnythingIsWritten() throws Exception {
-        for (String name : List.of("/etc/evil", "../outside/evil", "a/../../outside/evil", "a\u0000b", "C:evil", "c:evil",
-                "CON", "aux.txt", "a//b", "a/./b", "a\\b", ".evil.tryst-part", "x\u001b[2J")) {
+        assertRefusedBeforeAnythingIsWritten(List.of("/etc/evil", "../outside/evil", "a/../../outside/evil", "a\u0000b",
+                "C:evil", "c:evil", "CON", "aux.txt", "a//b", "a/./b", "a\\b", ".evil.tryst-part", "x\u001b[2J"));
+    }
+
+    /** Each name offered alone, in a fresh session: refused as unsafe, the sender told so, nothing written. */
+    private void assertRefusedBeforeAnythingIsWritten(List<String> names) throws Exception {
+        for (String name : names) {
             connectFresh();
             var f = receive(false);
             offer(file(name, 1));
@@ -139,6 +136,19 @@ class FileReceiverTest {
             assertInstanceOf(Abort.class, m, name);
             assertNothingWritten();
         }
+    }
+
+    @Test
+    void finding5_namesThatHideOrReorderWhatTheyShowAreRefusedBeforeAnythingIsWritten() throws Exception {
+        assertRefusedBeforeAnythingIsWritten(List.of("invoice\u202Efdp.exe", "a\u200Bb", "x\u0378"));
+        connectFresh();
+        var f = receive(false);
+        offer(file("\u2764\uFE0F.txt", 1), file("\u2764.txt", 1)); // one file where a file system ignores U+FE0F
+        answer(new ArrayList<>());
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.UNSAFE_OFFER, e.reason());
+        assertTrue(e.getMessage().contains("invisible characters are ignored"), e.getMessage());
+        assertNothingWritten();
     }
 
     /** Each case in a fresh session: the previous one ended in a refusal. */
@@ -314,6 +324,145 @@ class FileReceiverTest {
         TransferException e = failure(f);
         assertEquals(TransferException.Reason.CONFLICT, e.reason());
         assertTrue(e.getMessage().contains("a is a file"), e.getMessage());
+        assertEquals("mine", Files.readString(target.resolve("a")));
+    }
+
+    /** Sends one whole file as the sender would: FILE_START, its bytes in chunks, FILE_END. */
+    private void sendFile(int index, byte[] b) throws Exception {
+        start(index, 0);
+        for (int off = 0; off < b.length; off += TransferWire.MAX_CHUNK) {
+            data(java.util.Arrays.copyOfRange(b, off, Math.min(b.length, off + TransferWire.MAX_CHUNK)));
+        }
+        evil.send(TransferWire.encode(new FileEnd(index, sha(b))));
+    }
+
+    /** FILES_DONE, then the receiver's verdict (DONE or ABORT) past its PROGRESS reports. */
+    private Message filesDone() throws IOException {
+        evil.send(TransferWire.encode(new FilesDone()));
+        Message m;
+        do {
+            m = TransferWire.decode(evil.receive());
+        } while (m instanceof TransferWire.Progress);
+        evil.shutdownOutput();
+        return m;
+    }
+
+    /** Directory handles where the platform has them (Linux), or the by-path fallback (what macOS and Windows get). */
+    private static FileReceiver.Checkpoints handles(boolean handles) {
+        return new FileReceiver.Checkpoints() {
+            @Override
+            public boolean directoryHandles() {
+                return handles;
+            }
+        };
+    }
+
+    @ParameterizedTest(name = "directory handles: {0}")
+    @ValueSource(booleans = {true, false})
+    void finding3_stateFileSymlinkIsNotFollowed(boolean handles) throws Exception {
+        Path victim = Files.writeString(outside.resolve("bashrc"), "mine");
+        Files.createSymbolicLink(target.resolve(".big.tryst-state"), victim); // planted by another local user
+        byte[] big = new byte[1 << 20]; // big enough to have a state file
+        new java.util.Random(3).nextBytes(big);
+        var f = receive(false, handles(handles));
+        offer(file("big", big.length));
+        assertInstanceOf(Accept.class, answer(new ArrayList<>()));
+        sendFile(0, big);
+        assertInstanceOf(Done.class, filesDone());
+        assertEquals(1, f.get(10, TimeUnit.SECONDS).files());
+        assertEquals("mine", Files.readString(victim), "the link's target was written");
+        assertArrayEquals(big, Files.readAllBytes(target.resolve("big")));
+        assertEquals(List.of(target.resolve("big")), everythingUnder(target), "the planted link is gone, nothing else left");
+    }
+
+    @ParameterizedTest(name = "directory handles: {0}")
+    @ValueSource(booleans = {true, false})
+    void finding3_stateFileSymlinkIsNotReadForAResume(boolean handles) throws Exception {
+        Entry big = file("big", (1 << 20) + 10);
+        Files.write(target.resolve(".big.tryst-part"), new byte[1000]);
+        Path elsewhere = Files.writeString(outside.resolve("state"),
+                "tryst partial file v1\nsize=" + big.size() + "\nmtime=" + big.mtimeNanos() + "\n");
+        Files.createSymbolicLink(target.resolve(".big.tryst-state"), elsewhere);
+        var f = receive(false, handles(handles));
+        offer(big);
+        List<Ask> asks = new ArrayList<>();
+        assertInstanceOf(Accept.class, answer(asks));
+        assertEquals(List.of(new Ask(0, TransferWire.ASK_FRESH, 0, TransferWire.NO_HASH)), asks,
+                "a state file read through a link made the part look resumable");
+        evil.send(TransferWire.encode(new Abort("test over")));
+        assertEquals(TransferException.Reason.ABORTED_BY_PEER, failure(f).reason());
+    }
+
+    @ParameterizedTest(name = "directory handles: {0}")
+    @ValueSource(booleans = {true, false})
+    void finding3_partSwappedBeforeRenameGetsNoMetadata(boolean handles) throws Exception {
+        Path victim = Files.writeString(outside.resolve("victim"), "mine");
+        Files.setPosixFilePermissions(victim, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.fromMillis(1_500_000_000_000L);
+        Files.setLastModifiedTime(victim, before);
+        Path part = target.resolve(".tool.tryst-part");
+        var f = receive(false, new FileReceiver.Checkpoints() {
+            @Override
+            public boolean directoryHandles() {
+                return handles;
+            }
+
+            @Override
+            public void partVerified(String rel) throws IOException {
+                Files.move(part, tmp.resolve("taken"));
+                Files.createSymbolicLink(part, victim);
+            }
+        });
+        offer(new Entry("tool", false, 3, 1_700_000_000_000_000_000L, true));
+        assertInstanceOf(Accept.class, answer(new ArrayList<>()));
+        sendFile(0, "abc".getBytes());
+        assertInstanceOf(Abort.class, filesDone());
+        var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(LocalIoException.class, e.getCause());
+        assertTrue(e.getCause().getCause().getMessage().contains("replaced"), e.getCause().getCause().getMessage());
+        assertEquals(before, Files.getLastModifiedTime(victim), "the victim's time was set");
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)),
+                "the victim was made executable");
+        assertEquals("mine", Files.readString(victim));
+        assertFalse(Files.exists(target.resolve("tool"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void finding3_intermediateFolderSwappedForSymlinkBeforeThePartOpensWritesNothingOutside() throws Exception {
+        try (TargetFolder t = TargetFolder.open(target, true)) { // the fallback cannot do this: see TargetFolder
+            if (System.getProperty("os.name").startsWith("Linux")) {
+                assertTrue(t.handles(), "Linux has SecureDirectoryStream");
+            }
+            Assumptions.assumeTrue(t.handles(), "no directory handles on this platform");
+        }
+        Files.createDirectory(target.resolve("a"));
+        Path moved = tmp.resolve("moved");
+        var f = receive(false, new FileReceiver.Checkpoints() {
+            @Override
+            public void partFolderReady(String rel) throws IOException {
+                Files.move(target.resolve("a"), moved);
+                Files.createSymbolicLink(target.resolve("a"), outside);
+            }
+        });
+        offer(file("a/f", 3));
+        assertInstanceOf(Accept.class, answer(new ArrayList<>()));
+        sendFile(0, "abc".getBytes());
+        Message verdict = filesDone();
+        assertEquals(List.of(), everythingUnder(outside), "written through the swapped-in link");
+        assertInstanceOf(Done.class, verdict);
+        assertEquals(1, f.get(10, TimeUnit.SECONDS).files());
+        assertEquals("abc", Files.readString(moved.resolve("f")), "the file is in the folder that was checked");
+    }
+
+    @Test
+    void twoFilesUnderAFileInTheWayAreBothConflictsNotAnUnsafeOffer() throws Exception {
+        Files.writeString(target.resolve("a"), "mine");
+        var f = receive(false);
+        offer(file("a/b", 1), file("a/c", 1));
+        assertInstanceOf(Decline.class, answer(new ArrayList<>()));
+        TransferException e = failure(f);
+        assertEquals(TransferException.Reason.CONFLICT, e.reason(), e.getMessage());
+        assertTrue(e.getMessage().contains("a/b (a is a file") && e.getMessage().contains("a/c (a is a file"), e.getMessage());
         assertEquals("mine", Files.readString(target.resolve("a")));
     }
 

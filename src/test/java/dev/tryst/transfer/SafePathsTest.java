@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,6 +128,68 @@ class SafePathsTest {
     void decomposedNamesAreNormalisedToNfc() throws Exception {
         assertEquals("\u00E9", SafePaths.check("e\u0301"));
         assertEquals("caf\u00E9/r\u00E9sum\u00E9.txt", SafePaths.check("cafe\u0301/re\u0301sume\u0301.txt"));
+    }
+
+    // ---- finding 5: characters that hide or reorder what a name shows ----
+
+    static Stream<Arguments> invisibleOrUnassigned() {
+        return Stream.of(
+                Arguments.of("invoice\u202Efdp.exe", "format character U+202E"), // shows as "invoiceexe.pdf"
+                Arguments.of("a\u200Bb", "format character U+200B"), // zero-width space
+                Arguments.of("x\u0378", "unassigned character U+0378"),
+                Arguments.of("a\u2066b\u2069", "format character U+2066"), // left-to-right isolate
+                Arguments.of("a\u061Cb", "format character U+061C"), // Arabic letter mark
+                Arguments.of("\uFEFFa", "format character U+FEFF"), // byte-order mark
+                Arguments.of("soft\u00ADhyphen", "format character U+00AD"),
+                Arguments.of("dir/a\u2060b", "format character U+2060"), // word joiner
+                Arguments.of("hidden\uDB40\uDC41", "format character U+E0041"), // tag A: invisible ASCII
+                Arguments.of("x\uDB40\uDC80", "unassigned character U+E0080"),
+                Arguments.of("a\u200Db", "format character U+200D"), // a joiner between ASCII letters joins nothing
+                Arguments.of("invoice\u200C.pdf", "format character U+200C"),
+                Arguments.of("\u200D\uD83D\uDE00", "format character U+200D"), // at the start
+                Arguments.of("a\u2028b", "line separator U+2028"),
+                Arguments.of("a\u2029b", "paragraph separator U+2029"),
+                Arguments.of("d/\u3164", "only of invisible characters"), // Hangul filler
+                Arguments.of("\u034F\uFE0F/x", "only of invisible characters"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invisibleOrUnassigned")
+    void finding5_formatUnassignedAndInvisibleCharactersAreRefused(String name, String reason) {
+        refusesHostileNames(name, reason);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "\uE000 private.txt", "\uDB80\uDC00", // private use (U+E000, U+F0000) is the user's own business
+            "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645.txt", // Persian needs the zero-width non-joiner
+            "\u0915\u094D\u200D\u0937", // Devanagari: a joiner after a virama
+            "\uD83C\uDFF3\uFE0F\u200D\uD83C\uDF08.png", // rainbow flag: joiner after a variation selector
+            "\u2764\uFE0F.txt", "caf\u00E9\u034F"})
+    void privateUseAndJoinersInsideWordsOrEmojiAreAccepted(String name) throws Exception {
+        assertEquals(name, SafePaths.check(name));
+    }
+
+    @Test
+    void finding5_defaultIgnorableCharactersAreFoldedOutOfTheDuplicateCheck() {
+        String ignored = "once invisible characters are ignored";
+        assertRefusedAll(List.of("\u2764\uFE0F.txt", "\u2764.txt"), List.of(false, false), ignored);
+        assertRefusedAll(List.of("caf\u00E9", "caf\u00E9\u034F"), List.of(false, false), ignored);
+        assertRefusedAll(List.of("\uD83D\uDC68\u200D\uD83D\uDC69", "\uD83D\uDC68\uD83D\uDC69"), List.of(false, false), ignored);
+        assertRefusedAll(List.of("a\u3164b", "ab"), List.of(false, false), ignored);
+        assertRefusedAll(List.of("x\u180Bz/f", "XZ/f"), List.of(false, false), ignored);
+        assertRefusedAll(List.of("d\uFE00", "d\uFE00/f", "d/f"), List.of(true, false, false), ignored);
+        assertRefusedAll(List.of("ab", "a\u200Bb"), List.of(false, false), "format character U+200B");
+    }
+
+    @Test
+    void finding5_theSenderRefusesSuchANameBeforeACodeIsSpent() throws Exception {
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")), "file names are not UTF-8 here");
+        Path dir = Files.createDirectories(base.resolve("photos"));
+        Files.writeString(dir.resolve("holiday.jpg"), "ok");
+        Files.writeString(dir.resolve("invoice\u202Efdp.exe"), "MZ");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FileSender.scan(List.of(dir), w -> { }));
+        assertTrue(e.getMessage().contains("cannot send this name safely") && e.getMessage().contains("U+202E"), e.getMessage());
     }
 
     // ---- checkAll ----
