@@ -216,12 +216,15 @@ class TlsTest {
         try (EchoServer server = new EchoServer(identity)) {
             port = server.socket.getLocalPort();
             try (SSLSocket s = Tls.openClient(server.address(), tofu, TIMEOUT)) {
-                assertRoundTrip(s);
+                assertFalse(Files.exists(known), "the handshake alone remembers nothing");
+                assertRoundTrip(s); // stands in for the server's answer in tryst's protocol
+                Pinning.remember(s, tofu);
             }
             assertEquals("rw-------", mode(known));
             assertEquals(List.of("127.0.0.1:" + port + " " + identity.fingerprint().hex()), Files.readAllLines(known));
             try (SSLSocket s = Tls.openClient(server.address(), tofu, TIMEOUT)) {
                 assertRoundTrip(s);
+                Pinning.remember(s, tofu);
             }
             assertEquals(1, Files.readAllLines(known).size(), "a known server is not remembered twice");
         }
@@ -234,6 +237,32 @@ class TlsTest {
                     + port + " from " + known + ", otherwise someone may be intercepting the connection", e.getMessage());
             assertEquals(known, e.knownServers());
             assertEquals(1, Files.readAllLines(known).size(), "a refused server is not remembered");
+        }
+    }
+
+    /**
+     * Two first connections to one address met different certificates (the server was replaced
+     * between them, or one was intercepted): both pass the handshake, as neither is known yet;
+     * the first to be remembered wins and the other is refused then, not written beside it.
+     */
+    @Test
+    void concurrentFirstConnectionsThatMetDifferentCertificatesAreSettledWhenRemembered(@TempDir Path dir) throws Exception {
+        Path known = dir.resolve("known_servers");
+        Pin tofu = Pin.trustOnFirstUse(known);
+        ServerIdentity other = ServerIdentity.loadOrCreate(dir.resolve("other"));
+        try (EchoServer first = new EchoServer(identity);
+             SSLSocket early = Tls.openClient(first.address(), tofu, TIMEOUT)) {
+            int port = first.socket.getLocalPort();
+            first.close();
+            try (EchoServer second = new EchoServer(other, port);
+                 SSLSocket late = Tls.openClient(second.address(), tofu, TIMEOUT)) {
+                assertFalse(Files.exists(known), "neither handshake wrote anything");
+                Pinning.remember(early, tofu);
+                PinMismatchException e = assertThrows(PinMismatchException.class, () -> Pinning.remember(late, tofu));
+                assertEquals(other.fingerprint(), e.presented());
+                assertEquals(identity.fingerprint(), e.expected());
+                assertEquals(List.of("127.0.0.1:" + port + " " + identity.fingerprint().hex()), Files.readAllLines(known));
+            }
         }
     }
 
