@@ -59,46 +59,57 @@ final class InboxCommand implements Callable<Integer> {
         }
         Identity me = IdentityFiles.load(identityFile, err);
         Path mark = markFile(me);
-        Mark m = readMark(mark);
-        int processed = 0;
+        int processed;
         try (EventClient c = IdentityFiles.login(server, me)) {
-            long known = c.lastOrderAtLogin();
-            String store = c.storeId().hex();
-            long last = m.order();
-            if (m.store() != null && !m.store().equals(store)) {
-                // The server's store was replaced: our mark counts in the old one and would make the
-                // server forget messages we never saw. Start from the beginning of the new store.
-                err.println("tryst: the server's message store was replaced since the last inbox; showing all it holds.");
-                last = 0;
-            }
-            c.resume(last);
-            while (max == null || processed < max) {
-                if (!follow && last >= known) {
-                    break;
-                }
-                ControlWire.Event e;
-                try {
-                    e = c.nextEvent(follow ? Duration.ofDays(3650) : wait);
-                } catch (SocketTimeoutException timeout) {
-                    break; // the rest expired at the server, or never came
-                }
-                if (e.order() <= last) {
-                    continue; // printed before a crash that kept us from acknowledging it
-                }
-                if (e.kind() == ControlWire.EVENT_MESSAGE) {
-                    show(me, e, out, err);
-                }
-                last = e.order();
-                writeMark(mark, store, last);
-                c.ack(last);
-                processed++;
-            }
+            processed = read(c, me, mark, out, err);
         }
         if (processed == 0) {
             err.println("No new messages.");
         }
         err.flush();
         return ExitCode.OK.code;
+    }
+
+    /**
+     * Shows {@code me}'s messages from the logged-in session {@code c}, as {@link #max},
+     * {@link #follow} and {@link #wait} say, keeping the last processed order in {@code mark};
+     * returns how many events it processed.
+     */
+    int read(EventClient c, Identity me, Path mark, PrintWriter out, PrintWriter err) throws IOException {
+        Mark m = readMark(mark);
+        int processed = 0;
+        long known = c.lastOrderAtLogin();
+        String store = c.storeId().hex();
+        long last = m.order();
+        if (m.store() != null && !m.store().equals(store)) {
+            // The server's store was replaced: our mark counts in the old one and would make the
+            // server forget messages we never saw. Start from the beginning of the new store.
+            err.println("tryst: the server's message store was replaced since the last inbox; showing all it holds.");
+            last = 0;
+        }
+        c.resume(last);
+        while (max == null || processed < max) {
+            if (!follow && last >= known) {
+                break;
+            }
+            ControlWire.Event e;
+            try {
+                e = c.nextEvent(follow ? Duration.ofDays(3650) : wait);
+            } catch (SocketTimeoutException timeout) {
+                break; // the rest expired at the server, or never came
+            }
+            if (e.order() <= last) {
+                continue; // printed before a crash that kept us from acknowledging it
+            }
+            if (e.kind() == ControlWire.EVENT_MESSAGE) {
+                show(me, e, out, err);
+            }
+            last = e.order();
+            writeMark(mark, store, last);
+            c.ack(last);
+            processed++;
+        }
+        return processed;
     }
 
     private static void show(Identity me, ControlWire.Event e, PrintWriter out, PrintWriter err) {
