@@ -115,7 +115,7 @@ final class AotTraining {
                     }
                 }
                 Identity me = Identity.generate();
-                try (EventClient c = EventClient.login(where, me, Duration.ofSeconds(10))) {
+                try (EventClient c = EventClient.login(where, me, InstantSource.system(), Duration.ofSeconds(10))) {
                     c.sendMessage(me.publicKey(), "note".getBytes(), Duration.ofSeconds(10));
                     c.resume(0);
                     Sealed.open(me, c.nextEvent(Duration.ofSeconds(10)).data().toByteArray());

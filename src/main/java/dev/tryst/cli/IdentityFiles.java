@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
 
 /** Loading this machine's identity and logging in with it, for the identity commands. */
 final class IdentityFiles {
@@ -31,7 +32,7 @@ final class IdentityFiles {
     static EventClient login(ServerOption option, Identity me) throws SessionException {
         ControlClient.Server server = option.resolve();
         try {
-            return EventClient.login(server, me, Meeting.CONNECT_TIMEOUT);
+            return EventClient.login(server, me, InstantSource.system(), Meeting.CONNECT_TIMEOUT);
         } catch (ControlClient.ControlClosedException e) {
             throw new SessionException(SessionException.Kind.PROTOCOL, "the server at " + server.describe()
                     + " refused the login: " + (e.reason() != null ? e.reason() : e.getMessage())

@@ -257,7 +257,7 @@ class TrustOnFirstUseTest {
         try (EventStore store = EventStore.open(dir.resolve("store"), EventLimits.defaults(), InstantSource.system());
              RendezvousServer real = rendezvous(a, 0, store)) {
             port = real.address().getPort();
-            try (EventClient c = EventClient.login(tofu(at(port), known), Identity.generate(), T)) {
+            try (EventClient c = EventClient.login(tofu(at(port), known), Identity.generate(), InstantSource.system(), T)) {
                 assertEquals(0, c.lastOrderAtLogin());
             }
             assertEquals(List.of(line(port, a)), Files.readAllLines(known));
