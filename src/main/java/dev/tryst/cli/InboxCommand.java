@@ -8,6 +8,7 @@ import dev.tryst.identity.SealedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,9 +29,11 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inbox", mixinStandardHelpOptions = true,
         description = {"Print the messages left for this identity at the server, oldest first, each once:"
-            + " one line each, 'TIME SENDER-FINGERPRINT: TEXT'.",
+            + " one line each, 'TIME SENDER-FINGERPRINT: TEXT'. TIME is when the sender sealed it, by its clock,"
+            + " signed; '(stored TIME)' follows when the server stored it more than 5 minutes apart from that.",
             "What was printed is recorded (in the state directory) before the server is told it may forget it,"
-                + " so a crash never loses a message and never shows one twice."})
+                + " so a crash never loses a message and never shows one twice. A message shown before (its id,"
+                + " delivered again) is skipped with a note, and so is one signed more than 8 days ago."})
 final class InboxCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -49,6 +53,12 @@ final class InboxCommand implements Callable<Integer> {
     @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
             description = "Without --follow: how long to wait for messages still on the way. Default: ${DEFAULT-VALUE}.")
     Duration wait;
+
+    /** This machine's clock: how old a message's signed time is. */
+    InstantSource clock = InstantSource.system();
+
+    /** Beyond this apart, the sender's signed time and the server's storage time are both shown. */
+    static final Duration STORED_APART = Duration.ofMinutes(5);
 
     @Override
     public Integer call() throws IOException {
@@ -72,11 +82,12 @@ final class InboxCommand implements Callable<Integer> {
 
     /**
      * Shows {@code me}'s messages from the logged-in session {@code c}, as {@link #max},
-     * {@link #follow} and {@link #wait} say, keeping the last processed order in {@code mark};
-     * returns how many events it processed.
+     * {@link #follow} and {@link #wait} say, keeping the last processed order in {@code mark} and
+     * the ids shown beside it ({@link SeenMessages}); returns how many events it processed.
      */
     int read(EventClient c, Identity me, Path mark, PrintWriter out, PrintWriter err) throws IOException {
         Mark m = readMark(mark);
+        SeenMessages seen = SeenMessages.load(mark.resolveSibling(mark.getFileName() + ".seen"));
         int processed = 0;
         long known = c.lastOrderAtLogin();
         String store = c.storeId().hex();
@@ -102,7 +113,7 @@ final class InboxCommand implements Callable<Integer> {
                 continue; // printed before a crash that kept us from acknowledging it
             }
             if (e.kind() == ControlWire.EVENT_MESSAGE) {
-                show(me, e, out, err);
+                show(me, e, seen, out, err);
             }
             last = e.order();
             writeMark(mark, store, last);
@@ -112,15 +123,41 @@ final class InboxCommand implements Callable<Integer> {
         return processed;
     }
 
-    private static void show(Identity me, ControlWire.Event e, PrintWriter out, PrintWriter err) {
-        String when = Instant.ofEpochMilli(e.timestamp()).truncatedTo(ChronoUnit.SECONDS).toString();
+    /**
+     * Prints one message with the time its sender signed, unless it cannot be opened or
+     * {@code seen} refuses it (then one line on {@code err} says why), and records its id.
+     */
+    private void show(Identity me, ControlWire.Event e, SeenMessages seen, PrintWriter out, PrintWriter err) throws IOException {
+        String stored = time(e.timestamp());
+        Sealed.Opened m;
         try {
-            Sealed.Opened m = Sealed.open(me, e.data().toByteArray());
-            out.println(when + " " + m.sender().fingerprint() + ": " + printable(new String(m.body(), StandardCharsets.UTF_8)));
-            out.flush();
+            m = Sealed.open(me, e.data().toByteArray());
         } catch (SealedException x) {
-            err.println("tryst: message " + e.order() + " of " + when + " could not be opened and is skipped: " + x.getMessage());
+            err.println("tryst: message " + e.order() + " stored " + stored + " could not be opened and is skipped: " + x.getMessage());
+            return;
         }
+        long sentMillis = m.sent().toEpochMilli();
+        long now = clock.millis();
+        String sent = time(sentMillis);
+        String which = "tryst: message " + e.order() + " from " + m.sender().fingerprint() + " signed " + sent;
+        switch (seen.check(m.idHex(), sentMillis, now)) {
+            case SHOWN_BEFORE -> err.println(which + " was shown before (id " + m.idHex() + ") and is skipped: the server delivered it again");
+            case TOO_OLD -> err.println(which + " is older than this inbox can tell apart from a copy delivered again ("
+                    + SeenMessages.HORIZON.toDays() + " days, or before the earliest id it remembers) and is skipped;"
+                    + " if it is new, the sender's clock is wrong: ask them to fix it and send it again");
+            case TOO_FAR_AHEAD -> err.println(which + ", more than " + SeenMessages.AHEAD.toDays() + " day ahead of this machine's clock,"
+                    + " and is skipped: ask the sender to fix their clock (or fix this machine's) and send it again");
+            case NEW -> {
+                String apart = Math.abs(sentMillis - e.timestamp()) > STORED_APART.toMillis() ? " (stored " + stored + ")" : "";
+                out.println(sent + apart + " " + m.sender().fingerprint() + ": " + printable(new String(m.body(), StandardCharsets.UTF_8)));
+                out.flush();
+                seen.add(m.idHex(), sentMillis, now);
+            }
+        }
+    }
+
+    private static String time(long epochMillis) {
+        return Instant.ofEpochMilli(epochMillis).truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
     /** Where the last processed order is kept: per identity and server. */
@@ -164,13 +201,21 @@ final class InboxCommand implements Callable<Integer> {
         }
     }
 
-    /** Atomically and durably: a new file ("STORE-ID ORDER"), fsync, rename over the old one. */
+    /** Atomically and durably ({@link #writeDurably}): "STORE-ID ORDER". */
     private static void writeMark(Path f, String store, long order) throws IOException {
+        writeDurably(f, store + " " + order + "\n");
+    }
+
+    /** Replaces {@code f} by {@code ascii} atomically and durably: a new file, fsync, rename over the old one. */
+    static void writeDurably(Path f, String ascii) throws IOException {
         Files.createDirectories(f.getParent());
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap((store + " " + order + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ByteBuffer bytes = ByteBuffer.wrap(ascii.getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                ch.write(bytes);
+            }
             ch.force(true);
         }
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
