@@ -103,9 +103,13 @@ class TrustOnFirstUseTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             socket.close();
-            thread.join(5000);
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -212,8 +216,9 @@ class TrustOnFirstUseTest {
                     "a certificate whose key the server never proved was remembered: " + (Files.exists(known) ? Files.readString(known) : ""));
         }
         // the real server, another certificate, on the same address: trusted on first use as if nothing had happened
-        try (RendezvousServer real = rendezvous(r, port, null);
-             ControlClient c = ControlClient.connect(tofu(at(port), known), null, T)) {
+        try (RendezvousServer real = rendezvous(r, port, null)) {
+            assertEquals(port, real.address().getPort());
+            ControlClient.connect(tofu(at(port), known), null, T).close();
             assertEquals(List.of(line(port, r)), Files.readAllLines(known));
         }
     }
@@ -262,11 +267,11 @@ class TrustOnFirstUseTest {
             }
             assertEquals(List.of(line(port, a)), Files.readAllLines(known));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
-            try (ControlClient again = ControlClient.connect(tofu(at(port), known), null, T)) {
-                assertEquals(1, Files.readAllLines(known).size(), "a known server is not remembered twice");
-            }
+            ControlClient.connect(tofu(at(port), known), null, T).close();
+            assertEquals(1, Files.readAllLines(known).size(), "a known server is not remembered twice");
         }
         try (RendezvousServer other = rendezvous(r, port, null)) {
+            assertEquals(port, other.address().getPort());
             PinMismatchException e = assertThrows(PinMismatchException.class, () -> ControlClient.connect(tofu(at(port), known), null, T));
             assertEquals(a.fingerprint(), e.expected());
             assertEquals(r.fingerprint(), e.presented());
