@@ -15,17 +15,17 @@ import dev.tryst.tls.Pin;
 import dev.tryst.tls.PinMismatchException;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
+import dev.tryst.tls.TlsTestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
-import java.security.Principal;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -36,14 +36,11 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -75,105 +72,37 @@ class TrustOnFirstUseTest {
         r = ServerIdentity.loadOrCreate(shared.resolve("r"));
     }
 
-    /** A TLS 1.3 server on loopback that runs {@code behaviour} on each accepted, handshaken connection. */
-    static final class FakeServer implements AutoCloseable {
-        final SSLServerSocket socket;
-        final Thread thread;
-
-        FakeServer(SSLContext context, int port, Consumer<SSLSocket> behaviour) throws IOException {
-            socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
-            socket.setEnabledProtocols(new String[] {"TLSv1.3"});
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            thread = Thread.ofVirtual().start(() -> {
-                while (!socket.isClosed()) {
-                    try (SSLSocket s = (SSLSocket) socket.accept()) {
-                        s.setSoTimeout(10_000);
-                        s.startHandshake();
-                        behaviour.accept(s);
-                    } catch (IOException e) {
-                        // the client refused us or hung up: next connection
-                    }
-                }
-            });
-        }
-
-        InetSocketAddress address() {
-            return new InetSocketAddress("127.0.0.1", socket.getLocalPort());
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    /** Reads what the client sends until it hangs up, answering nothing. */
+    private static void silent(SSLSocket s) throws IOException {
+        InputStream in = s.getInputStream();
+        while (in.read() >= 0) {
+            // swallow
         }
     }
 
-    /** Reads what the client sends until it hangs up, answering nothing. */
-    private static void silent(SSLSocket s) {
-        try {
-            InputStream in = s.getInputStream();
-            while (in.read() >= 0) {
-                // swallow
-            }
-        } catch (IOException e) {
-            // the client gave up
-        }
+    /** A TLS 1.3 server for {@code context} on loopback {@code port} (0: any) that serves each connection with {@code behaviour}. */
+    private static TlsTestServer serve(SSLContext context, int port, TlsTestServer.Behaviour behaviour) throws IOException {
+        SSLServerSocket socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+        socket.setEnabledProtocols(new String[] {"TLSv1.3"});
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        return new TlsTestServer(socket, behaviour);
     }
 
     /**
-     * A server context whose key manager serves certificate {@code chain} but signs with
-     * {@code key}, which does not belong to it: the client sees a certificate the server cannot
-     * prove it holds.
+     * A server context whose key manager (the JDK's own, over a key store entry) serves
+     * certificate chain {@code chain} but signs with {@code key}, which does not belong to it:
+     * the client sees a certificate the server cannot prove it holds.
      */
     private static SSLContext presentingButNotHolding(X509Certificate[] chain, PrivateKey key) throws Exception {
-        X509ExtendedKeyManager km = new X509ExtendedKeyManager() {
-            @Override
-            public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-                return "x";
-            }
-
-            @Override
-            public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-                return "x";
-            }
-
-            @Override
-            public String[] getServerAliases(String keyType, Principal[] issuers) {
-                return new String[] {"x"};
-            }
-
-            @Override
-            public X509Certificate[] getCertificateChain(String alias) {
-                return chain.clone();
-            }
-
-            @Override
-            public PrivateKey getPrivateKey(String alias) {
-                return key;
-            }
-
-            @Override
-            public String[] getClientAliases(String keyType, Principal[] issuers) {
-                return null;
-            }
-
-            @Override
-            public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-                return null;
-            }
-
-            @Override
-            public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-                return null;
-            }
-        };
+        char[] password = "test".toCharArray();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("impostor", key, password, chain); // the key store does not check that key and certificate match
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, password);
         SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(new KeyManager[] {km}, null, null);
+        context.init(keys.getKeyManagers(), null, null);
         return context;
     }
 
@@ -203,7 +132,7 @@ class TrustOnFirstUseTest {
         PrivateKey b = ec.generateKeyPair().getPrivate();
         SSLContext impostor = presentingButNotHolding(a.chain().toArray(X509Certificate[]::new), b);
         int port;
-        try (FakeServer fake = new FakeServer(impostor, 0, TrustOnFirstUseTest::silent)) {
+        try (TlsTestServer fake = serve(impostor, 0, TrustOnFirstUseTest::silent)) {
             port = fake.address().getPort();
             SSLHandshakeException e = assertThrows(SSLHandshakeException.class, () -> ControlClient.connect(tofu(fake.address(), known), null, T));
             System.out.println("finding1 handshake refused: " + e.getMessage());
@@ -226,7 +155,7 @@ class TrustOnFirstUseTest {
     @Test
     void finding1_aServerThatCompletesTlsButNeverAnswersConnectIsNotPinned() throws Exception {
         Path known = dir.resolve("known_servers");
-        try (FakeServer mute = new FakeServer(a.serverContext(), 0, TrustOnFirstUseTest::silent)) {
+        try (TlsTestServer mute = serve(a.serverContext(), 0, TrustOnFirstUseTest::silent)) {
             IOException e = assertThrows(IOException.class, () -> ControlClient.connect(tofu(mute.address(), known), null, Duration.ofMillis(500)));
             System.out.println("finding1 mute server: " + e);
             assertTrue(e.getMessage().contains("sent nothing"), e.getMessage());
@@ -238,16 +167,12 @@ class TrustOnFirstUseTest {
     @Test
     void finding1_aServerThatAnswersConnectWithGarbageIsNotPinned() throws Exception {
         Path known = dir.resolve("known_servers");
-        Consumer<SSLSocket> http = s -> {
-            try {
-                s.getInputStream().read(); // the client's CONNECT has begun to arrive
-                s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                // the client gave up
-            }
+        TlsTestServer.Behaviour http = s -> {
+            s.getInputStream().read(); // the client's CONNECT has begun to arrive
+            s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
         };
-        try (FakeServer web = new FakeServer(a.serverContext(), 0, http)) {
+        try (TlsTestServer web = serve(a.serverContext(), 0, http)) {
             IOException e = assertThrows(IOException.class, () -> ControlClient.connect(tofu(web.address(), known), null, T));
             System.out.println("finding1 garbage server: " + e);
             assertFalse(Files.exists(known), "remembered a server that does not speak tryst: "
