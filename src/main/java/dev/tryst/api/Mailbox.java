@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -31,16 +32,23 @@ import java.util.function.Consumer;
  * before the server heard, the server sends it again and it is skipped by its order. A mark from
  * another store (the server's database was replaced) is not trusted: everything the new store holds
  * is handed out.
+ *
+ * <p>Each message carries its sender's signed time and a random id inside the seal. A message whose
+ * id was handed out before (the server, or anyone who kept its sealed bytes, delivered it again) is
+ * skipped with a notice, and so is one signed too long ago for the record of shown ids to vouch for
+ * ({@link SeenMessages}: 8 days, the server's event lifetime and a day).
  */
 public final class Mailbox implements AutoCloseable {
     private final EventClient client;
     private final LocalIdentity me;
     private final Path markFile;
+    private final InstantSource clock;
 
-    private Mailbox(EventClient client, LocalIdentity me, Path markFile) {
+    private Mailbox(EventClient client, LocalIdentity me, Path markFile, InstantSource clock) {
         this.client = client;
         this.me = me;
         this.markFile = markFile;
+        this.clock = clock;
     }
 
     /**
@@ -48,13 +56,22 @@ public final class Mailbox implements AutoCloseable {
      * server's certificate). {@code stateDir} keeps the inbox's marks.
      */
     public static Mailbox open(TrystOptions options, LocalIdentity me, Path stateDir) throws TrystException {
+        return open(options, me, stateDir, InstantSource.system());
+    }
+
+    /**
+     * As {@link #open(TrystOptions, LocalIdentity, Path)}, with {@code clock} dating the messages
+     * sent (the signed time their recipients see) and judging how old those received are.
+     */
+    public static Mailbox open(TrystOptions options, LocalIdentity me, Path stateDir, InstantSource clock) throws TrystException {
         Objects.requireNonNull(me, "me");
+        Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(stateDir, "stateDir");
         String server = options.server() != null ? options.server() : "localhost";
         String where = HostPort.format(Rendezvous.server(server, options).address()).replaceAll("[^A-Za-z0-9.\\-]", "_");
         String who = me.publicKey().substring(0, 16);
         Path mark = stateDir.resolve("inbox").resolve(who + "@" + where);
-        return new Mailbox(Rendezvous.login(options, me.identity), me, mark);
+        return new Mailbox(Rendezvous.login(options, me.identity, clock), me, mark, clock);
     }
 
     /** Largest message body in bytes of UTF-8. */
@@ -109,6 +126,7 @@ public final class Mailbox implements AutoCloseable {
         int processed = 0;
         try {
             Mark m = readMark(markFile);
+            SeenMessages seen = SeenMessages.load(markFile.resolveSibling(markFile.getFileName() + ".seen"));
             long known = client.lastOrderAtLogin();
             String store = client.storeId().hex();
             long last = m.order();
@@ -133,7 +151,7 @@ public final class Mailbox implements AutoCloseable {
                     continue; // handed out before a crash that kept us from acknowledging it
                 }
                 if (e.kind() == ControlWire.EVENT_MESSAGE) {
-                    open(e, shown, notices);
+                    open(e, seen, shown, notices);
                 }
                 last = e.order();
                 writeMark(markFile, store, last);
@@ -148,14 +166,36 @@ public final class Mailbox implements AutoCloseable {
         return processed;
     }
 
-    private void open(ControlWire.Event e, Consumer<InboxMessage> shown, Consumer<String> notices) {
-        Instant when = Instant.ofEpochMilli(e.timestamp());
+    /**
+     * Opens one message and hands it out, unless it cannot be opened or {@code seen} refuses it
+     * (then a notice says why); records its id before it returns.
+     */
+    private void open(ControlWire.Event e, SeenMessages seen, Consumer<InboxMessage> shown, Consumer<String> notices)
+            throws IOException {
+        Instant stored = Instant.ofEpochMilli(e.timestamp());
+        Sealed.Opened m;
         try {
-            Sealed.Opened m = Sealed.open(me.identity, e.data().toByteArray());
-            shown.accept(new InboxMessage(e.order(), when, m.sender().fingerprint(), m.sender().toHex(),
-                    new String(m.body(), StandardCharsets.UTF_8)));
+            m = Sealed.open(me.identity, e.data().toByteArray());
         } catch (SealedException x) {
-            notices.accept("message " + e.order() + " of " + when + " could not be opened and is skipped: " + x.getMessage());
+            notices.accept("message " + e.order() + " stored " + stored + " could not be opened and is skipped: " + x.getMessage());
+            return;
+        }
+        long sentMillis = m.sent().toEpochMilli();
+        long now = clock.millis();
+        String which = "message " + e.order() + " from " + m.sender().fingerprint() + " signed " + m.sent();
+        switch (seen.check(m.idHex(), sentMillis, now)) {
+            case SHOWN_BEFORE -> notices.accept(which + " was shown before (id " + m.idHex() + ") and is skipped: the server"
+                    + " delivered it again");
+            case TOO_OLD -> notices.accept(which + " is older than this inbox can tell apart from a copy delivered again ("
+                    + SeenMessages.HORIZON.toDays() + " days, or before the earliest id it remembers) and is skipped;"
+                    + " if it is new, the sender's clock is wrong: ask them to fix it and send it again");
+            case TOO_FAR_AHEAD -> notices.accept(which + ", more than " + SeenMessages.AHEAD.toDays() + " day ahead of this"
+                    + " machine's clock, and is skipped: ask the sender to fix their clock (or fix this machine's) and send it again");
+            case NEW -> {
+                shown.accept(new InboxMessage(e.order(), m.sent(), stored, m.sender().fingerprint(), m.sender().toHex(),
+                        new String(m.body(), StandardCharsets.UTF_8)));
+                seen.add(m.idHex(), sentMillis, now);
+            }
         }
     }
 
@@ -174,13 +214,21 @@ public final class Mailbox implements AutoCloseable {
         }
     }
 
-    /** Atomically and durably: a new file ("STORE-ID ORDER"), fsync, rename over the old one. */
+    /** Atomically and durably ({@link #writeDurably}): "STORE-ID ORDER". */
     private static void writeMark(Path f, String store, long order) throws IOException {
+        writeDurably(f, store + " " + order + "\n");
+    }
+
+    /** Replaces {@code f} by {@code ascii} atomically and durably: a new file, fsync, rename over the old one. */
+    static void writeDurably(Path f, String ascii) throws IOException {
         Files.createDirectories(f.getParent());
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap((store + " " + order + "\n").getBytes(StandardCharsets.US_ASCII)));
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(ascii.getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                ch.write(bytes);
+            }
             ch.force(true);
         }
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -89,10 +89,10 @@ final class Rendezvous {
     }
 
     /** An identity's session on the server's event channel. */
-    static EventClient login(TrystOptions options, Identity me) throws TrystException {
+    static EventClient login(TrystOptions options, Identity me, java.time.InstantSource clock) throws TrystException {
         ControlClient.Server server = server(options.server() != null ? options.server() : "localhost", options);
         try {
-            return EventClient.login(server, me, CONNECT_TIMEOUT);
+            return EventClient.login(server, me, clock, CONNECT_TIMEOUT);
         } catch (ControlClient.ControlClosedException e) {
             boolean twice = ControlWire.REASON_ALREADY_CONNECTED.equals(e.reason());
             throw new TrystException(TrystException.Reason.REFUSED, "the server at " + server.describe()

@@ -19,9 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inbox", mixinStandardHelpOptions = true,
         description = {"Print the messages left for this identity at the server, oldest first, each once:"
-            + " one line each, 'TIME SENDER-FINGERPRINT: TEXT'.",
+            + " one line each, 'TIME SENDER-FINGERPRINT: TEXT'. TIME is when the sender sealed it, by its clock,"
+            + " signed; '(stored TIME)' follows when the server stored it more than 5 minutes apart from that.",
             "What was printed is recorded (in the state directory) before the server is told it may forget it,"
-                + " so a crash never loses a message and never shows one twice."})
+                + " so a crash never loses a message and never shows one twice. A message shown before (its id,"
+                + " delivered again) is skipped with a note, and so is one signed more than 8 days ago."})
 final class InboxCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -64,8 +66,13 @@ final class InboxCommand implements Callable<Integer> {
         return ExitCode.OK.code;
     }
 
+    /** Beyond this apart, the sender's signed time and the server's storage time are both shown. */
+    static final Duration STORED_APART = Duration.ofMinutes(5);
+
     static String line(InboxMessage m) {
-        return m.time().truncatedTo(ChronoUnit.SECONDS) + " " + m.sender() + ": " + printable(m.text());
+        String apart = Duration.between(m.sent(), m.stored()).abs().compareTo(STORED_APART) > 0
+                ? " (stored " + m.stored().truncatedTo(ChronoUnit.SECONDS) + ")" : "";
+        return m.sent().truncatedTo(ChronoUnit.SECONDS) + apart + " " + m.sender() + ": " + printable(m.text());
     }
 
     /**

@@ -6,8 +6,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Which tryst server's control port to use, and how to trust it: --server HOST[:PORT][#FINGERPRINT],
- * else TRYST_SERVER; the fingerprint pins the server's certificate, without one the first certificate
- * seen is remembered (known_servers in the config directory) and any other refused.
+ * else TRYST_SERVER; the fingerprint pins the server's certificate, without one the certificate of the
+ * first server that completes a login there is remembered (known_servers in the config directory) and
+ * any other refused.
  */
 final class ServerOption {
     static final String ENV = "TRYST_SERVER";
@@ -15,7 +16,7 @@ final class ServerOption {
     @Option(names = "--server", paramLabel = "HOST[:PORT][#FINGERPRINT]",
             description = "The tryst server to meet through (control port, default " + RendezvousConfig.DEFAULT_PORT
                     + "; default: $TRYST_SERVER, else localhost). #FINGERPRINT pins its certificate (the SHA-256 it"
-                    + " prints); without one, the first certificate seen is remembered and any other refused.")
+                    + " prints); without one, the certificate of the first server that logs us in is remembered and any other refused.")
     String server;
 
     @Option(names = "--server-fingerprint", paramLabel = "SHA256", description = "Pin the server's certificate to this fingerprint.")

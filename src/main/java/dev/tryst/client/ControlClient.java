@@ -18,6 +18,8 @@ import dev.tryst.identity.Identity;
 import dev.tryst.net.HostPort;
 import dev.tryst.tls.Fingerprint;
 import dev.tryst.tls.Pin;
+import dev.tryst.tls.PinMismatchException;
+import dev.tryst.tls.Pinning;
 import dev.tryst.tls.Tls;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -98,6 +100,12 @@ public final class ControlClient implements AutoCloseable {
     /**
      * Connects and logs in: anonymously if {@code identity} is null, else with the identity's
      * signature over the server's challenge. {@code timeout} bounds the connect and each step of the login.
+     *
+     * <p>Under trust on first use an unknown server's certificate is remembered only here, once the
+     * login has succeeded ({@link Pinning#remember}): a server that fails the handshake, never
+     * answers, or answers with anything but CONNECTED is not remembered.
+     *
+     * @throws PinMismatchException the server's certificate is not the one pinned or remembered
      */
     public static ControlClient connect(Server server, Identity identity, Duration timeout) throws IOException {
         InetSocketAddress address = HostPort.resolve(server.address());
@@ -127,6 +135,9 @@ public final class ControlClient implements AutoCloseable {
         }
         try {
             c.login(identity, timeout);
+            if (socket instanceof SSLSocket ssl) {
+                Pinning.remember(ssl, server.pin());
+            }
             return c;
         } catch (IOException | RuntimeException e) {
             c.close();

@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
 
 /**
  * An identity's session on the ordered event channel (Cryptology's, kept and fixed): requests
@@ -29,17 +31,24 @@ public final class EventClient implements AutoCloseable {
 
     private final ControlClient control;
     private final Identity identity;
+    private final InstantSource clock;
     private long nextSequence;
     private long nextRequestId = 1;
 
-    private EventClient(ControlClient control, Identity identity) {
+    private EventClient(ControlClient control, Identity identity, InstantSource clock) {
         this.control = control;
         this.identity = identity;
+        this.clock = clock;
         this.nextSequence = control.loginState().lastSequence() + 1;
     }
 
-    public static EventClient login(ControlClient.Server server, Identity identity, Duration timeout) throws IOException {
-        return new EventClient(ControlClient.connect(server, identity, timeout), identity);
+    /**
+     * Logs {@code identity} in at {@code server}; {@code clock} dates the messages it seals
+     * ({@link #sendMessage}: the time the recipient is shown, signed).
+     */
+    public static EventClient login(ControlClient.Server server, Identity identity, InstantSource clock, Duration timeout) throws IOException {
+        Objects.requireNonNull(clock, "clock");
+        return new EventClient(ControlClient.connect(server, identity, timeout), identity, clock);
     }
 
     public ControlClient control() {
@@ -66,14 +75,15 @@ public final class EventClient implements AutoCloseable {
     }
 
     /**
-     * Seals {@code text} to {@code recipient} and has the server store it; returns once the server
-     * has it on disk. Must not be interleaved with {@link #nextEvent} after {@link #resume}.
+     * Seals {@code text} to {@code recipient}, signed with this client's clock's time and a fresh
+     * message id, and has the server store it; returns once the server has it on disk. Must not be
+     * interleaved with {@link #nextEvent} after {@link #resume}.
      */
     public void sendMessage(IdentityKey recipient, byte[] text, Duration timeout) throws IOException {
         if (text.length > MAX_MESSAGE) {
             throw new IllegalArgumentException("a message holds at most " + MAX_MESSAGE + " bytes, not " + text.length);
         }
-        byte[] sealed = dev.tryst.identity.Sealed.seal(identity, recipient, text);
+        byte[] sealed = dev.tryst.identity.Sealed.seal(identity, recipient, text, clock);
         byte[] body = new byte[ControlWire.ID_LENGTH + sealed.length];
         System.arraycopy(recipient.bytes(), 0, body, 0, ControlWire.ID_LENGTH);
         System.arraycopy(sealed, 0, body, ControlWire.ID_LENGTH, sealed.length);

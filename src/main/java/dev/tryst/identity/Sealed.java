@@ -10,11 +10,15 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.interfaces.XECPublicKey;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.XECPrivateKeySpec;
 import java.security.spec.XECPublicKeySpec;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Arrays;
+import java.util.HexFormat;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.KeyAgreement;
@@ -23,20 +27,23 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A short message sealed to one identity: only the holder of the recipient's private key can open
- * it (a server relaying it cannot), and opening it yields the sender's identity key, authenticated
- * by the sender's signature.
+ * it (a server relaying it cannot), and opening it yields the sender's identity key, the time the
+ * sender sealed it and a random message id, all authenticated by the sender's signature.
  *
  * <pre>
  *  0         1                          33
  *  +---------+--------------------------+-------------------------------------+-----------+
- *  | version |  ephemeral X25519 public |  ciphertext (96 + body length)      |  tag (16) |
+ *  | version |  ephemeral X25519 public |  ciphertext (120 + body length)     |  tag (16) |
  *  +---------+--------------------------+-------------------------------------+-----------+
  *  \__ header: 33 bytes, the AEAD's associated data __/
  *
- *  version    0x01
- *  plaintext  sender identity key (32) ‖ signature (64) ‖ body (0 .. 65536)
+ *  version    0x02 (0x01, without time and id, is refused: see {@link #open})
+ *  plaintext  sender identity key (32) ‖ signature (64) ‖ sent at (8) ‖ message id (16) ‖ body (0 .. 65536)
+ *  sent at    i64 big-endian, milliseconds since 1970-01-01T00:00Z by the sender's clock
+ *  message id 16 random bytes
  *  signature  Ed25519 by the sender over
- *             "tryst/v1 sealed sender" (22 bytes ASCII) ‖ ephemeral public (32) ‖ recipient identity key (32) ‖ body
+ *             "tryst/v2 sealed sender" (22 bytes ASCII) ‖ ephemeral public (32) ‖ recipient identity key (32)
+ *             ‖ sent at (8) ‖ message id (16) ‖ body
  *  key        HKDF-SHA256(ikm = X25519(ephemeral, recipient), salt = ephemeral public (32) ‖ recipient identity key (32),
  *             info = "tryst/v1 sealed", 32 bytes)
  *  cipher     AES-256-GCM, nonce 12 zero bytes (every key seals exactly one message), 16-byte tag
@@ -45,31 +52,54 @@ import javax.crypto.spec.SecretKeySpec;
  * The recipient's X25519 key is its Ed25519 key moved to the Montgomery curve (u = (1+y)/(1-y));
  * its private scalar is the Ed25519 expanded scalar, clamped (see {@link Identity}). The signature
  * covers the ephemeral key and the recipient, so a sealed message cannot be re-sealed to someone
- * else under the original sender's name. Its label differs from the login proof's, so neither
- * signature can stand in for the other.
+ * else under the original sender's name, and the time and id, so whoever holds a sealed message
+ * (the server) can deliver it again but can neither re-date it nor make it look like another
+ * message: the recipient shows the signed time and refuses an id it has shown before. Its label
+ * differs from the login proof's and from format 1's, so no signature can stand in for another.
  */
 public final class Sealed {
     private Sealed() {}
 
-    public static final byte VERSION = 0x01;
+    public static final byte VERSION = 0x02;
+    /** The first format: no signed time or id. Recognised only to be refused with a reason. */
+    static final byte VERSION_UNDATED = 0x01;
     public static final int KEY_LENGTH = 32;
     public static final int TAG_LENGTH = 16;
     public static final int HEADER_LENGTH = 1 + KEY_LENGTH;
-    /** Signed sender: identity key and signature, ahead of the body inside the ciphertext. */
+    /** Signed sender: identity key and signature, ahead of the stamp inside the ciphertext. */
     public static final int SENDER_LENGTH = IdentityKey.LENGTH + Identity.SIGNATURE_LENGTH;
-    public static final int OVERHEAD = HEADER_LENGTH + SENDER_LENGTH + TAG_LENGTH;
+    public static final int ID_LENGTH = 16;
+    /** The signed stamp: sent-at time (8) and message id (16), between the sender and the body. */
+    public static final int STAMP_LENGTH = Long.BYTES + ID_LENGTH;
+    public static final int OVERHEAD = HEADER_LENGTH + SENDER_LENGTH + STAMP_LENGTH + TAG_LENGTH;
     /** Largest body: 64 KiB. */
     public static final int MAX_BODY = 64 * 1024;
     /** Largest sealed message; anything longer is refused before any work. */
     public static final int MAX_SEALED = OVERHEAD + MAX_BODY;
 
     static final String KEY_LABEL = "tryst/v1 sealed";
-    static final byte[] SENDER_LABEL = "tryst/v1 sealed sender".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] SENDER_LABEL = "tryst/v2 sealed sender".getBytes(StandardCharsets.US_ASCII);
 
-    /** An opened message: who sealed it (authenticated) and what they said. */
-    public record Opened(IdentityKey sender, byte[] body) {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * An opened message: who sealed it, when by their clock and under which id (all three
+     * authenticated by the sender's signature), and what they said.
+     */
+    public record Opened(IdentityKey sender, Instant sent, byte[] id, byte[] body) {
         public Opened {
+            id = id.clone();
             body = body.clone();
+        }
+
+        @Override
+        public byte[] id() {
+            return id.clone();
+        }
+
+        /** The message id as 32 lowercase hex digits. */
+        public String idHex() {
+            return HexFormat.of().formatHex(id);
         }
 
         @Override
@@ -78,13 +108,36 @@ public final class Sealed {
         }
     }
 
-    /** Seals {@code body} (at most {@value #MAX_BODY} bytes) from {@code sender} to {@code recipient}. */
-    public static byte[] seal(Identity sender, IdentityKey recipient, byte[] body) {
-        return seal(sender, sender.publicKey(), recipient, body);
+    /** The signed stamp of a message: when it was sealed (ms since 1970) and its id. */
+    record Stamp(long sentMillis, byte[] id) {
+        Stamp {
+            if (id.length != ID_LENGTH) {
+                throw new IllegalArgumentException("a message id is " + ID_LENGTH + " bytes");
+            }
+            id = id.clone();
+        }
+
+        static Stamp fresh(InstantSource clock) {
+            byte[] id = new byte[ID_LENGTH];
+            RANDOM.nextBytes(id);
+            return new Stamp(clock.millis(), id);
+        }
     }
 
-    /** As {@link #seal(Identity, IdentityKey, byte[])}, but naming {@code claimed} as sender: for tests of forgery only. */
-    static byte[] seal(Identity signer, IdentityKey claimed, IdentityKey recipient, byte[] body) {
+    /**
+     * Seals {@code body} (at most {@value #MAX_BODY} bytes) from {@code sender} to {@code recipient},
+     * stamped with {@code clock}'s time and a fresh random id.
+     */
+    public static byte[] seal(Identity sender, IdentityKey recipient, byte[] body, InstantSource clock) {
+        Stamp stamp = Stamp.fresh(clock);
+        return seal(sender, sender.publicKey(), recipient, stamp, stamp, body);
+    }
+
+    /**
+     * As {@link #seal(Identity, IdentityKey, byte[], InstantSource)}, but naming {@code claimed} as
+     * sender and signing {@code signed} while carrying {@code carried}: for tests of forgery only.
+     */
+    static byte[] seal(Identity signer, IdentityKey claimed, IdentityKey recipient, Stamp signed, Stamp carried, byte[] body) {
         if (body.length > MAX_BODY) {
             throw new IllegalArgumentException("a sealed body is at most " + MAX_BODY + " bytes, not " + body.length);
         }
@@ -98,9 +151,9 @@ public final class Sealed {
             byte[] shared = agree(ephemeral.getPrivate(), recipient.toX25519());
             byte[] key = deriveKey(shared, ephemeralPublic, recipientBytes);
 
-            byte[] signature = signer.sign(signedSender(ephemeralPublic, recipientBytes, body));
-            byte[] plaintext = ByteBuffer.allocate(SENDER_LENGTH + body.length)
-                    .put(claimed.bytes()).put(signature).put(body).array();
+            byte[] signature = signer.sign(signedSender(ephemeralPublic, recipientBytes, signed, body));
+            byte[] plaintext = ByteBuffer.allocate(SENDER_LENGTH + STAMP_LENGTH + body.length)
+                    .put(claimed.bytes()).put(signature).putLong(carried.sentMillis()).put(carried.id()).put(body).array();
 
             byte[] out = new byte[HEADER_LENGTH + plaintext.length + TAG_LENGTH];
             out[0] = VERSION;
@@ -119,15 +172,26 @@ public final class Sealed {
     /**
      * Opens a message sealed to {@code recipient}.
      *
+     * <p>Format 1 (before the signed time and id) is refused, not opened as "time unknown":
+     * anyone holding such a message could deliver it again and again, at any time, and the
+     * recipient could tell neither; messages of that format are at most 7 days old at any server
+     * that keeps them, so refusing them costs a resend and closes the hole for good.
+     *
      * @throws SealedException if it is too short or long, of another version, not sealed to this
-     *     identity, altered in any bit, or its sender's signature does not hold
+     *     identity, altered in any bit, or its sender's signature (over the sender, the time, the
+     *     id and the body) does not hold
      */
     public static Opened open(Identity recipient, byte[] sealed) throws SealedException {
-        if (sealed == null || sealed.length < OVERHEAD) throw new SealedException("sealed message too short");
+        if (sealed == null || sealed.length == 0) throw new SealedException("sealed message too short");
+        if (sealed[0] == VERSION_UNDATED) {
+            throw new SealedException("sealed by an older tryst (format 1, without a signed time and message id, so a"
+                    + " copy could be delivered again unnoticed); ask the sender to update tryst and send it again");
+        }
+        if (sealed[0] != VERSION) throw new SealedException("unknown sealed message version " + (sealed[0] & 0xff));
+        if (sealed.length < OVERHEAD) throw new SealedException("sealed message too short");
         if (sealed.length > MAX_SEALED) {
             throw new SealedException("sealed message of " + sealed.length + " bytes exceeds " + MAX_SEALED);
         }
-        if (sealed[0] != VERSION) throw new SealedException("unknown sealed message version " + (sealed[0] & 0xff));
         byte[] ephemeralPublic = Arrays.copyOfRange(sealed, 1, HEADER_LENGTH);
         byte[] recipientBytes = recipient.publicKey().bytes();
 
@@ -158,17 +222,22 @@ public final class Sealed {
             throw new SealedException("sealed message names an invalid sender key");
         }
         byte[] signature = Arrays.copyOfRange(plaintext, IdentityKey.LENGTH, SENDER_LENGTH);
-        byte[] body = Arrays.copyOfRange(plaintext, SENDER_LENGTH, plaintext.length);
+        ByteBuffer stampBytes = ByteBuffer.wrap(plaintext, SENDER_LENGTH, STAMP_LENGTH);
+        long sentMillis = stampBytes.getLong();
+        byte[] id = new byte[ID_LENGTH];
+        stampBytes.get(id);
+        Stamp stamp = new Stamp(sentMillis, id);
+        byte[] body = Arrays.copyOfRange(plaintext, SENDER_LENGTH + STAMP_LENGTH, plaintext.length);
         Arrays.fill(plaintext, (byte) 0);
-        if (!Identity.verify(sender, signedSender(ephemeralPublic, recipientBytes, body), signature)) {
+        if (!Identity.verify(sender, signedSender(ephemeralPublic, recipientBytes, stamp, body), signature)) {
             throw new SealedException("sealed message's sender signature does not verify for " + sender);
         }
-        return new Opened(sender, body);
+        return new Opened(sender, Instant.ofEpochMilli(sentMillis), id, body);
     }
 
-    static byte[] signedSender(byte[] ephemeralPublic, byte[] recipient, byte[] body) {
-        return ByteBuffer.allocate(SENDER_LABEL.length + KEY_LENGTH + IdentityKey.LENGTH + body.length)
-                .put(SENDER_LABEL).put(ephemeralPublic).put(recipient).put(body).array();
+    static byte[] signedSender(byte[] ephemeralPublic, byte[] recipient, Stamp stamp, byte[] body) {
+        return ByteBuffer.allocate(SENDER_LABEL.length + KEY_LENGTH + IdentityKey.LENGTH + STAMP_LENGTH + body.length)
+                .put(SENDER_LABEL).put(ephemeralPublic).put(recipient).putLong(stamp.sentMillis()).put(stamp.id()).put(body).array();
     }
 
     private static byte[] agree(PrivateKey priv, byte[] peerU) throws GeneralSecurityException {

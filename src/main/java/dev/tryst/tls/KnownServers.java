@@ -29,6 +29,9 @@ import java.util.Set;
  * starting with {@code #} are ignored, as are lines that do not parse (so a hand edit cannot lock
  * the user out; it at worst forgets a server). The first line for a server wins. Lines are only
  * appended; to forget a server, delete its line.
+ *
+ * <p>A line is written only for a server that has finished the TLS handshake and answered in
+ * tryst's protocol ({@link Pinning#remember}); during the handshake the file is only read.
  */
 public final class KnownServers {
     private static final Object LOCK = new Object(); // within this JVM; FileLock covers other processes
@@ -71,7 +74,25 @@ public final class KnownServers {
     }
 
     /**
-     * Checks {@code presented} against the file; remembers it if the server is unknown.
+     * Checks {@code presented} against the file and writes nothing: an unknown server passes.
+     * Reads without the lock: a line being appended at that moment does not parse yet and counts
+     * as unknown, and {@link #verifyOrRemember} checks again under the lock before it writes.
+     *
+     * @return whether the file knows {@code server} (with this fingerprint)
+     * @throws PinMismatchException if the file holds another fingerprint for {@code server}
+     */
+    static boolean verify(Path file, String server, Fingerprint presented) throws IOException {
+        Optional<Fingerprint> known = lookup(file, server);
+        if (known.isPresent() && !known.get().equals(presented)) {
+            throw new PinMismatchException(server, presented, known.get(), file);
+        }
+        return known.isPresent();
+    }
+
+    /**
+     * Checks {@code presented} against the file; remembers it if the server is unknown. Only for a
+     * server that has finished the handshake and answered in tryst's protocol
+     * ({@link Pinning#remember}).
      *
      * @throws PinMismatchException if the file holds another fingerprint for {@code server}
      */
@@ -83,11 +104,7 @@ public final class KnownServers {
             }
             Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             try (FileChannel channel = openPrivate(file, options); FileLock ignored = channel.lock()) {
-                Optional<Fingerprint> known = lookup(file, server);
-                if (known.isPresent()) {
-                    if (!known.get().equals(presented)) {
-                        throw new PinMismatchException(server, presented, known.get(), file);
-                    }
+                if (verify(file, server, presented)) {
                     return;
                 }
                 long size = channel.size();

@@ -27,12 +27,21 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * else, so this holds even for sockets whose enabled protocols were not restricted
  * ({@link Tls#openClient} restricts them too).
  *
+ * <p><b>Trust on first use only checks during the handshake</b>: a server with a line in
+ * {@code known_servers} must present that certificate; an unknown server is accepted
+ * provisionally and nothing is written. The trust manager sees the certificate before the server
+ * has proven it holds the key (CertificateVerify comes later), so remembering it there would let a
+ * server that cannot finish the handshake plant a certificate that then locks the real server out.
+ * The caller remembers the server with {@link #remember} once it has answered in tryst's protocol
+ * (the control client does, once the login has been answered with CONNECTED).
+ *
  * <p>A refusal surfaces as an {@link javax.net.ssl.SSLHandshakeException} whose message is that
  * of the {@link PinMismatchException} in its cause chain; {@link Tls#openClient} throws the
  * {@code PinMismatchException} itself.
  */
 public final class Pinning {
     public static final String PROTOCOL = "TLSv1.3";
+    private static final String NO_ADDRESS = "trust on first use needs the server's host and port; none known for this connection";
 
     private Pinning() {
     }
@@ -48,7 +57,33 @@ public final class Pinning {
         }
     }
 
-    /** Checks the server's leaf certificate against the pin; the server is named by its handshake peer host and port. */
+    /**
+     * Under trust on first use, remembers the certificate of the server at the other end of
+     * {@code ssl} in {@code known_servers} (appended under a file lock, forced to disk, file mode
+     * 0600); nothing for an explicit pin or a server already remembered. Call it only once the
+     * server has completed the handshake and answered in tryst's protocol: that is the moment it
+     * has shown it holds the certificate's key and is a tryst server.
+     *
+     * @throws PinMismatchException another certificate was remembered for this server since the
+     *     handshake checked it (a concurrent first connection met a different one)
+     * @throws IOException           {@code known_servers} could not be written
+     */
+    public static void remember(SSLSocket ssl, Pin pin) throws IOException {
+        if (!(pin instanceof Pin.TrustOnFirstUse tofu)) {
+            return;
+        }
+        SSLSession session = ssl.getSession();
+        if (session.getPeerHost() == null || session.getPeerPort() <= 0) {
+            throw new IllegalArgumentException(NO_ADDRESS);
+        }
+        Fingerprint presented = Fingerprint.of((X509Certificate) session.getPeerCertificates()[0]);
+        KnownServers.verifyOrRemember(tofu.knownServers(), KnownServers.key(session.getPeerHost(), session.getPeerPort()), presented);
+    }
+
+    /**
+     * Checks the server's leaf certificate against the pin; the server is named by its handshake
+     * peer host and port. Writes nothing: see {@link #remember}.
+     */
     static final class PinningTrustManager extends X509ExtendedTrustManager {
         private final Pin pin;
 
@@ -107,10 +142,10 @@ public final class Pinning {
                 }
                 case Pin.TrustOnFirstUse tofu -> {
                     if (host == null || port <= 0) {
-                        throw new CertificateException("trust on first use needs the server's host and port; none known for this connection");
+                        throw new CertificateException(NO_ADDRESS);
                     }
                     try {
-                        KnownServers.verifyOrRemember(tofu.knownServers(), server, presented);
+                        KnownServers.verify(tofu.knownServers(), server, presented);
                     } catch (PinMismatchException e) {
                         throw refusal(e);
                     } catch (IOException e) {

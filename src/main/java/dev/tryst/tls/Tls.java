@@ -23,6 +23,10 @@ public final class Tls {
      * {@code timeout} bounds the TCP connect, and then the whole handshake; afterwards the socket
      * has no read timeout (SO_TIMEOUT 0).
      *
+     * <p>Under trust on first use this only checks: an unknown server is accepted and nothing is
+     * written; the caller remembers it with {@link Pinning#remember} once the server has answered
+     * in tryst's protocol.
+     *
      * @throws PinMismatchException  the server's certificate is not the pinned one
      * @throws SocketTimeoutException connect or handshake took longer than {@code timeout}
      * @throws SSLHandshakeException  the handshake failed otherwise (e.g. the server does not speak TLS 1.3)

@@ -101,7 +101,7 @@ class IdentitySessionTest {
     }
 
     private EventClient login(Identity id) throws IOException {
-        EventClient c = EventClient.login(plain(), id, T);
+        EventClient c = EventClient.login(plain(), id, InstantSource.system(), T);
         open.add(c);
         return c;
     }
@@ -254,12 +254,12 @@ class IdentitySessionTest {
         start();
         Identity alice = Identity.generate();
         Identity bob = Identity.generate();
-        try (EventClient a = EventClient.login(plain(), alice, T)) {
+        try (EventClient a = EventClient.login(plain(), alice, InstantSource.system(), T)) {
             for (int i = 1; i <= 1000; i++) {
                 a.sendMessage(bob.publicKey(), ("message " + i).getBytes(StandardCharsets.UTF_8), T);
             }
         }
-        try (EventClient b = EventClient.login(plain(), bob, T)) {
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
             assertEquals(1000, b.lastOrderAtLogin());
             b.resume(0);
             for (int i = 1; i <= 400; i++) {
@@ -277,7 +277,7 @@ class IdentitySessionTest {
         stop(); // the server and its store go away; only the database file remains
         start();
         assertEquals(storeBefore, store.storeId(), "the same store after a restart");
-        try (EventClient b = EventClient.login(plain(), bob, T)) {
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
             assertEquals(1000, b.lastOrderAtLogin());
             assertEquals(storeBefore, b.control().loginState().storeId());
             assertEquals(1, b.control().loginState().lastSequence(), "bob's one request is remembered");
@@ -443,7 +443,7 @@ class IdentitySessionTest {
                 Tls.serverSocketFactory(tls), new RendezvousBackend(tls.fingerprint().hex(), 0, store));
         Identity alice = Identity.generate();
         ControlClient.Server pinned = new ControlClient.Server(server.address(), Pin.fingerprint(tls.fingerprint()), false);
-        try (EventClient c = EventClient.login(pinned, alice, T)) {
+        try (EventClient c = EventClient.login(pinned, alice, InstantSource.system(), T)) {
             assertEquals(0, c.lastOrderAtLogin());
             c.sendMessage(alice.publicKey(), "note to self".getBytes(StandardCharsets.UTF_8), T);
             c.resume(0);

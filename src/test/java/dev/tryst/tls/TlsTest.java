@@ -50,47 +50,6 @@ class TlsTest {
         identity = ServerIdentity.loadOrCreate(shared.resolve("state"));
     }
 
-    /** Echoes each accepted connection's bytes back, one connection at a time, until closed. */
-    static final class EchoServer implements AutoCloseable {
-        final SSLServerSocket socket;
-        final Thread thread;
-
-        EchoServer(ServerIdentity id) throws IOException {
-            this(id, 0);
-        }
-
-        EchoServer(ServerIdentity id, int port) throws IOException {
-            socket = Tls.serverSocket(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            thread = Thread.ofVirtual().start(() -> {
-                while (!socket.isClosed()) {
-                    try (SSLSocket s = (SSLSocket) socket.accept()) {
-                        s.setSoTimeout(5000);
-                        InputStream in = s.getInputStream();
-                        OutputStream out = s.getOutputStream();
-                        byte[] buf = new byte[1024];
-                        int n;
-                        while ((n = in.read(buf)) > 0) {
-                            out.write(buf, 0, n);
-                            out.flush();
-                        }
-                    } catch (IOException e) {
-                        // a client that refused our certificate, or hung up: next connection
-                    }
-                }
-            });
-        }
-
-        InetSocketAddress address() {
-            return new InetSocketAddress("127.0.0.1", socket.getLocalPort());
-        }
-
-        @Override
-        public void close() throws Exception {
-            socket.close();
-            thread.join(5000);
-        }
-    }
-
     private static void assertRoundTrip(SSLSocket s) throws IOException {
         assertEquals("TLSv1.3", s.getSession().getProtocol());
         s.setSoTimeout(5000);
@@ -179,7 +138,7 @@ class TlsTest {
 
     @Test
     void bytesRoundTripOverTls13WithAnExplicitPin() throws Exception {
-        try (EchoServer server = new EchoServer(identity);
+        try (TlsTestServer server = TlsTestServer.echo(identity, 0);
              SSLSocket s = Tls.openClient(server.address(), Pin.fingerprint(identity.fingerprint().hex().toUpperCase()), TIMEOUT)) {
             assertEquals(0, s.getSoTimeout(), "no read timeout after the handshake");
             assertRoundTrip(s);
@@ -189,7 +148,7 @@ class TlsTest {
     @Test
     void aWrongExplicitPinIsRefused() throws Exception {
         Fingerprint wrong = new Fingerprint("00".repeat(32));
-        try (EchoServer server = new EchoServer(identity)) {
+        try (TlsTestServer server = TlsTestServer.echo(identity, 0)) {
             PinMismatchException e = assertThrows(PinMismatchException.class, () -> Tls.openClient(server.address(), Pin.fingerprint(wrong), TIMEOUT));
             String where = "127.0.0.1:" + server.socket.getLocalPort();
             assertEquals(where, e.server());
@@ -213,27 +172,58 @@ class TlsTest {
         Path known = dir.resolve("client").resolve("known_servers");
         Pin tofu = Pin.trustOnFirstUse(known);
         int port;
-        try (EchoServer server = new EchoServer(identity)) {
+        try (TlsTestServer server = TlsTestServer.echo(identity, 0)) {
             port = server.socket.getLocalPort();
             try (SSLSocket s = Tls.openClient(server.address(), tofu, TIMEOUT)) {
-                assertRoundTrip(s);
+                assertFalse(Files.exists(known), "the handshake alone remembers nothing");
+                assertRoundTrip(s); // stands in for the server's answer in tryst's protocol
+                Pinning.remember(s, tofu);
             }
             assertEquals("rw-------", mode(known));
             assertEquals(List.of("127.0.0.1:" + port + " " + identity.fingerprint().hex()), Files.readAllLines(known));
             try (SSLSocket s = Tls.openClient(server.address(), tofu, TIMEOUT)) {
                 assertRoundTrip(s);
+                Pinning.remember(s, tofu);
             }
             assertEquals(1, Files.readAllLines(known).size(), "a known server is not remembered twice");
         }
 
         ServerIdentity reinstalled = ServerIdentity.loadOrCreate(dir.resolve("reinstalled"));
-        try (EchoServer server = new EchoServer(reinstalled, port)) {
+        try (TlsTestServer server = TlsTestServer.echo(reinstalled, port)) {
             PinMismatchException e = assertThrows(PinMismatchException.class, () -> Tls.openClient(server.address(), tofu, TIMEOUT));
             assertEquals("the server at 127.0.0.1:" + port + " presented certificate fingerprint " + reinstalled.fingerprint().hex()
                     + ", but " + identity.fingerprint().hex() + " was expected; if the server was reinstalled on purpose remove the line for 127.0.0.1:"
                     + port + " from " + known + ", otherwise someone may be intercepting the connection", e.getMessage());
             assertEquals(known, e.knownServers());
             assertEquals(1, Files.readAllLines(known).size(), "a refused server is not remembered");
+        }
+    }
+
+    /**
+     * Two first connections to one address met different certificates (the server was replaced
+     * between them, or one was intercepted): both pass the handshake, as neither is known yet;
+     * the first to be remembered wins and the other is refused then, not written beside it.
+     */
+    @Test
+    void concurrentFirstConnectionsThatMetDifferentCertificatesAreSettledWhenRemembered(@TempDir Path dir) throws Exception {
+        Path known = dir.resolve("known_servers");
+        Pin tofu = Pin.trustOnFirstUse(known);
+        ServerIdentity other = ServerIdentity.loadOrCreate(dir.resolve("other"));
+        TlsTestServer first = TlsTestServer.echo(identity, 0);
+        int port = first.socket.getLocalPort();
+        SSLSocket early;
+        try (first) {
+            early = Tls.openClient(first.address(), tofu, TIMEOUT);
+        }
+        try (early;
+             TlsTestServer second = TlsTestServer.echo(other, port); // the first is gone; another certificate at its address
+             SSLSocket late = Tls.openClient(second.address(), tofu, TIMEOUT)) {
+            assertFalse(Files.exists(known), "neither handshake wrote anything");
+            Pinning.remember(early, tofu);
+            PinMismatchException e = assertThrows(PinMismatchException.class, () -> Pinning.remember(late, tofu));
+            assertEquals(other.fingerprint(), e.presented());
+            assertEquals(identity.fingerprint(), e.expected());
+            assertEquals(List.of("127.0.0.1:" + port + " " + identity.fingerprint().hex()), Files.readAllLines(known));
         }
     }
 
@@ -252,7 +242,7 @@ class TlsTest {
         assertEquals(Fingerprint.of(leaf), fromPem.fingerprint());
         assertEquals(2, fromPem.chain().size());
         assertFalse(fromPem.created());
-        try (EchoServer server = new EchoServer(fromPem);
+        try (TlsTestServer server = TlsTestServer.echo(fromPem, 0);
              SSLSocket s = Tls.openClient(server.address(), Pin.fingerprint(fromPem.fingerprint()), TIMEOUT)) {
             assertRoundTrip(s);
         }
@@ -274,7 +264,7 @@ class TlsTest {
         Files.writeString(certPem, pem("CERTIFICATE", made.getCertificate().getEncoded()));
         Files.writeString(keyPem, "some comment before the key\n" + pem("PRIVATE KEY", made.getPrivateKey().getEncoded()));
         ServerIdentity ed = ServerIdentity.fromPem(certPem, keyPem);
-        try (EchoServer server = new EchoServer(ed);
+        try (TlsTestServer server = TlsTestServer.echo(ed, 0);
              SSLSocket s = Tls.openClient(server.address(), Pin.fingerprint(ed.fingerprint()), TIMEOUT)) {
             assertRoundTrip(s);
         }
@@ -321,7 +311,7 @@ class TlsTest {
         };
         SSLContext tls12 = SSLContext.getInstance("TLSv1.2");
         tls12.init(null, new TrustManager[] {trustAll}, null);
-        try (EchoServer server = new EchoServer(identity);
+        try (TlsTestServer server = TlsTestServer.echo(identity, 0);
              SSLSocket s = (SSLSocket) tls12.getSocketFactory().createSocket("127.0.0.1", server.socket.getLocalPort())) {
             s.setEnabledProtocols(new String[] {"TLSv1.2"});
             s.setSoTimeout(5000);
