@@ -1,7 +1,7 @@
 package dev.tryst.api;
 
 import dev.tryst.client.EventClient;
-import dev.tryst.control.ControlWire;
+import dev.tryst.wire.ControlWire;
 import dev.tryst.identity.IdentityKey;
 import dev.tryst.identity.Sealed;
 import dev.tryst.identity.SealedException;

@@ -1,7 +1,7 @@
 package dev.tryst.api;
 
 import dev.tryst.transfer.FileSender;
-import dev.tryst.transfer.TransferWire;
+import dev.tryst.wire.TransferWire;
 import dev.tryst.transfer.Units;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

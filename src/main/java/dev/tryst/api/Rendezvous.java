@@ -2,10 +2,10 @@ package dev.tryst.api;
 
 import dev.tryst.client.ControlClient;
 import dev.tryst.client.EventClient;
-import dev.tryst.control.ControlWire;
+import dev.tryst.wire.ControlWire;
 import dev.tryst.identity.Identity;
 import dev.tryst.net.HostPort;
-import dev.tryst.relay.RelayWire;
+import dev.tryst.wire.RelayWire;
 import dev.tryst.rendezvous.RendezvousConfig;
 import dev.tryst.tls.Pin;
 import dev.tryst.tls.PinMismatchException;

@@ -12,7 +12,7 @@ import dev.tryst.transfer.FileSender;
 import dev.tryst.transfer.LocalIoException;
 import dev.tryst.transfer.StreamTransfer;
 import dev.tryst.transfer.TransferException;
-import dev.tryst.transfer.TransferWire;
+import dev.tryst.wire.TransferWire;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.security.SecureRandom;
@@ -254,7 +254,7 @@ public final class Tryst {
                 Connector.joinRoom(way.control(), c);
             }
             java.net.InetSocketAddress stunServer = stun != null ? resolve(stun)
-                    : new java.net.InetSocketAddress(way.control().server().getAddress(), dev.tryst.stun.StunWire.DEFAULT_PORT);
+                    : new java.net.InetSocketAddress(way.control().server().getAddress(), dev.tryst.wire.StunWire.DEFAULT_PORT);
             try (java.net.DatagramSocket udp = new java.net.DatagramSocket(0)) {
                 java.net.InetSocketAddress[] mapped = {null};
                 // asked for when the peer is there, so that the mapping is fresh (NATs forget idle UDP mappings)
@@ -263,14 +263,14 @@ public final class Tryst {
                     try {
                         mapped[0] = dev.tryst.stun.StunClient.mappedAddress(udp, stunServer, Duration.ofSeconds(3), random);
                         mine.add(mapped[0]);
-                        for (var a : dev.tryst.path.Candidates.local(udp.getLocalPort(), dev.tryst.punch.EndpointsWire.MAX_ENDPOINTS - 1)) {
+                        for (var a : dev.tryst.path.Candidates.local(udp.getLocalPort(), dev.tryst.wire.EndpointsWire.MAX_ENDPOINTS - 1)) {
                             mine.add(a.toSocketAddress());
                         }
                     } catch (IOException e) {
                         events.accept(new TransferEvent.Notice("no STUN answer from "
                                 + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")"));
                     }
-                    return dev.tryst.punch.EndpointsWire.encode(mine);
+                    return dev.tryst.wire.EndpointsWire.encode(mine);
                 }, random);
                 try {
                     results.accept(new NetcheckResult.Stun(mapped[0] == null ? null : dev.tryst.net.HostPort.format(mapped[0])));
@@ -282,7 +282,7 @@ public final class Tryst {
                     } catch (SessionException e) {
                         results.accept(new NetcheckResult.Tcp(null, millis(t0), e.getMessage()));
                     }
-                    var theirs = dev.tryst.punch.EndpointsWire.decode(met.peerExtra());
+                    var theirs = dev.tryst.wire.EndpointsWire.decode(met.peerExtra());
                     if (mapped[0] == null || theirs.isEmpty()) {
                         results.accept(new NetcheckResult.Udp(null, -1, false,
                                 "no STUN mapping on " + (mapped[0] == null ? "this" : "the other") + " side"));
@@ -310,7 +310,7 @@ public final class Tryst {
 
     private static java.net.InetSocketAddress resolve(String hostPort) throws TrystException {
         try {
-            return dev.tryst.net.HostPort.resolve(dev.tryst.net.HostPort.parse(hostPort, dev.tryst.stun.StunWire.DEFAULT_PORT));
+            return dev.tryst.net.HostPort.resolve(dev.tryst.net.HostPort.parse(hostPort, dev.tryst.wire.StunWire.DEFAULT_PORT));
         } catch (java.net.UnknownHostException | IllegalArgumentException e) {
             throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, "the STUN server: " + e.getMessage(), e);
         }

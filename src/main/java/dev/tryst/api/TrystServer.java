@@ -10,7 +10,7 @@ import dev.tryst.rendezvous.RendezvousConfig;
 import dev.tryst.rendezvous.RendezvousServer;
 import dev.tryst.stun.StunConfig;
 import dev.tryst.stun.StunServer;
-import dev.tryst.stun.StunWire;
+import dev.tryst.wire.StunWire;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
 import java.io.IOException;

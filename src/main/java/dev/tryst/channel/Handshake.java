@@ -1,5 +1,7 @@
 package dev.tryst.channel;
 
+import dev.tryst.wire.PathProofWire;
+import dev.tryst.wire.RecordWire;
 import dev.tryst.pake.PakeException;
 import dev.tryst.pake.Spake2;
 import java.io.EOFException;

@@ -1,5 +1,6 @@
 package dev.tryst.channel;
 
+import dev.tryst.wire.PathProofWire;
 import java.io.IOException;
 import java.nio.channels.ByteChannel;
 import java.security.SecureRandom;

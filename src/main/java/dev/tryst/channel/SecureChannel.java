@@ -1,6 +1,6 @@
 package dev.tryst.channel;
 
-import static dev.tryst.channel.RecordWire.*;
+import static dev.tryst.wire.RecordWire.*;
 
 import java.io.Closeable;
 import java.io.IOException;

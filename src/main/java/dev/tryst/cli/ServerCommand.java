@@ -3,7 +3,7 @@ package dev.tryst.cli;
 import dev.tryst.api.ServerConfig;
 import dev.tryst.api.TrystServer;
 import dev.tryst.net.HostPort;
-import dev.tryst.relay.RelayWire;
+import dev.tryst.wire.RelayWire;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,15 +1,15 @@
 package dev.tryst.client;
 
-import dev.tryst.net.Bytes;
-import dev.tryst.control.ControlException;
-import dev.tryst.control.ControlWire;
-import dev.tryst.control.ControlWire.Event;
-import dev.tryst.control.ControlWire.EventAck;
-import dev.tryst.control.ControlWire.Packet;
-import dev.tryst.control.ControlWire.Request;
-import dev.tryst.control.ControlWire.RequestError;
-import dev.tryst.control.ControlWire.Response;
-import dev.tryst.control.ControlWire.Resume;
+import dev.tryst.wire.Bytes;
+import dev.tryst.wire.ControlException;
+import dev.tryst.wire.ControlWire;
+import dev.tryst.wire.ControlWire.Event;
+import dev.tryst.wire.ControlWire.EventAck;
+import dev.tryst.wire.ControlWire.Packet;
+import dev.tryst.wire.ControlWire.Request;
+import dev.tryst.wire.ControlWire.RequestError;
+import dev.tryst.wire.ControlWire.Response;
+import dev.tryst.wire.ControlWire.Resume;
 import dev.tryst.identity.Identity;
 import dev.tryst.identity.IdentityKey;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.tryst.events;
 
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

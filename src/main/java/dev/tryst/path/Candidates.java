@@ -1,6 +1,6 @@
 package dev.tryst.path;
 
-import dev.tryst.control.ControlWire.Address;
+import dev.tryst.wire.ControlWire.Address;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;

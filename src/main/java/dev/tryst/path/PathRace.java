@@ -6,7 +6,7 @@ import dev.tryst.channel.Handshake;
 import dev.tryst.channel.PathKeys;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.channel.WrongCodeException;
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import dev.tryst.net.HostPort;
 import dev.tryst.net.Ticker;
 import dev.tryst.net.Watchdog;
@@ -72,7 +72,7 @@ public final class PathRace {
             Objects.requireNonNull(deadline, "deadline");
             Objects.requireNonNull(idle, "idle");
             direct = List.copyOf(direct);
-            if (relay != null && (relayKey == null || relayKey.length() != dev.tryst.relay.RelayWire.PAIRING_KEY_LENGTH)) {
+            if (relay != null && (relayKey == null || relayKey.length() != dev.tryst.wire.RelayWire.PAIRING_KEY_LENGTH)) {
                 throw new IllegalArgumentException("a relay needs its 33-byte pairing key");
             }
         }

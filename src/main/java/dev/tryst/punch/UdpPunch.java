@@ -1,5 +1,6 @@
 package dev.tryst.punch;
 
+import dev.tryst.wire.PunchWire;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.PathKeys;
 import dev.tryst.net.Ticker;

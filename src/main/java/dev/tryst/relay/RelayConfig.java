@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.wire.RelayWire;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.wire.RelayWire;
 import dev.tryst.net.Ticker;
 import dev.tryst.server.Admission;
 import dev.tryst.server.ServiceCore;

@@ -1,8 +1,8 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.control.ControlWire.Frame;
-import dev.tryst.control.ControlWire.Packet;
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.ControlWire.Frame;
+import dev.tryst.wire.ControlWire.Packet;
+import dev.tryst.wire.Bytes;
 import dev.tryst.identity.IdentityKey;
 import dev.tryst.state.Bus;
 import dev.tryst.state.SessionRef;

@@ -1,12 +1,12 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.control.ControlException;
-import dev.tryst.control.ControlWire;
-import dev.tryst.control.ControlWire.Address;
-import dev.tryst.control.ControlWire.Disconnect;
-import dev.tryst.control.ControlWire.Frame;
-import dev.tryst.control.ControlWire.Packet;
-import dev.tryst.control.ControlWire.Ping;
+import dev.tryst.wire.ControlException;
+import dev.tryst.wire.ControlWire;
+import dev.tryst.wire.ControlWire.Address;
+import dev.tryst.wire.ControlWire.Disconnect;
+import dev.tryst.wire.ControlWire.Frame;
+import dev.tryst.wire.ControlWire.Packet;
+import dev.tryst.wire.ControlWire.Ping;
 import dev.tryst.server.ServiceCore;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

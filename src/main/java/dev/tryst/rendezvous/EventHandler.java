@@ -1,16 +1,16 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.control.ControlWire;
-import dev.tryst.control.ControlWire.EventAck;
-import dev.tryst.control.ControlWire.Request;
-import dev.tryst.control.ControlWire.Response;
-import dev.tryst.control.ControlWire.Resume;
+import dev.tryst.wire.ControlWire;
+import dev.tryst.wire.ControlWire.EventAck;
+import dev.tryst.wire.ControlWire.Request;
+import dev.tryst.wire.ControlWire.Response;
+import dev.tryst.wire.ControlWire.Resume;
 import dev.tryst.events.Event;
 import dev.tryst.events.EventLog;
 import dev.tryst.events.EventStoreFullException;
 import dev.tryst.events.SequenceException;
 import dev.tryst.identity.IdentityKey;
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import dev.tryst.state.Bus;
 import dev.tryst.state.SessionRef;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.control.ControlWire;
+import dev.tryst.wire.ControlWire;
 import dev.tryst.events.EventLog;
 import dev.tryst.identity.Identity;
 import dev.tryst.state.Bus;

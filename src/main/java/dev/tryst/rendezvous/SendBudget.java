@@ -1,6 +1,6 @@
 package dev.tryst.rendezvous;
 
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,6 @@
 package dev.tryst.state;
 
-import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.wire.ControlWire.Packet;
 
 /**
  * Delivers packets to control sessions by {@link SessionRef}, wherever they live. A delivery never

@@ -1,7 +1,7 @@
 package dev.tryst.state;
 
-import dev.tryst.control.ControlWire.Address;
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.ControlWire.Address;
+import dev.tryst.wire.Bytes;
 import java.util.List;
 import java.util.Objects;
 

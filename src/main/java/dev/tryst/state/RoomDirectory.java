@@ -1,7 +1,7 @@
 package dev.tryst.state;
 
-import dev.tryst.control.ControlWire.Address;
-import dev.tryst.control.ControlWire.RoomMessage;
+import dev.tryst.wire.ControlWire.Address;
+import dev.tryst.wire.ControlWire.RoomMessage;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;

@@ -1,5 +1,7 @@
 package dev.tryst.stun;
 
+import dev.tryst.wire.StunFormatException;
+import dev.tryst.wire.StunWire;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;

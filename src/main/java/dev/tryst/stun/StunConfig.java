@@ -1,5 +1,6 @@
 package dev.tryst.stun;
 
+import dev.tryst.wire.StunWire;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;

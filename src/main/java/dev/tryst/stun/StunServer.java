@@ -1,7 +1,9 @@
 package dev.tryst.stun;
 
-import dev.tryst.stun.StunWire.Attribute;
-import dev.tryst.stun.StunWire.Message;
+import dev.tryst.wire.StunWire;
+import dev.tryst.wire.StunFormatException;
+import dev.tryst.wire.StunWire.Attribute;
+import dev.tryst.wire.StunWire.Message;
 import dev.tryst.net.Ticker;
 import dev.tryst.server.ServiceCore;
 import java.io.IOException;

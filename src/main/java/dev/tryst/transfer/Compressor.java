@@ -1,5 +1,6 @@
 package dev.tryst.transfer;
 
+import dev.tryst.wire.TransferWire;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;

@@ -1,7 +1,9 @@
 package dev.tryst.transfer;
 
 import static dev.tryst.transfer.Peer.*;
-import static dev.tryst.transfer.TransferWire.*;
+import static dev.tryst.wire.TransferWire.*;
+
+import dev.tryst.wire.TransferWire;
 
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;

@@ -4,9 +4,9 @@ import static dev.tryst.transfer.Peer.*;
 
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
-import dev.tryst.transfer.TransferWire.Decline;
-import dev.tryst.transfer.TransferWire.Entry;
-import dev.tryst.transfer.TransferWire.OfferFiles;
+import dev.tryst.wire.TransferWire.Decline;
+import dev.tryst.wire.TransferWire.Entry;
+import dev.tryst.wire.TransferWire.OfferFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

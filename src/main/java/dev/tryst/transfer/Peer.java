@@ -1,9 +1,10 @@
 package dev.tryst.transfer;
 
+import dev.tryst.wire.TransferWire;
 import dev.tryst.channel.ChannelCutException;
 import dev.tryst.channel.SecureChannel;
-import dev.tryst.transfer.TransferWire.Abort;
-import dev.tryst.transfer.TransferWire.Message;
+import dev.tryst.wire.TransferWire.Abort;
+import dev.tryst.wire.TransferWire.Message;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;

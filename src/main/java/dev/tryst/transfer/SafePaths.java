@@ -30,7 +30,7 @@ import java.util.Set;
  */
 public final class SafePaths {
     /** UTF-8 bytes of a whole relative path. */
-    public static final int MAX_PATH_BYTES = 4096;
+    public static final int MAX_PATH_BYTES = dev.tryst.wire.TransferWire.MAX_PATH_BYTES;
     /** UTF-8 bytes of one name: 255 (the usual file-name limit) less the 13 bytes of ".NAME.tryst-state", the receiver's longest working name. */
     public static final int MAX_SEGMENT_BYTES = 242;
     /** Names in one path. */

@@ -3,11 +3,11 @@ package dev.tryst.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tryst.control.ControlWire;
+import dev.tryst.wire.ControlWire;
 import dev.tryst.events.Event;
 import dev.tryst.events.EventLimits;
 import dev.tryst.events.EventStore;
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import dev.tryst.rendezvous.RendezvousBackend;
 import dev.tryst.rendezvous.RendezvousConfig;
 import dev.tryst.rendezvous.RendezvousServer;

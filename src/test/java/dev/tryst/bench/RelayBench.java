@@ -1,7 +1,7 @@
 package dev.tryst.bench;
 
 import dev.tryst.relay.RelayClient;
-import dev.tryst.relay.RelayWire;
+import dev.tryst.wire.RelayWire;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

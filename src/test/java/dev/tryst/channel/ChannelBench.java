@@ -1,5 +1,6 @@
 package dev.tryst.channel;
 
+import dev.tryst.wire.RecordWire;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package dev.tryst.channel;
 
+import dev.tryst.wire.RecordWire;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.tryst.e2e;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.tryst.stun.StunWire;
+import dev.tryst.wire.StunWire;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -87,16 +87,16 @@ class ServerAndIdIT {
                 assertEquals("TLSv1.3", s.getSession().getProtocol());
                 var out = s.getOutputStream();
                 var in = s.getInputStream();
-                dev.tryst.control.ControlWire.write(out, dev.tryst.control.ControlWire.Connect.anonymous());
+                dev.tryst.wire.ControlWire.write(out, dev.tryst.wire.ControlWire.Connect.anonymous());
                 out.flush();
-                assertInstanceOf(dev.tryst.control.ControlWire.Connected.class, dev.tryst.control.ControlWire.read(in));
-                dev.tryst.control.ControlWire.write(out, new dev.tryst.control.ControlWire.RoomCreate(""));
+                assertInstanceOf(dev.tryst.wire.ControlWire.Connected.class, dev.tryst.wire.ControlWire.read(in));
+                dev.tryst.wire.ControlWire.write(out, new dev.tryst.wire.ControlWire.RoomCreate(""));
                 out.flush();
-                dev.tryst.control.ControlWire.Frame f;
+                dev.tryst.wire.ControlWire.Frame f;
                 do {
-                    f = dev.tryst.control.ControlWire.read(in);
-                } while (f instanceof dev.tryst.control.ControlWire.Ping);
-                var created = assertInstanceOf(dev.tryst.control.ControlWire.RoomCreated.class, f);
+                    f = dev.tryst.wire.ControlWire.read(in);
+                } while (f instanceof dev.tryst.wire.ControlWire.Ping);
+                var created = assertInstanceOf(dev.tryst.wire.ControlWire.RoomCreated.class, f);
                 assertTrue(created.nameplate().matches("\\d+"), created.nameplate());
             }
             // A client that expects another certificate refuses, and says why.

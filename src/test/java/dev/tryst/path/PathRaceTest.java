@@ -61,7 +61,7 @@ class PathRaceTest {
 
     /** A plan for {@code keys} (which says the role), with the relay and direct attempts for 4 s. */
     private PathRace.Plan plan(Handshake.Agreed keys, int localPort, List<InetSocketAddress> direct, byte[] key) {
-        return new PathRace.Plan(keys, localPort, direct, relay.address(), dev.tryst.net.Bytes.of(key),
+        return new PathRace.Plan(keys, localPort, direct, relay.address(), dev.tryst.wire.Bytes.of(key),
                 Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
@@ -186,7 +186,7 @@ class PathRaceTest {
             }
         }
         assertTrue(stranger != null, "B listens on its punching port");
-        stranger.getOutputStream().write(new byte[dev.tryst.channel.PathProofWire.NONCE_LENGTH + 32]);
+        stranger.getOutputStream().write(new byte[dev.tryst.wire.PathProofWire.NONCE_LENGTH + 32]);
         PathRace.Won a = PathRace.run(plan(keys[0], pa, List.of(new InetSocketAddress(LOOPBACK, pb)), k),
                 config(Duration.ofSeconds(2)), random);
         PathRace.Won bw = b.get(20, TimeUnit.SECONDS);
@@ -195,8 +195,8 @@ class PathRaceTest {
         // B answered with its own fresh nonce, then REJECT (zeros) for the forged proof, and hung up: it
         // reveals its proof only to whoever proved the key first
         byte[] seen = stranger.getInputStream().readAllBytes();
-        assertEquals(dev.tryst.channel.PathProofWire.NONCE_LENGTH + 32, seen.length, "B's nonce, REJECT, the end: no proof, no records");
-        assertEquals(List.of(), java.util.stream.IntStream.range(dev.tryst.channel.PathProofWire.NONCE_LENGTH, seen.length)
+        assertEquals(dev.tryst.wire.PathProofWire.NONCE_LENGTH + 32, seen.length, "B's nonce, REJECT, the end: no proof, no records");
+        assertEquals(List.of(), java.util.stream.IntStream.range(dev.tryst.wire.PathProofWire.NONCE_LENGTH, seen.length)
                 .filter(i -> seen[i] != 0).boxed().toList(), "REJECT is all zeros");
         stranger.close();
         a.session().close();

@@ -1,5 +1,6 @@
 package dev.tryst.punch;
 
+import dev.tryst.wire.PunchWire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

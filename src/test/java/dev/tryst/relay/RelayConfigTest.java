@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.wire.RelayWire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

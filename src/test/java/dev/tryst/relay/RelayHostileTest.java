@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.wire.RelayWire;
 import static dev.tryst.relay.RelayTestSupport.await;
 import static dev.tryst.relay.RelayTestSupport.dial;
 import static dev.tryst.relay.RelayTestSupport.randomKey;

@@ -1,5 +1,6 @@
 package dev.tryst.relay;
 
+import dev.tryst.wire.RelayWire;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

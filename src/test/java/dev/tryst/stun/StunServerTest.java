@@ -1,6 +1,8 @@
 package dev.tryst.stun;
 
-import static dev.tryst.stun.StunWire.*;
+import static dev.tryst.wire.StunWire.*;
+
+import dev.tryst.wire.StunWireTest;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;

@@ -1,11 +1,12 @@
 package dev.tryst.transfer;
 
+import dev.tryst.wire.TransferWire;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
-import dev.tryst.transfer.TransferWire.*;
+import dev.tryst.wire.TransferWire.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -202,7 +203,7 @@ class FileReceiverTest {
         ByteBuffer huge = ByteBuffer.allocate(13).put(TransferWire.OFFER_FILES).putInt(5_000_000).putLong(1);
         evil.send(huge.array());
         var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-        assertInstanceOf(ChannelException.class, e.getCause());
+        assertInstanceOf(dev.tryst.wire.WireException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("5000000 entries exceeds the limit"), e.getCause().getMessage());
     }
 

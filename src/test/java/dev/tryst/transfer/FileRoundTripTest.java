@@ -3,7 +3,7 @@ package dev.tryst.transfer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tryst.session.Session;
-import dev.tryst.transfer.TransferWire.OfferFiles;
+import dev.tryst.wire.TransferWire.OfferFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

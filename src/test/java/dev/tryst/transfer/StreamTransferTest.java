@@ -1,9 +1,9 @@
 package dev.tryst.transfer;
 
+import dev.tryst.wire.TransferWire;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tryst.channel.ChannelCutException;
-import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.Handshake;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
@@ -184,11 +184,11 @@ class StreamTransferTest {
         byte[][] bad = {{}, {0x01, 1}, {0x01, 9, 0, 0, 0, 0, 0, 0, 0, 0}, {0x02, 0}, {0x10}, {0x11, 0}, {0x20, 1}, {0x55},
                 {0x01, 1, 0, 0, 0, 0, 0x7f, 0, 0, 0}};
         for (byte[] b : bad) {
-            assertThrows(ChannelException.class, () -> TransferWire.decode(ByteBuffer.wrap(b)), HexFormat.of().formatHex(b));
+            assertThrows(dev.tryst.wire.WireException.class, () -> TransferWire.decode(ByteBuffer.wrap(b)), HexFormat.of().formatHex(b));
         }
         byte[] longReason = new byte[TransferWire.MAX_REASON + 2];
         longReason[0] = TransferWire.ABORT;
-        assertThrows(ChannelException.class, () -> TransferWire.decode(ByteBuffer.wrap(longReason)));
+        assertThrows(dev.tryst.wire.WireException.class, () -> TransferWire.decode(ByteBuffer.wrap(longReason)));
     }
 
     /** Text is held until it verifies: a sender cut off mid-text leaves nothing written. */

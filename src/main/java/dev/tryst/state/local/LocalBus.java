@@ -1,6 +1,6 @@
 package dev.tryst.state.local;
 
-import dev.tryst.control.ControlWire.Packet;
+import dev.tryst.wire.ControlWire.Packet;
 import dev.tryst.state.Bus;
 import dev.tryst.state.SessionRef;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.tryst.state.local;
 
-import dev.tryst.net.Bytes;
+import dev.tryst.wire.Bytes;
 import dev.tryst.state.Presence;
 import dev.tryst.state.SessionRef;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.tryst.punch;
+package dev.tryst.wire;
 
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -28,11 +28,11 @@ import javax.crypto.Mac;
 public final class PunchWire {
     private PunchWire() {}
 
-    static final byte[] MAGIC = {'T', 'R', 'Y', 'U'};
+    public static final byte[] MAGIC = {'T', 'R', 'Y', 'U'};
     public static final int LENGTH = 30;
     /** The bytes the tag covers. */
-    static final int SIGNED_LENGTH = 14;
-    static final int TAG_LENGTH = 16;
+    public static final int SIGNED_LENGTH = 14;
+    public static final int TAG_LENGTH = 16;
     public static final int PROBE = 1;
     public static final int ACK = 2;
     public static final int ROLE_INITIATOR = 1;
@@ -48,7 +48,7 @@ public final class PunchWire {
     }
 
     /** The 30 bytes of {@code p}, tagged with {@code mac} (HMAC-SHA256 keyed with the punch key). */
-    static byte[] encode(Mac mac, Packet p) {
+    public static byte[] encode(Mac mac, Packet p) {
         byte[] d = new byte[LENGTH];
         ByteBuffer.wrap(d).put(MAGIC).put((byte) p.type()).put((byte) p.role()).putLong(p.id());
         System.arraycopy(tag(mac, d), 0, d, SIGNED_LENGTH, TAG_LENGTH);
@@ -56,7 +56,7 @@ public final class PunchWire {
     }
 
     /** The packet in {@code data[0..length)}, or null if it is not one of ours with a valid tag. */
-    static Packet decode(Mac mac, byte[] data, int length) {
+    public static Packet decode(Mac mac, byte[] data, int length) {
         if (length != LENGTH || !Arrays.equals(data, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             return null;
         }

@@ -1,9 +1,9 @@
-package dev.tryst.transfer;
+package dev.tryst.wire;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.tryst.channel.ChannelException;
-import dev.tryst.transfer.TransferWire.*;
+import dev.tryst.wire.WireException;
+import dev.tryst.wire.TransferWire.*;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -74,7 +74,7 @@ class TransferWireTest {
                 "05" + "01" + "00" + "0000000000000000" + "0000000000000000" + "0002" + "c328",
                 "06", "06" + "00", "07" + "00000001", "08", "09" + "00000001", "0a00", "12", "30" + "00"};
         for (String b : bad) {
-            assertThrows(ChannelException.class, () -> TransferWire.decode(ByteBuffer.wrap(HEX.parseHex(b))), b);
+            assertThrows(WireException.class, () -> TransferWire.decode(ByteBuffer.wrap(HEX.parseHex(b))), b);
         }
     }
 
@@ -98,7 +98,7 @@ class TransferWireTest {
             }
             try {
                 TransferWire.decode(ByteBuffer.wrap(b));
-            } catch (ChannelException expected) {
+            } catch (WireException expected) {
                 // fine
             } catch (RuntimeException e) {
                 fail("iteration " + i + " threw " + e + " for " + HEX.formatHex(b), e);

@@ -1,6 +1,6 @@
-package dev.tryst.transfer;
+package dev.tryst.wire;
 
-import dev.tryst.channel.ChannelException;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -71,9 +71,9 @@ public final class TransferWire {
     public static final int MAX_ENTRIES = 250_000;
     /** Largest file data in one DATA record (the type byte takes the rest of 64 KiB). */
     public static final int MAX_CHUNK = 65535;
-    static final int ENTRY_FIXED = 1 + 1 + 8 + 8 + 2;
-    static final int ASK_LENGTH = 4 + 1 + 8 + 32;  // index, mode, offset, SHA-256
-    static final int MAX_PAYLOAD = 65536 - 1;
+    public static final int ENTRY_FIXED = 1 + 1 + 8 + 8 + 2;
+    public static final int ASK_LENGTH = 4 + 1 + 8 + 32;  // index, mode, offset, SHA-256
+    public static final int MAX_PAYLOAD = 65536 - 1;
 
     public static final byte KIND_TEXT = 1;
     public static final byte KIND_STREAM = 2;
@@ -81,6 +81,8 @@ public final class TransferWire {
     public static final int MAX_REASON = 1024;
     public static final int HASH_LENGTH = 32;
     /** Text given with --text is bounded; longer input belongs on stdin. */
+    /** Longest path of an entry, in bytes of UTF-8. */
+    public static final int MAX_PATH_BYTES = 4096;
     public static final int MAX_TEXT = 1 << 20;
 
     public sealed interface Message permits Offer, Accept, Decline, Data, End, Done, Abort, OfferFiles, Entries,
@@ -219,10 +221,10 @@ public final class TransferWire {
     }
 
     /** Decodes one record's plaintext; anything malformed is the peer's fault. */
-    public static Message decode(ByteBuffer record) throws ChannelException {
+    public static Message decode(ByteBuffer record) throws WireException {
         ByteBuffer b = record.duplicate();
         if (!b.hasRemaining()) {
-            throw new ChannelException("empty transfer message");
+            throw new WireException("empty transfer message");
         }
         byte type = b.get();
         return switch (type) {
@@ -231,10 +233,10 @@ public final class TransferWire {
                 byte kind = b.get();
                 long size = b.getLong();
                 if (kind != KIND_TEXT && kind != KIND_STREAM) {
-                    throw new ChannelException("OFFER of unknown kind " + kind);
+                    throw new WireException("OFFER of unknown kind " + kind);
                 }
                 if (size < -1 || (kind == KIND_TEXT && size > MAX_TEXT)) {
-                    throw new ChannelException("OFFER of impossible size " + size);
+                    throw new WireException("OFFER of impossible size " + size);
                 }
                 yield new Offer(kind, size);
             }
@@ -245,7 +247,7 @@ public final class TransferWire {
             case DECLINE -> new Decline(reason(b, "DECLINE"));
             case DATA -> {
                 if (!b.hasRemaining()) {
-                    throw new ChannelException("empty DATA message");
+                    throw new WireException("empty DATA message");
                 }
                 yield new Data(b.slice().asReadOnlyBuffer());
             }
@@ -253,7 +255,7 @@ public final class TransferWire {
                 exact(b, 8 + HASH_LENGTH, "END");
                 long total = b.getLong();
                 if (total < 0) {
-                    throw new ChannelException("END with negative total " + total);
+                    throw new WireException("END with negative total " + total);
                 }
                 byte[] h = new byte[HASH_LENGTH];
                 b.get(h);
@@ -269,11 +271,11 @@ public final class TransferWire {
                 int n = b.getInt();
                 long total = b.getLong();
                 if (n < 0 || n > MAX_ENTRIES) {
-                    throw new ChannelException("an offer of " + Integer.toUnsignedString(n) + " entries exceeds the limit of "
+                    throw new WireException("an offer of " + Integer.toUnsignedString(n) + " entries exceeds the limit of "
                             + MAX_ENTRIES);
                 }
                 if (total < 0) {
-                    throw new ChannelException("an offer of " + Long.toUnsignedString(total) + " bytes is impossible");
+                    throw new WireException("an offer of " + Long.toUnsignedString(total) + " bytes is impossible");
                 }
                 yield new OfferFiles(n, total);
             }
@@ -281,7 +283,7 @@ public final class TransferWire {
                 java.util.List<Entry> list = new java.util.ArrayList<>();
                 while (b.hasRemaining()) {
                     if (b.remaining() < ENTRY_FIXED) {
-                        throw new ChannelException("ENTRIES ends inside an entry");
+                        throw new WireException("ENTRIES ends inside an entry");
                     }
                     byte kind = b.get();
                     byte flags = b.get();
@@ -289,19 +291,19 @@ public final class TransferWire {
                     long mtime = b.getLong();
                     int len = Short.toUnsignedInt(b.getShort());
                     if (kind != KIND_FILE && kind != KIND_DIRECTORY) {
-                        throw new ChannelException("entry of unknown kind " + kind);
+                        throw new WireException("entry of unknown kind " + kind);
                     }
                     if ((flags & ~FLAG_EXECUTABLE) != 0) {
-                        throw new ChannelException("entry with unknown flags " + flags);
+                        throw new WireException("entry with unknown flags " + flags);
                     }
                     if (size < 0 || (kind == KIND_DIRECTORY && size != 0)) {
-                        throw new ChannelException("entry with impossible size " + Long.toUnsignedString(size));
+                        throw new WireException("entry with impossible size " + Long.toUnsignedString(size));
                     }
-                    if (len > SafePaths.MAX_PATH_BYTES) {
-                        throw new ChannelException("entry path of " + len + " bytes exceeds " + SafePaths.MAX_PATH_BYTES);
+                    if (len > MAX_PATH_BYTES) {
+                        throw new WireException("entry path of " + len + " bytes exceeds " + MAX_PATH_BYTES);
                     }
                     if (len > b.remaining()) {
-                        throw new ChannelException("entry path of " + len + " bytes runs past the record");
+                        throw new WireException("entry path of " + len + " bytes runs past the record");
                     }
                     byte[] path = new byte[len];
                     b.get(path);
@@ -309,13 +311,13 @@ public final class TransferWire {
                             (flags & FLAG_EXECUTABLE) != 0));
                 }
                 if (list.isEmpty()) {
-                    throw new ChannelException("empty ENTRIES message");
+                    throw new WireException("empty ENTRIES message");
                 }
                 yield new Entries(list);
             }
             case REQUEST -> {
                 if (b.remaining() == 0 || b.remaining() % ASK_LENGTH != 0) {
-                    throw new ChannelException("REQUEST of " + b.remaining() + " bytes is not a whole number of asks");
+                    throw new WireException("REQUEST of " + b.remaining() + " bytes is not a whole number of asks");
                 }
                 java.util.List<Ask> asks = new java.util.ArrayList<>();
                 while (b.hasRemaining()) {
@@ -325,10 +327,10 @@ public final class TransferWire {
                     byte[] h = new byte[HASH_LENGTH];
                     b.get(h);
                     if (mode != ASK_FRESH && mode != ASK_RESUME && mode != ASK_HAVE) {
-                        throw new ChannelException("ask of unknown mode " + mode);
+                        throw new WireException("ask of unknown mode " + mode);
                     }
                     if (index < 0 || offset < 0) {
-                        throw new ChannelException("ask with impossible index or offset");
+                        throw new WireException("ask with impossible index or offset");
                     }
                     asks.add(new Ask(index, mode, offset, HexFormat.of().formatHex(h)));
                 }
@@ -355,7 +357,7 @@ public final class TransferWire {
             }
             case DATA_ZSTD -> {
                 if (!b.hasRemaining()) {
-                    throw new ChannelException("empty DATA_ZSTD message");
+                    throw new WireException("empty DATA_ZSTD message");
                 }
                 yield new DataZstd(b.slice().asReadOnlyBuffer());
             }
@@ -363,31 +365,31 @@ public final class TransferWire {
                 exact(b, 8, "PROGRESS");
                 yield new Progress(b.getLong());
             }
-            default -> throw new ChannelException("unknown transfer message type " + (type & 0xff));
+            default -> throw new WireException("unknown transfer message type " + (type & 0xff));
         };
     }
 
-    private static void exact(ByteBuffer b, int n, String what) throws ChannelException {
+    private static void exact(ByteBuffer b, int n, String what) throws WireException {
         if (b.remaining() != n) {
-            throw new ChannelException(what + " must carry " + n + " bytes, not " + b.remaining());
+            throw new WireException(what + " must carry " + n + " bytes, not " + b.remaining());
         }
     }
 
-    private static String reason(ByteBuffer b, String what) throws ChannelException {
+    private static String reason(ByteBuffer b, String what) throws WireException {
         if (b.remaining() > MAX_REASON) {
-            throw new ChannelException(what + " reason of " + b.remaining() + " bytes exceeds " + MAX_REASON);
+            throw new WireException(what + " reason of " + b.remaining() + " bytes exceeds " + MAX_REASON);
         }
         byte[] r = new byte[b.remaining()];
         b.get(r);
         return utf8(r, what + " reason");
     }
 
-    private static String utf8(byte[] bytes, String what) throws ChannelException {
+    private static String utf8(byte[] bytes, String what) throws WireException {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new ChannelException(what + " is not UTF-8");
+            throw new WireException(what + " is not UTF-8");
         }
     }
 }

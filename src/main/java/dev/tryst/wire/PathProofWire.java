@@ -1,4 +1,4 @@
-package dev.tryst.channel;
+package dev.tryst.wire;
 
 /**
  * The bytes that prove one candidate path (direct TCP or relayed) with the keys of a code's SPAKE2
@@ -45,7 +45,7 @@ public final class PathProofWire {
     public static final String PUNCH = "tryst/v1 udp punch";
 
     /** The responder's answer to a confirmation that does not match: reveals nothing. */
-    static byte[] reject() {
+    public static byte[] reject() {
         return new byte[CONFIRM_LENGTH];
     }
 }

@@ -1,4 +1,4 @@
-package dev.tryst.net;
+package dev.tryst.wire;
 
 import java.util.Arrays;
 import java.util.HexFormat;

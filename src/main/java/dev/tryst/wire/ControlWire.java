@@ -1,6 +1,5 @@
-package dev.tryst.control;
+package dev.tryst.wire;
 
-import dev.tryst.net.Bytes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

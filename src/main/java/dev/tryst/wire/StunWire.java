@@ -1,4 +1,4 @@
-package dev.tryst.stun;
+package dev.tryst.wire;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -374,20 +374,20 @@ public final class StunWire {
 
     // ---------------------------------------------------------------- bytes
 
-    static int u16(byte[] b, int i) {
+    public static int u16(byte[] b, int i) {
         return (b[i] & 0xFF) << 8 | (b[i + 1] & 0xFF);
     }
 
-    static int i32(byte[] b, int i) {
+    public static int i32(byte[] b, int i) {
         return (b[i] & 0xFF) << 24 | (b[i + 1] & 0xFF) << 16 | (b[i + 2] & 0xFF) << 8 | (b[i + 3] & 0xFF);
     }
 
-    static void put16(byte[] b, int i, int v) {
+    public static void put16(byte[] b, int i, int v) {
         b[i] = (byte) (v >>> 8);
         b[i + 1] = (byte) v;
     }
 
-    static void put32(byte[] b, int i, int v) {
+    public static void put32(byte[] b, int i, int v) {
         b[i] = (byte) (v >>> 24);
         b[i + 1] = (byte) (v >>> 16);
         b[i + 2] = (byte) (v >>> 8);

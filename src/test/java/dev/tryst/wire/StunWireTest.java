@@ -1,6 +1,6 @@
-package dev.tryst.stun;
+package dev.tryst.wire;
 
-import static dev.tryst.stun.StunWire.*;
+import static dev.tryst.wire.StunWire.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.net.InetAddress;
@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(10)
-class StunWireTest {
+public class StunWireTest {
     private static final HexFormat HEX = HexFormat.of();
 
     /** RFC 5769 section 2.2, "Sample IPv4 Response". */
-    static final byte[] RFC5769_IPV4 = HEX.parseHex(
+    public static final byte[] RFC5769_IPV4 = HEX.parseHex(
             "0101003c2112a442b7e7a701bc34d686fa87dfae"
             + "8022000b7465737420766563746f7220"
             + "002000080001a147e112a643"
@@ -34,7 +34,7 @@ class StunWireTest {
             + "80280004c8fb0b4c");
 
     /** RFC 5769 section 2.1, "Sample Request" (ICE-flavoured: PRIORITY, USERNAME, MESSAGE-INTEGRITY). */
-    static final byte[] RFC5769_REQUEST = HEX.parseHex(
+    public static final byte[] RFC5769_REQUEST = HEX.parseHex(
             "000100582112a442b7e7a701bc34d686fa87dfae"
             + "802200105354554e207465737420636c69656e74"
             + "002400046e0001ff"
@@ -199,7 +199,7 @@ class StunWireTest {
         assertTrue(decoded > 100 && refused > 100, decoded + " decoded, " + refused + " refused");
     }
 
-    static byte[] mutate(byte[] seed, Random rnd) {
+    public static byte[] mutate(byte[] seed, Random rnd) {
         byte[] b = seed.clone();
         switch (rnd.nextInt(6)) {
             case 0 -> b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));

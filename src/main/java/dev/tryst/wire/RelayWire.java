@@ -1,4 +1,4 @@
-package dev.tryst.relay;
+package dev.tryst.wire;
 
 /**
  * The relay's wire format, which is almost nothing.

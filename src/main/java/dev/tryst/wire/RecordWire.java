@@ -1,4 +1,4 @@
-package dev.tryst.channel;
+package dev.tryst.wire;
 
 /**
  * The record format of the encrypted channel: every constant of the wire in one place.

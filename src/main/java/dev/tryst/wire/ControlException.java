@@ -1,4 +1,4 @@
-package dev.tryst.control;
+package dev.tryst.wire;
 
 import java.io.IOException;
 

@@ -1,4 +1,4 @@
-package dev.tryst.punch;
+package dev.tryst.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package dev.tryst.punch;
+package dev.tryst.wire;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
