@@ -4,6 +4,8 @@
 #   lab/nat-lab.sh matrix        every pair of none, fullcone, cone, symmetric, plus hairpin
 #   lab/nat-lab.sh pair A B      one pair (A sends, B receives); A, B in none|fullcone|cone|symmetric|hairpin
 #   lab/nat-lab.sh cut           a direct transfer whose path is cut midway: it must finish over the relay
+#                                (LAB_SEND="COMMAND ARGS": the sender to run instead of 'tryst send --server
+#                                198.18.0.1', given the file last; it must print "Code: CODE" on stderr)
 #   lab/nat-lab.sh udp           'tryst netcheck' on every pair: can a direct UDP path be punched?
 #
 # Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE";
@@ -167,8 +169,9 @@ transfer() {
   head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$dir/a/file.bin"
   local env_a=(env XDG_CONFIG_HOME="$dir/a/config" XDG_STATE_HOME="$dir/a/state")
   local env_b=(env XDG_CONFIG_HOME="$dir/b/config" XDG_STATE_HOME="$dir/b/state")
-  ns ha "${env_a[@]}" timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$JAR" send --server 198.18.0.1 "$dir/a/file.bin" \
-      >"$dir/send.out" 2>"$dir/send.err" &
+  local send_cmd=("$JAVA" "${JOPTS[@]}" -jar "$JAR" send --server 198.18.0.1)
+  if [ -n "${LAB_SEND:-}" ]; then read -ra send_cmd <<< "$LAB_SEND"; fi
+  ns ha "${env_a[@]}" timeout 180 "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
   local send_pid=$!
   local code
   code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/send.err" >&2; return 0; }
@@ -202,7 +205,10 @@ transfer() {
     result=FAIL; note="received file differs"
   fi
   if [ -n "$cut" ]; then
-    if grep -q 'going on through the relay' "$dir/recv.err" && grep -q 'Connected, relayed via' "$dir/recv.err"; then
+    # both sides must have gone on through the relay: the receiver says so in words, the sender
+    # (tryst send, or a LAB_SEND program printing its events) with "resuming" or a FellBack event
+    if grep -q 'going on through the relay' "$dir/recv.err" && grep -q 'Connected, relayed via' "$dir/recv.err" \
+        && grep -qE '; resuming|FellBack\[' "$dir/send.err"; then
       note="$note; after the cut: $(grep -oE 'Connected, relayed via [^;]+' "$dir/recv.err" | head -1 | sed 's/^Connected, //')"
     else
       result=FAIL; note="$note; no fallback to the relay seen"

@@ -42,12 +42,17 @@ class NatLabIT {
     record Result(int code, String out, String err) {}
 
     static Result run(List<String> cmd, int seconds) throws IOException, InterruptedException {
+        return run(cmd, seconds, Map.of());
+    }
+
+    static Result run(List<String> cmd, int seconds, Map<String, String> env) throws IOException, InterruptedException {
         Path out = Files.createTempFile("nat-lab", ".out");
         Path err = Files.createTempFile("nat-lab", ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().put("JAVA", TrystProcess.JAVA);
             pb.environment().put("TRYST_JAR", TrystProcess.JAR.toAbsolutePath().toString());
+            pb.environment().putAll(env);
             Process p = pb.start();
             p.getOutputStream().close();
             if (!p.waitFor(seconds, TimeUnit.SECONDS)) {

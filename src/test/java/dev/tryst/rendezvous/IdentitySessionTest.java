@@ -432,6 +432,54 @@ class IdentitySessionTest {
         assertEquals(new ConnectionRequestDenied(aliceId, RendezvousServer.DENIED_NOT_ONLINE), b.control().next(T));
     }
 
+    /**
+     * Asking again while a request waits is not forwarded: a requester cannot flood its target.
+     * Alice's packets are handled in order, so her ACCEPT of Bob's own request, sent after fifty
+     * requests to Bob, reaches Bob after everything those fifty made: one CONNECTION_REQUEST, then
+     * the CLIENT_INFO.
+     */
+    @Test
+    void aRepeatedConnectionRequestIsForwardedOnce() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
+        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        EventClient a = login(alice);
+        EventClient b = login(bob);
+        b.control().send(new ConnectionRequest(aliceId, List.of()));
+        assertEquals(new ConnectionRequest(bobId, List.of()), a.control().next(T));
+        for (int i = 0; i < 50; i++) {
+            a.control().send(new ConnectionRequest(bobId, List.of()));
+        }
+        a.control().send(new ConnectionRequestAccept(bobId, List.of()));
+        assertEquals(new ConnectionRequest(aliceId, List.of()), b.control().next(T));
+        assertInstanceOf(ClientInfo.class, b.control().next(T), "one request forwarded, then the answer to Bob's own");
+    }
+
+    /** At most {@value RendezvousServer#MAX_PENDING_REQUESTS} requests wait for one target; one more is denied, an answer frees a place. */
+    @Test
+    void theRequestsWaitingForOneTargetAreBounded() throws IOException {
+        start();
+        Identity bob = Identity.generate();
+        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        EventClient b = login(bob);
+        List<Identity> askers = new ArrayList<>();
+        for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
+            Identity x = Identity.generate();
+            askers.add(x);
+            login(x).control().send(new ConnectionRequest(bobId, List.of()));
+            assertEquals(new ConnectionRequest(Bytes.of(x.publicKey().bytes()), List.of()), b.control().next(T));
+        }
+        EventClient late = login(Identity.generate());
+        late.control().send(new ConnectionRequest(bobId, List.of()));
+        assertEquals(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_TOO_MANY), late.control().next(T));
+        // Bob answers one: its place is free for the next
+        b.control().send(new ConnectionRequestDenied(Bytes.of(askers.getFirst().publicKey().bytes()), "no"));
+        late.control().send(new ConnectionRequest(bobId, List.of()));
+        assertInstanceOf(ConnectionRequest.class, b.control().next(T));
+    }
+
     // ---------------------------------------------------------------- over TLS, as tryst server runs it
 
     @Test
