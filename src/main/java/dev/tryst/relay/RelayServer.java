@@ -52,7 +52,7 @@ public final class RelayServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RelayServer.class.getName());
 
     /** Bytes read from a waiting client before its peer arrives (only to notice hang-ups early). */
-    private static final int PROBE_SIZE = 512;
+    static final int PROBE_SIZE = 512;
 
     private static final int HANDSHAKE = 0, REGISTERING = 1, WAITING = 2, PIPING = 3, CLOSED = 4;
 
@@ -76,6 +76,7 @@ public final class RelayServer implements AutoCloseable {
     private final LongAdder accepted = new LongAdder();
     private final LongAdder stapled = new LongAdder();
     private final LongAdder bytesRelayed = new LongAdder();
+    private final LongAdder earlyBytes = new LongAdder();
     private final LongAdder refusedConnections = new LongAdder();
     private final LongAdder refusedPerAddress = new LongAdder();
     private final LongAdder refusedWaiting = new LongAdder();
@@ -129,6 +130,11 @@ public final class RelayServer implements AutoCloseable {
         return relay;
     }
 
+    /** Sweeps completed so far (tests that move the ticker wait for the next ones). */
+    long sweeps() {
+        return core.sweeps();
+    }
+
     /** The bound address (useful when binding port 0). */
     public InetSocketAddress address() {
         return address;
@@ -137,7 +143,7 @@ public final class RelayServer implements AutoCloseable {
     /** A snapshot of the counters and gauges. */
     public RelayStats stats() {
         return new RelayStats(accepted.sum(), admission.active(), waiting.size(), pairs.size(),
-                stapled.sum(), bytesRelayed.sum(),
+                stapled.sum(), bytesRelayed.sum(), earlyBytes.sum(),
                 refusedConnections.sum(), refusedPerAddress.sum(), refusedWaiting.sum(), refusedPairs.sum(),
                 refusedKeyStapled.sum(),
                 handshakeTimeouts.sum(), handshakeFailures.sum(), waitTimeouts.sum(), waitAbandoned.sum(),
@@ -346,6 +352,7 @@ public final class RelayServer implements AutoCloseable {
                 taken = c.probeTaken;
                 if (!taken && n > 0) {
                     c.probe.put(tmp, 0, n);
+                    earlyBytes.add(n);
                 }
             }
             if (n < 0) {

@@ -10,6 +10,7 @@ package dev.tryst.relay;
  * @param activePairs             gauge: stapled pairs currently piping
  * @param pairsStapled            pairs stapled since start
  * @param bytesRelayed            payload bytes copied, both directions together
+ * @param earlyBytes              payload bytes read from clients still waiting for their peer (held for it)
  * @param refusedConnections      refused because {@code maxConnections} was reached
  * @param refusedPerAddress       refused because the source address reached {@code maxPerAddress}
  * @param refusedWaiting          refused because {@code maxWaiting} keys were already waiting
@@ -23,7 +24,7 @@ package dev.tryst.relay;
  * @param liveThreads             gauge: relay threads (accept, sweeper, connection/pipe) still running
  */
 public record RelayStats(long connectionsAccepted, long activeConnections, long waitingKeys, long activePairs,
-                         long pairsStapled, long bytesRelayed,
+                         long pairsStapled, long bytesRelayed, long earlyBytes,
                          long refusedConnections, long refusedPerAddress, long refusedWaiting, long refusedPairs,
                          long refusedKeyStapled,
                          long handshakeTimeouts, long handshakeFailures, long waitTimeouts, long waitAbandoned,

@@ -167,6 +167,11 @@ public final class RendezvousServer implements AutoCloseable {
         return s;
     }
 
+    /** Sweeps completed so far (tests that move the ticker wait for the next ones). */
+    long sweeps() {
+        return core.sweeps();
+    }
+
     /** The bound address (useful when binding port 0). */
     public InetSocketAddress address() {
         return address;

@@ -39,6 +39,7 @@ public final class ServiceCore {
     private final Ticker ticker;
     private final AtomicInteger live = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong sweeps = new java.util.concurrent.atomic.AtomicLong();
     private volatile Thread sweeper;
 
     /** @param name the service's name, which prefixes its threads' names and its log lines */
@@ -115,8 +116,14 @@ public final class ServiceCore {
                 } catch (RuntimeException e) {
                     log.log(Level.WARNING, name + " sweep failed", e);
                 }
+                sweeps.incrementAndGet();
             }
         });
+    }
+
+    /** Sweeps completed: a test that moved the ticker waits for the next ones to know the service looked. */
+    public long sweeps() {
+        return sweeps.get();
     }
 
     /** What accepts one connection: {@code ServerSocket::accept}, {@code ServerSocketChannel::accept}. */

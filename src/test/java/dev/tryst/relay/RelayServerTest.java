@@ -35,7 +35,6 @@ import org.junit.jupiter.api.Timeout;
 
 class RelayServerTest {
     private static final long MIB = 1 << 20;
-    private static final Duration SHORT = Duration.ofMillis(300);
     private static final Duration GENEROUS = Duration.ofSeconds(10);
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -48,9 +47,19 @@ class RelayServerTest {
     }
 
     private RelayServer start(RelayConfig config) throws IOException {
-        RelayServer relay = RelayServer.start(config);
+        return start(config, dev.tryst.net.Ticker.SYSTEM);
+    }
+
+    private RelayServer start(RelayConfig config, dev.tryst.net.Ticker ticker) throws IOException {
+        RelayServer relay = RelayServer.start(config, ticker);
         toClose.add(relay);
         return relay;
+    }
+
+    /** Waits until the relay has swept twice more: whatever was due on its ticker has been seen. */
+    private static void sweptTwice(RelayServer relay) throws InterruptedException {
+        long s = relay.sweeps();
+        await("two more sweeps", GENEROUS, () -> relay.sweeps() >= s + 2);
     }
 
     private SocketChannel client(RelayServer relay, byte[] key) throws IOException {
@@ -110,8 +119,8 @@ class RelayServerTest {
         while (both.hasRemaining()) {
             a.write(both);
         }
-        await("A waiting", GENEROUS, () -> relay.stats().waitingKeys() == 1);
-        Thread.sleep(100); // let the relay's pending read pick up the early bytes
+        await("A waiting, its early bytes read and held", GENEROUS,
+                () -> relay.stats().waitingKeys() == 1 && relay.stats().earlyBytes() == RelayServer.PROBE_SIZE); // its probe is full
         SocketChannel b = client(relay, key);
         assertArrayEquals(hello, readExactly(b, hello.length));
         a.shutdownOutput();
@@ -121,8 +130,14 @@ class RelayServerTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS)
     void aLoneKeyIsDroppedAfterTheWaitTimeout() throws Exception {
-        RelayServer relay = start(testConfig().withWaitTimeout(SHORT));
+        var clock = new dev.tryst.net.FakeTicker();
+        RelayServer relay = start(testConfig().withWaitTimeout(Duration.ofSeconds(600)), clock);
         SocketChannel a = client(relay, randomKey());
+        await("waiting", GENEROUS, () -> relay.stats().waitingKeys() == 1);
+        clock.advance(Duration.ofSeconds(599));
+        sweptTwice(relay);
+        assertEquals(1, relay.stats().waitingKeys(), "not before the wait timeout");
+        clock.advance(Duration.ofSeconds(2));
         assertTrue(closedWithin(a, GENEROUS));
         await("wait timeout counted", GENEROUS, () -> relay.stats().waitTimeouts() == 1);
         await("gauges back to 0", GENEROUS,
@@ -154,14 +169,16 @@ class RelayServerTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS)
     void aStalledHandshakeIsCutAtTheDeadline() throws Exception {
-        RelayServer relay = start(testConfig().withHandshakeTimeout(SHORT));
-        long t0 = System.nanoTime();
+        var clock = new dev.tryst.net.FakeTicker();
+        RelayServer relay = start(testConfig().withHandshakeTimeout(Duration.ofSeconds(10)), clock);
         SocketChannel a = rawClient(relay);
         writeAll(a, new byte[10]);
+        await("admitted", GENEROUS, () -> relay.stats().activeConnections() == 1);
+        clock.advance(Duration.ofSeconds(10).minusMillis(1));
+        sweptTwice(relay);
+        assertEquals(0, relay.stats().handshakeTimeouts(), "not before the deadline");
+        clock.advance(Duration.ofMillis(2));
         assertTrue(closedWithin(a, GENEROUS));
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        assertTrue(ms >= SHORT.toMillis() - 50, "not before the deadline: " + ms + " ms");
-        assertTrue(ms < 5_000, "roughly at the deadline: " + ms + " ms");
         await("handshake timeout counted", GENEROUS, () -> relay.stats().handshakeTimeouts() == 1);
         assertEquals(0, relay.stats().waitingKeys());
     }
@@ -169,12 +186,14 @@ class RelayServerTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS)
     void anIdlePairIsClosedOnBothSides() throws Exception {
-        RelayServer relay = start(testConfig().withIdleTimeout(SHORT));
+        var clock = new dev.tryst.net.FakeTicker();
+        RelayServer relay = start(testConfig().withIdleTimeout(Duration.ofSeconds(300)), clock);
         byte[] key = randomKey();
         SocketChannel a = client(relay, key);
         SocketChannel b = client(relay, key);
         writeAll(a, new byte[] {42});
         assertEquals(42, readExactly(b, 1)[0]);
+        clock.advance(Duration.ofSeconds(301));
         assertTrue(closedWithin(a, GENEROUS));
         assertTrue(closedWithin(b, GENEROUS));
         await("idle timeout counted", GENEROUS, () -> relay.stats().idleTimeouts() == 1);
@@ -185,16 +204,19 @@ class RelayServerTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS)
     void trafficKeepsAPairAliveBeyondTheIdleTimeout() throws Exception {
-        RelayServer relay = start(testConfig().withIdleTimeout(SHORT));
+        var clock = new dev.tryst.net.FakeTicker();
+        RelayServer relay = start(testConfig().withIdleTimeout(Duration.ofSeconds(300)), clock);
         byte[] key = randomKey();
         SocketChannel a = client(relay, key);
         SocketChannel b = client(relay, key);
-        for (int i = 0; i < 10; i++) { // ~1 s in total, well past the 300 ms idle timeout
+        for (int i = 0; i < 10; i++) { // 2000 s in all, a byte every 200 s: well past the 300 s idle timeout
+            clock.advance(Duration.ofSeconds(200));
             writeAll(a, new byte[] {(byte) i});
             assertEquals(i, readExactly(b, 1)[0]);
-            Thread.sleep(100);
+            sweptTwice(relay);
         }
         assertEquals(0, relay.stats().idleTimeouts());
+        assertEquals(1, relay.stats().activePairs());
     }
 
     @Test
@@ -300,8 +322,8 @@ class RelayServerTest {
         byte[] key = randomKey();
         SocketChannel a = client(relay, key);
         writeAll(a, "hello".getBytes());
-        await("waiting", GENEROUS, () -> relay.stats().waitingKeys() == 1);
-        Thread.sleep(50);
+        await("waiting, its early bytes read and held", GENEROUS,
+                () -> relay.stats().waitingKeys() == 1 && relay.stats().earlyBytes() == 5);
         SocketChannel b = client(relay, key);
         assertArrayEquals("hello".getBytes(), readExactly(b, 5));
         writeAll(b, "world".getBytes());

@@ -60,7 +60,17 @@ class RendezvousServerTest {
     }
 
     private void start(RendezvousConfig c) throws IOException {
-        server = RendezvousServer.start(c);
+        start(c, dev.tryst.net.Ticker.SYSTEM);
+    }
+
+    private void start(RendezvousConfig c, dev.tryst.net.Ticker ticker) throws IOException {
+        server = RendezvousServer.start(c, javax.net.ServerSocketFactory.getDefault(), RendezvousBackend.roomsOnly(), ticker);
+    }
+
+    /** Waits until the server has swept twice more: whatever was due on its ticker has been seen. */
+    private void sweptTwice() {
+        long s = server.sweeps();
+        dev.tryst.net.Await.until("two more sweeps", () -> server.sweeps() >= s + 2);
     }
 
     @AfterEach
@@ -181,34 +191,40 @@ class RendezvousServerTest {
         assertEquals(ControlWire.REASON_FAILED_TO_VERIFY, c.disconnected());
     }
 
+    /** Chatr's times, on the server's clock: a PING every 5 s, and answering keeps the session alive past 15 s. */
     @Test
     void pingsArriveAndAnsweringKeepsTheSessionAlive() throws IOException {
-        start(base().withTimes(Duration.ofMillis(100), Duration.ofMillis(600)));
+        var clock = new dev.tryst.net.FakeTicker();
+        start(RendezvousConfig.defaults().withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), clock);
         Client c = new Client().connected();
-        long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
-        int pings = 0;
-        while (System.nanoTime() - until < 0) {
+        for (int i = 0; i < 10; i++) { // 50 s in all, far past the 15 s of silence allowed
+            clock.advance(Duration.ofSeconds(5));
             Ping p = assertInstanceOf(Ping.class, c.nextAny());
             c.send(new Pong(p.id()));
-            pings++;
         }
-        assertTrue(pings >= 3, pings + " pings");
         // still a session: a room can be created
         c.send(new RoomCreate("alive"));
         assertEquals(new RoomCreated("alive"), c.expect(RoomCreated.class));
+        assertEquals(0, server.stats().timeouts());
     }
 
     @Test
     void silenceTimesOut() throws IOException {
-        start(base().withTimes(Duration.ofMillis(100), Duration.ofMillis(600)));
+        var clock = new dev.tryst.net.FakeTicker();
+        start(RendezvousConfig.defaults().withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), clock);
         Client c = new Client().connected();
+        Client quiet = new Client(); // never sends CONNECT
+        dev.tryst.net.Await.until("both admitted", () -> server.stats().activeSessions() == 2);
+        clock.advance(Duration.ofSeconds(15).minusMillis(1));
+        sweptTwice();
+        assertEquals(0, server.stats().timeouts(), "not before 15 s of silence");
+        clock.advance(Duration.ofMillis(1));
         Frame f;
         while ((f = c.nextAny()) instanceof Ping) {
             // not answering
         }
         assertEquals(new Disconnect(ControlWire.REASON_TIME_OUT), f);
         assertNull(c.nextAny());
-        Client quiet = new Client(); // never sends CONNECT
         assertEquals(ControlWire.REASON_TIME_OUT, quiet.disconnected());
         assertEquals(2, server.stats().timeouts());
     }
@@ -309,13 +325,18 @@ class RendezvousServerTest {
 
     @Test
     void roomExpires() throws IOException {
-        start(base().withRoomLifetime(Duration.ofMillis(400)));
+        var clock = new dev.tryst.net.FakeTicker();
+        start(base().withTimes(Duration.ofMinutes(5), Duration.ofMinutes(20)), clock); // silence outlasts the room
         Client a = new Client().connected();
         Client b = new Client().connected();
         a.send(new RoomCreate("short"));
         a.expect(RoomCreated.class);
         b.send(new RoomJoin("short"));
         b.expect(RoomJoined.class);
+        clock.advance(Duration.ofSeconds(599));
+        sweptTwice();
+        assertEquals(0, server.stats().roomsExpired(), "not before its 600 s");
+        clock.advance(Duration.ofSeconds(1));
         assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_EXPIRED), a.expect(RoomClosed.class));
         assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_EXPIRED), b.expect(RoomClosed.class));
         assertEquals(1, server.stats().roomsExpired());
