@@ -43,6 +43,12 @@ import java.util.concurrent.atomic.LongAdder;
  * wait deadline passed and pairs whose last read or write is older than the idle timeout, all
  * measured on the injected {@link Ticker}. Closing a channel wakes the thread blocked on it, which then exits.
  *
+ * <h2>Why one class</h2>
+ * Its ~600 lines are one state machine, a connection's (handshake, registering, waiting, piping,
+ * closed), whose every transition is decided under one lock together with the waiting and stapled
+ * maps; split across classes, "exactly one arrival staples to a waiter" would no longer be checkable
+ * in one place. What is not that machine (accepting, admission, sweeping, threads) is {@link ServiceCore}'s.
+ *
  * <h2>Locking</h2>
  * One lock makes "is this key waiting / stapled" decisions atomic: the waiter is removed from the
  * waiting map in the same critical section that creates the pair, so exactly one arrival staples
@@ -118,14 +124,8 @@ public final class RelayServer implements AutoCloseable {
             ssc.close();
             throw e;
         }
-        try {
-            relay.core.sweepEvery(ServiceCore.tickFor(config.handshakeTimeout(), config.waitTimeout(), config.idleTimeout()),
-                    relay::sweep);
-            relay.core.acceptLoop(ssc::accept, relay::admit);
-        } catch (RuntimeException | Error e) {
-            relay.close();
-            throw e;
-        }
+        relay.core.serve(ServiceCore.tickFor(config.handshakeTimeout(), config.waitTimeout(), config.idleTimeout()),
+                relay::sweep, ssc::accept, relay::admit, relay::close);
         LOG.log(Level.DEBUG, () -> "relay listening on " + relay.address); // the command line says it
         return relay;
     }

@@ -156,13 +156,7 @@ public final class RendezvousServer implements AutoCloseable {
             ss.close();
             throw e;
         }
-        try {
-            s.core.sweepEvery(ServiceCore.tickFor(config.pingInterval(), config.roomLifetime()), s::sweep);
-            s.core.acceptLoop(ss::accept, s::admit);
-        } catch (RuntimeException | Error e) {
-            s.close();
-            throw e;
-        }
+        s.core.serve(ServiceCore.tickFor(config.pingInterval(), config.roomLifetime()), s::sweep, ss::accept, s::admit, s::close);
         LOG.log(Level.DEBUG, () -> "rendezvous listening on " + s.address); // the command line says it
         return s;
     }

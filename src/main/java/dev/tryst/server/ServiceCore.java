@@ -160,6 +160,20 @@ public final class ServiceCore {
         });
     }
 
+    /**
+     * Starts the sweeper ({@link #sweepEvery}) and the accept loop ({@link #acceptLoop}); if either
+     * cannot start, runs {@code onFailure} (the service's close) and rethrows.
+     */
+    public <T> void serve(Duration tick, LongConsumer sweep, Acceptor<T> acceptor, Consumer<T> admit, Runnable onFailure) {
+        try {
+            sweepEvery(tick, sweep);
+            acceptLoop(acceptor, admit);
+        } catch (RuntimeException | Error e) {
+            onFailure.run();
+            throw e;
+        }
+    }
+
     /** Marks the service closed; true only for the first call, which then owns the closing. */
     public boolean beginClose() {
         return closed.compareAndSet(false, true);
