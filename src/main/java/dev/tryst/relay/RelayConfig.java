@@ -17,14 +17,18 @@ import java.util.Objects;
  *   <li>{@code maxWaiting} 50 000 keys waiting for a peer</li>
  *   <li>{@code maxPairs} 20 000 stapled pairs (with 256 KiB buffers: at most 10 GiB of native memory)</li>
  *   <li>{@code maxConnections} 110 000 concurrent connections (all states)</li>
- *   <li>{@code maxPerAddress} 256 concurrent connections per source IP address</li>
+ *   <li>{@code maxPerAddress} 256 concurrent connections per source IP address (IPv6: per /64)</li>
+ *   <li>{@code maxPerSite} 1024 concurrent connections per IPv6 /48 (a site: 65 536 /64s must not
+ *       count as 65 536 sources); at least {@code maxPerAddress}</li>
+ *   <li>{@code acceptRate} 5 000 new connections a second in all, in bursts of twice that</li>
  *   <li>{@code bufferSize} 256 KiB direct buffer per direction of a stapled pair (so a pair costs
  *       2 x bufferSize of native memory, freed when the pair ends). bench/relay.sh here: 256 KiB
  *       moved 1 GiB at 1.12x socat -b262144 and 0.46 CPU s; 64 KiB at 0.66x and 0.70 CPU s.</li>
  * </ul>
  */
 public record RelayConfig(InetSocketAddress bind, Duration handshakeTimeout, Duration waitTimeout, Duration idleTimeout,
-                          int maxWaiting, int maxPairs, int maxConnections, int maxPerAddress, int bufferSize) {
+                          int maxWaiting, int maxPairs, int maxConnections, int maxPerAddress, int maxPerSite,
+                          int acceptRate, int bufferSize) {
 
     /** Smallest accepted buffer size. */
     public static final int MIN_BUFFER_SIZE = 1024;
@@ -40,6 +44,10 @@ public record RelayConfig(InetSocketAddress bind, Duration handshakeTimeout, Dur
         atLeastOne(maxPairs, "maxPairs");
         atLeastOne(maxConnections, "maxConnections");
         atLeastOne(maxPerAddress, "maxPerAddress");
+        if (maxPerSite < maxPerAddress) {
+            throw new IllegalArgumentException("maxPerSite (" + maxPerSite + ") must be at least maxPerAddress (" + maxPerAddress + ")");
+        }
+        atLeastOne(acceptRate, "acceptRate");
         if (bufferSize < MIN_BUFFER_SIZE || bufferSize > MAX_BUFFER_SIZE) {
             throw new IllegalArgumentException("bufferSize must be in [" + MIN_BUFFER_SIZE + ", " + MAX_BUFFER_SIZE
                     + "], got " + bufferSize);
@@ -66,42 +74,55 @@ public record RelayConfig(InetSocketAddress bind, Duration handshakeTimeout, Dur
     public static RelayConfig defaults() {
         return new RelayConfig(new InetSocketAddress(RelayWire.DEFAULT_PORT),
                 Duration.ofSeconds(10), Duration.ofSeconds(600), Duration.ofSeconds(300),
-                50_000, 20_000, 110_000, 256, 256 * 1024);
+                50_000, 20_000, 110_000, 256, 1024, 5_000, 256 * 1024);
     }
 
     public RelayConfig withBind(InetSocketAddress b) {
-        return new RelayConfig(b, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(b, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withHandshakeTimeout(Duration d) {
-        return new RelayConfig(bind, d, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, d, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withWaitTimeout(Duration d) {
-        return new RelayConfig(bind, handshakeTimeout, d, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, d, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withIdleTimeout(Duration d) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, d, maxWaiting, maxPairs, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, d, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withMaxWaiting(int n) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, n, maxPairs, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, n, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withMaxPairs(int n) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, n, maxConnections, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, n, maxConnections, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withMaxConnections(int n) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, n, maxPerAddress, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, n, maxPerAddress, maxPerSite, acceptRate, bufferSize);
     }
 
     public RelayConfig withMaxPerAddress(int n) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, n, bufferSize);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, n, Math.max(maxPerSite, 4 * n), acceptRate, bufferSize);
+    }
+
+    public RelayConfig withMaxPerSite(int n) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, n, acceptRate, bufferSize);
+    }
+
+    public RelayConfig withAcceptRate(int perSecond) {
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, perSecond, bufferSize);
+    }
+
+    /** The admission bounds of these limits: connections, per source and site, and the accept rate. */
+    public dev.tryst.server.Admission.Limits admission() {
+        return new dev.tryst.server.Admission.Limits(maxConnections, maxPerAddress, maxPerSite, acceptRate, 2 * acceptRate);
     }
 
     public RelayConfig withBufferSize(int n) {
-        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, n);
+        return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, acceptRate, n);
     }
 }

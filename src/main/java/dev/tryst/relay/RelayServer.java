@@ -102,7 +102,7 @@ public final class RelayServer implements AutoCloseable {
         this.waitNanos = config.waitTimeout().toNanos();
         this.idleNanos = config.idleTimeout().toNanos();
         this.core = new ServiceCore("relay", LOG, ticker);
-        this.admission = new Admission(config.maxConnections(), config.maxPerAddress());
+        this.admission = new Admission(config.admission(), ticker);
     }
 
     /** Binds, starts accepting and sweeping, and returns. */
@@ -187,9 +187,14 @@ public final class RelayServer implements AutoCloseable {
         }
         Admission.Refusal refusal = admission.admit(remote.getAddress());
         if (refusal != null) {
-            (refusal == Admission.Refusal.TOTAL ? refusedConnections : refusedPerAddress).increment();
-            LOG.log(Level.DEBUG, "refused {0}: {1} reached", remote,
-                    refusal == Admission.Refusal.TOTAL ? "maxConnections" : "maxPerAddress");
+            (refusal == Admission.Refusal.TOTAL || refusal == Admission.Refusal.RATE ? refusedConnections : refusedPerAddress)
+                    .increment();
+            LOG.log(Level.DEBUG, "refused {0}: {1} reached", remote, switch (refusal) {
+                case TOTAL -> "maxConnections";
+                case SOURCE -> "maxPerAddress";
+                case WIDE_SOURCE -> "maxPerSite";
+                case RATE -> "acceptRate";
+            });
             closeQuietly(ch);
             return;
         }

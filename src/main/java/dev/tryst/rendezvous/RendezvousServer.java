@@ -87,6 +87,10 @@ public final class RendezvousServer implements AutoCloseable {
     /** Longest time a closing session is given to read its DISCONNECT and hang up. */
     private static final long MAX_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long EXPIRY_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** Sessions per IPv6 /48 (a site), as a multiple of those per source (an IPv6 /64 or an IPv4 address). */
+    static final int SITE_FACTOR = 4;
+    /** New sessions a second in all (in bursts of twice that): each costs a TLS handshake. */
+    static final int ACCEPT_RATE = 2_000;
 
     private final RendezvousConfig config;
     private final ServerSocket server;
@@ -112,7 +116,8 @@ public final class RendezvousServer implements AutoCloseable {
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalSocketAddress();
         this.core = new ServiceCore("rendezvous", LOG, ticker);
-        this.admission = new Admission(config.maxSessions(), config.maxSessionsPerAddress());
+        this.admission = new Admission(new Admission.Limits(config.maxSessions(), config.maxSessionsPerAddress(),
+                SITE_FACTOR * config.maxSessionsPerAddress(), ACCEPT_RATE, 2 * ACCEPT_RATE), ticker);
         long grace = Math.min(config.silenceTimeout().toNanos(), MAX_GRACE_NANOS);
         this.limits = new ControlSession.Limits(config.pingInterval().toNanos(), config.silenceTimeout().toNanos(), grace,
                 config.outgoingQueue());
@@ -217,10 +222,10 @@ public final class RendezvousServer implements AutoCloseable {
             refusal = REASON_SERVER_CLOSING;
         } else {
             Admission.Refusal r = admission.admit(remote.getAddress());
-            if (r == Admission.Refusal.TOTAL) {
+            if (r == Admission.Refusal.TOTAL || r == Admission.Refusal.RATE) {
                 refusal = REASON_TOO_MANY_SESSIONS;
                 counters.refusedSessions.increment();
-            } else if (r == Admission.Refusal.SOURCE) {
+            } else if (r == Admission.Refusal.SOURCE || r == Admission.Refusal.WIDE_SOURCE) {
                 refusal = REASON_TOO_MANY_FROM_ADDRESS;
                 counters.refusedPerAddress.increment();
             }

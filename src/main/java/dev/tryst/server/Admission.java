@@ -1,44 +1,80 @@
 package dev.tryst.server;
 
 import dev.tryst.net.AddressGroup;
+import dev.tryst.net.Ticker;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * How many connections a service holds, in all and per source, as {@link AddressGroup} counts a
- * source (an IPv4 address, an IPv6 /64). {@link #admit} takes a place or says which bound refused
- * it; every admitted connection gives its place back with {@link #release} exactly once.
+ * How many connections a service holds, in all and per source, and how fast it takes new ones.
+ * {@link #admit} takes a place or says which bound refused it; every admitted connection gives its
+ * place back with {@link #release} exactly once. The bounds:
+ * <ul>
+ *   <li>in all: {@code maxTotal} at once;</li>
+ *   <li>per source, as {@link AddressGroup#of} counts one (an IPv4 address, an IPv6 /64):
+ *       {@code maxPerSource} at once;</li>
+ *   <li>per site, as {@link AddressGroup#wide} counts one (an IPv6 /48): {@code maxPerWideSource}
+ *       at once, so that one /48 cannot act as 65 536 sources and reach the global bound alone;</li>
+ *   <li>new connections in all: {@code ratePerSecond}, in bursts of up to {@code burst}, measured on
+ *       the {@link Ticker}, so that many sources together cannot fill the server in an instant.</li>
+ * </ul>
  * Thread-safe; a few map operations per connection, never I/O, under its own lock.
  */
 public final class Admission {
     /** Why a connection was not admitted. */
-    public enum Refusal { TOTAL, SOURCE }
+    public enum Refusal { TOTAL, SOURCE, WIDE_SOURCE, RATE }
 
-    private final int maxTotal;
-    private final int maxPerSource;
-    private final Map<InetAddress, Integer> perSource = new HashMap<>();
-    private int total;
-
-    public Admission(int maxTotal, int maxPerSource) {
-        if (maxTotal < 1 || maxPerSource < 1) {
-            throw new IllegalArgumentException("limits must be at least 1: " + maxTotal + ", " + maxPerSource);
+    /** The bounds, validated. */
+    public record Limits(int maxTotal, int maxPerSource, int maxPerWideSource, double ratePerSecond, int burst) {
+        public Limits {
+            if (maxTotal < 1 || maxPerSource < 1 || maxPerWideSource < maxPerSource) {
+                throw new IllegalArgumentException("limits must be at least 1, and a site's at least a source's: "
+                        + maxTotal + ", " + maxPerSource + ", " + maxPerWideSource);
+            }
+            if (!(ratePerSecond > 0) || burst < 1) {
+                throw new IllegalArgumentException("the rate must be positive and the burst at least 1: " + ratePerSecond + ", " + burst);
+            }
         }
-        this.maxTotal = maxTotal;
-        this.maxPerSource = maxPerSource;
+    }
+
+    private final Limits limits;
+    private final Ticker ticker;
+    private final Map<InetAddress, Integer> perSource = new HashMap<>();
+    private final Map<InetAddress, Integer> perWide = new HashMap<>();
+    private int total;
+    private double tokens;
+    private long refilled;
+
+    public Admission(Limits limits, Ticker ticker) {
+        this.limits = limits;
+        this.ticker = ticker;
+        this.tokens = limits.burst();
+        this.refilled = ticker.nanoTime();
     }
 
     /** Takes a place for a connection from {@code source}: null if admitted, else the bound that refused it. */
     public synchronized Refusal admit(InetAddress source) {
-        if (total >= maxTotal) {
+        long now = ticker.nanoTime();
+        tokens = Math.min(limits.burst(), tokens + (now - refilled) * limits.ratePerSecond() / 1e9);
+        refilled = now;
+        if (tokens < 1) {
+            return Refusal.RATE;
+        }
+        if (total >= limits.maxTotal()) {
             return Refusal.TOTAL;
         }
         InetAddress group = AddressGroup.of(source);
-        int n = perSource.getOrDefault(group, 0);
-        if (n >= maxPerSource) {
+        InetAddress wide = AddressGroup.wide(source);
+        if (perSource.getOrDefault(group, 0) >= limits.maxPerSource()) {
             return Refusal.SOURCE;
         }
-        perSource.put(group, n + 1);
+        if (perWide.getOrDefault(wide, 0) >= limits.maxPerWideSource()) {
+            return Refusal.WIDE_SOURCE;
+        }
+        tokens -= 1;
+        perSource.merge(group, 1, Integer::sum);
+        perWide.merge(wide, 1, Integer::sum);
         total++;
         return null;
     }
@@ -46,15 +82,11 @@ public final class Admission {
     /** Gives back the place of an admitted connection from {@code source}. */
     public synchronized void release(InetAddress source) {
         InetAddress group = AddressGroup.of(source);
-        Integer n = perSource.get(group);
-        if (n == null) {
+        if (!perSource.containsKey(group)) {
             throw new IllegalStateException("release without admit for " + group);
         }
-        if (n <= 1) {
-            perSource.remove(group);
-        } else {
-            perSource.put(group, n - 1);
-        }
+        perSource.computeIfPresent(group, (k, v) -> v <= 1 ? null : v - 1);
+        perWide.computeIfPresent(AddressGroup.wide(source), (k, v) -> v <= 1 ? null : v - 1);
         total--;
     }
 

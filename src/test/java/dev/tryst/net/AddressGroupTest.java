@@ -20,6 +20,18 @@ class AddressGroupTest {
     }
 
     @Test
+    void theWideTierCountsIpv6ByItsSlash48() throws Exception {
+        var a = InetAddress.getByName("2001:db8:1:2::1");
+        var b = InetAddress.getByName("2001:db8:1:ffff::1");
+        assertEquals(AddressGroup.wide(a), AddressGroup.wide(b), "one /48");
+        assertNotEquals(AddressGroup.of(a), AddressGroup.of(b), "two /64s");
+        assertNotEquals(AddressGroup.wide(a), AddressGroup.wide(InetAddress.getByName("2001:db8:2::1")));
+        assertEquals(InetAddress.getByName("2001:db8:1::"), AddressGroup.wide(a));
+        var v4 = InetAddress.getByName("198.18.0.1");
+        assertEquals(v4, AddressGroup.wide(v4));
+    }
+
+    @Test
     void ipv4MappedInIpv6CountsAsTheIpv4Address() throws Exception {
         byte[] mapped = new byte[16];
         mapped[10] = (byte) 0xff;

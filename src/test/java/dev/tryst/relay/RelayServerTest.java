@@ -219,6 +219,23 @@ class RelayServerTest {
         assertEquals(1, relay.stats().activePairs());
     }
 
+    /** Finding 12: the relay takes new connections at a bounded rate in all, measured on its clock. */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    void finding12_newConnectionsBeyondTheAcceptRateAreRefused() throws Exception {
+        var clock = new dev.tryst.net.FakeTicker();
+        RelayServer relay = start(testConfig().withAcceptRate(1), clock); // bursts of 2
+        rawClient(relay);
+        rawClient(relay);
+        await("two admitted", GENEROUS, () -> relay.stats().activeConnections() == 2);
+        SocketChannel third = rawClient(relay);
+        assertTrue(closedWithin(third, GENEROUS), "refused: over the rate");
+        assertEquals(1, relay.stats().refusedConnections());
+        clock.advance(Duration.ofSeconds(1));
+        rawClient(relay);
+        await("one more a second later", GENEROUS, () -> relay.stats().activeConnections() == 3);
+    }
+
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS)
     void perAddressLimitRefusesAndCounts() throws Exception {
