@@ -143,16 +143,21 @@ final class RoomHandler {
             }
             c.nameplate = r.nameplate();
             counters.roomsJoined.increment();
-            c.send(new RoomJoined(r.nameplate()));
+            // The joiner first: what it is sent keeps its order (JOINED, RELAY, the held messages).
+            // A member dropped on the way (its queue overflowed) closes the room; nothing more goes out then.
             RoomRelay relay = new RoomRelay(RendezvousServer.newPairingKey(random), relayPort);
-            for (Member m : joined.members()) { // an immutable copy: a member dropped on the way cannot upset it
-                bus.deliver(m.session(), relay);
-            }
-            for (RoomMessage m : r.held()) {
-                if (!c.send(m)) {
-                    break; // c overflowed and was disconnected, which closed the room
+            if (c.send(new RoomJoined(r.nameplate())) && c.send(relay)) {
+                for (RoomMessage m : r.held()) {
+                    if (!c.send(m)) {
+                        break;
+                    }
+                    counters.messagesForwarded.increment();
                 }
-                counters.messagesForwarded.increment();
+            }
+            for (Member m : joined.members()) { // an immutable copy: a member dropped on the way cannot upset it
+                if (!m.session().equals(c.ref) && current(c) != null) {
+                    bus.deliver(m.session(), relay);
+                }
             }
         }
     }
