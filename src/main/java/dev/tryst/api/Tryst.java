@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -177,22 +179,27 @@ public final class Tryst {
         }
     }
 
-    /** Receives the files; if a direct path dies on the way, goes on through the relay by itself, asking only once. */
-    private static FileReceiver.Result receiveFiles(Session first, TransferWire.OfferFiles offer, ReceiveOptions receive,
-                                                    Consumer<? super TransferEvent> events) throws IOException {
-        TransferWire.OfferFiles[] accepted = {null};
+    /**
+     * Receives the files; if a direct path dies on the way, goes on through the relay by itself. The
+     * sender offers again there: the very same entries (paths, sizes, times, modes) go on without
+     * asking twice, anything else is asked about again, as a new offer.
+     */
+    static FileReceiver.Result receiveFiles(Session first, TransferWire.OfferFiles offer, ReceiveOptions receive,
+                                            Consumer<? super TransferEvent> events) throws IOException {
+        List<List<TransferWire.Entry>> accepted = new ArrayList<>(1); // the offer said yes to, once there is one
         Session current = first;
         TransferWire.OfferFiles currentOffer = offer;
         try {
             while (true) {
-                TransferWire.OfferFiles o = currentOffer;
-                // The same offer again after a fallback to the relay was already accepted: not asked twice.
                 var options = new FileReceiver.Options(receive.folder(), receive.overwrite(), summary -> {
-                    if (o.equals(accepted[0])) {
+                    if (!accepted.isEmpty() && accepted.getFirst().equals(summary.entries())) {
                         return true;
                     }
+                    accepted.clear();
                     boolean yes = receive.accept().test(OfferSummary.of(summary));
-                    accepted[0] = yes ? o : null;
+                    if (yes) {
+                        accepted.add(summary.entries());
+                    }
                     return yes;
                 });
                 long total = currentOffer.totalBytes();

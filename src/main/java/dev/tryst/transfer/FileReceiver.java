@@ -33,9 +33,13 @@ import java.util.function.Predicate;
 public final class FileReceiver {
     private FileReceiver() {}
 
-    /** What the user is asked to accept. */
+    /**
+     * What the user is asked to accept; {@code entries} is the whole offer as the sender described it
+     * (paths, sizes, times, modes), so that an offer made again can be told from another.
+     */
     public record Summary(int files, int directories, long totalBytes, long bytesToFetch, int resumable, int present,
-                          List<Entry> largest, Path target, List<String> topLevel, int hidden, int executables) {}
+                          List<Entry> largest, Path target, List<String> topLevel, int hidden, int executables,
+                          List<Entry> entries) {}
 
     public record Options(Path target, boolean overwrite, Predicate<Summary> confirm) {}
 

@@ -213,7 +213,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
             }
         }
         Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root,
-                List.copyOf(top), hidden, executables);
+                List.copyOf(top), hidden, executables, List.copyOf(entries));
         return new OfferPlan(entries, rels, items, summary, target);
     }
 

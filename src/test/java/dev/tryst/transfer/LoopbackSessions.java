@@ -16,12 +16,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /** Two ends of one real session over loopback, after a real handshake, each watched with a 20 s idle timeout. */
-record LoopbackSessions(Session initiator, Session responder) implements AutoCloseable {
+public record LoopbackSessions(Session initiator, Session responder) implements AutoCloseable {
     private static final byte[] PW = "1-zoom-zoom".getBytes();
     private static final Duration IDLE = Duration.ofSeconds(20);
 
     /** Connects; {@code pool} runs the responder's half of the handshake. */
-    static LoopbackSessions open(ExecutorService pool) throws Exception {
+    public static LoopbackSessions open(ExecutorService pool) throws Exception {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             SocketChannel a = SocketChannel.open(server.getLocalAddress());

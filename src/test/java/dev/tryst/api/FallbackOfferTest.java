@@ -1,0 +1,119 @@
+package dev.tryst.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.tryst.session.Session;
+import dev.tryst.transfer.FileSender;
+import dev.tryst.transfer.LoopbackSessions;
+import dev.tryst.transfer.StreamTransfer;
+import dev.tryst.wire.TransferWire;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a receiver accepts after its direct path died and the sender offers again through the
+ * relay: the same offer goes on without asking twice; another one is asked about again.
+ */
+@Timeout(60)
+class FallbackOfferTest {
+    @TempDir
+    Path dir;
+
+    private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+    }
+
+    private static FileSender.Source source(Path file, String offeredAs, boolean executable) throws Exception {
+        var e = new TransferWire.Entry(offeredAs, false, Files.size(file),
+                Files.getLastModifiedTime(file).to(java.util.concurrent.TimeUnit.NANOSECONDS), executable);
+        return new FileSender.Source(e, file);
+    }
+
+    /**
+     * Finding 2: a sender has a harmless file approved, drops the direct path on purpose, then
+     * offers through the relay another path with the same count and total — an executable
+     * {@code .git/hooks/pre-commit} — which used to be written without a prompt.
+     */
+    @Test
+    void finding2_aDifferentOfferAfterTheFallbackIsAskedAboutAgain() throws Exception {
+        byte[] data = new byte[4 << 20];
+        new Random(2).nextBytes(data);
+        Path photo = dir.resolve("photo.jpg");
+        Files.write(photo, data);
+        Path hook = dir.resolve("hook");
+        Files.write(hook, data);
+        Path target = Files.createDirectories(dir.resolve("target"));
+        LoopbackSessions direct = LoopbackSessions.open(pool);
+        LoopbackSessions relay = LoopbackSessions.open(pool);
+        Session receiver = direct.responder().withFallback(relay::responder);
+
+        AtomicInteger asked = new AtomicInteger();
+        var options = new ReceiveOptions(target, false, summary -> {
+            if (asked.incrementAndGet() == 1) {
+                pool.submit(() -> {
+                    direct.initiator().channel().transport().close(); // the sender drops the direct path, no CLOSE
+                    return null;
+                });
+                return true; // the harmless photo is accepted
+            }
+            return false; // anything else offered after that is declined, if asked
+        }, new ByteArrayOutputStream());
+        pool.submit(() -> FileSender.send(direct.initiator(), List.of(source(photo, "photo.jpg", false)), StreamTransfer.Progress.NONE));
+        pool.submit(() -> FileSender.send(relay.initiator(), List.of(source(hook, ".git/hooks/pre-commit", true)),
+                StreamTransfer.Progress.NONE));
+
+        var first = (TransferWire.OfferFiles) StreamTransfer.awaitOffer(receiver);
+        assertThrows(java.io.IOException.class, () -> Tryst.receiveFiles(receiver, first, options, e -> { }));
+        assertEquals(2, asked.get(), "the second, different offer was asked about");
+        assertFalse(Files.exists(target.resolve(".git/hooks/pre-commit")), "and nothing of it was written");
+        direct.close();
+        relay.close();
+    }
+
+    /** The same offer again after a fallback resumes without asking twice. */
+    @Test
+    void theSameOfferAfterTheFallbackIsNotAskedTwice() throws Exception {
+        byte[] data = new byte[4 << 20];
+        new Random(3).nextBytes(data);
+        Path photo = dir.resolve("photo.jpg");
+        Files.write(photo, data);
+        Path target = Files.createDirectories(dir.resolve("target"));
+        LoopbackSessions direct = LoopbackSessions.open(pool);
+        LoopbackSessions relay = LoopbackSessions.open(pool);
+        Session receiver = direct.responder().withFallback(relay::responder);
+        AtomicInteger asked = new AtomicInteger();
+        var options = new ReceiveOptions(target, false, summary -> {
+            if (asked.incrementAndGet() == 1) {
+                pool.submit(() -> {
+                    direct.initiator().channel().transport().close();
+                    return null;
+                });
+            }
+            return true;
+        }, new ByteArrayOutputStream());
+        var source = source(photo, "photo.jpg", false);
+        pool.submit(() -> FileSender.send(direct.initiator(), List.of(source), StreamTransfer.Progress.NONE));
+        pool.submit(() -> FileSender.send(relay.initiator(), List.of(source), StreamTransfer.Progress.NONE));
+        var first = (TransferWire.OfferFiles) StreamTransfer.awaitOffer(receiver);
+        Tryst.receiveFiles(receiver, first, options, e -> { });
+        assertEquals(1, asked.get(), "accepted once");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, Files.readAllBytes(target.resolve("photo.jpg")));
+        direct.close();
+        relay.close();
+    }
+}
