@@ -66,7 +66,7 @@ public final class Connector {
         } catch (IOException e) {
             watchdog.close();
             closeQuietly(socket);
-            throw classify(e, watchdog, timeouts, role);
+            throw e instanceof WrongCodeException ? SessionException.wrongCodeAtRelay(role, e) : classify(e, watchdog, timeouts, role);
         }
     }
 
@@ -193,7 +193,8 @@ public final class Connector {
         }
         PathRace.Plan plan = new PathRace.Plan(agreed, timeouts.direct() ? control.localAddress().getPort() : 0, endpoints,
                 relayAddress, met.relay().pairingKey(),
-                Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle());
+                Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle(),
+                false); // the keys are first proven on a path: a mismatch at the relay means the codes differ
         PathConfig paths = timeouts.paths().withPathTimeout(timeouts.connect());
         PathRace.Won won;
         try {

@@ -64,9 +64,13 @@ public final class PathRace {
      * @param relayKey  the pairing key for the relay (33 bytes), or null without a relay
      * @param deadline  the whole race
      * @param idle      the winning session's idle timeout (at most {@link PathConfig#directIdle()} on a direct path)
+     * @param keysConfirmed the peer has already proven the same keys (through the room, or on an earlier
+     *                  path): a proof that fails on the relay path then comes from a stranger who holds the
+     *                  relay key, not from the peer with another code, so it is turned away and the relay
+     *                  dialled again; without, such a failure means the codes differ
      */
     public record Plan(PathKeys keys, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
-                       Bytes relayKey, Duration deadline, Duration idle) {
+                       Bytes relayKey, Duration deadline, Duration idle, boolean keysConfirmed) {
         public Plan {
             Objects.requireNonNull(keys, "keys");
             Objects.requireNonNull(deadline, "deadline");
@@ -97,6 +101,10 @@ public final class PathRace {
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean relayMismatch;
+    /** Strangers turned away on the relay path (keys confirmed: a failed proof there is not our peer). */
+    private final AtomicInteger strangers = new AtomicInteger();
+    /** How many strangers on the relay path one race turns away before it stops dialling it. */
+    static final int MAX_STRANGERS = 8;
     private volatile boolean relayDone;
     private volatile String relayError;
     private ServerSocketChannel listener;
@@ -130,7 +138,8 @@ public final class PathRace {
      */
     public static Won relayOnly(Plan plan, PathConfig config, SecureRandom random) throws SessionException {
         Duration wait = config.fallbackWait();
-        Plan p = new Plan(plan.keys(), 0, List.of(), plan.relay(), plan.relayKey(), wait.plusSeconds(10), plan.idle());
+        // a direct path proved the keys already: a failed proof at the relay is a stranger, never a wrong code
+        Plan p = new Plan(plan.keys(), 0, List.of(), plan.relay(), plan.relayKey(), wait.plusSeconds(10), plan.idle(), true);
         return new PathRace(p, config.withPathTimeout(wait), random, Ticker.SYSTEM).race();
     }
 
@@ -189,6 +198,12 @@ public final class PathRace {
         }
         if (relayError != null) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, relayError, null);
+        }
+        if (strangers.get() > 0) {
+            throw new SessionException(SessionException.Kind.PEER_GONE, "someone other than the other side answered at the"
+                    + " relay with this session's key (" + strangers.get() + " time" + (strangers.get() == 1 ? "" : "s")
+                    + ", turned away: they learned nothing), and the other side did not come within "
+                    + plan.deadline().toSeconds() + " s; try again, and if it happens again the path to the relay is watched", null);
         }
         throw new SessionException(SessionException.Kind.PEER_GONE, "no path to the other side worked within "
                 + plan.deadline().toSeconds() + " s (the other side may have quit)", null);
@@ -332,15 +347,28 @@ public final class PathRace {
             if (over.get()) {
                 return;
             }
-            SocketChannel s;
             String where = HostPort.format(plan.relay());
-            try {
-                s = RelayClient.dial(HostPort.resolve(plan.relay()), plan.relayKey().toByteArray(), config.pathTimeout());
-            } catch (IOException e) {
-                relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
-                return;
+            while (!over.get()) {
+                SocketChannel s;
+                try {
+                    s = RelayClient.dial(HostPort.resolve(plan.relay()), plan.relayKey().toByteArray(), config.pathTimeout());
+                } catch (IOException e) {
+                    relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
+                    return;
+                }
+                if (!attempt(s, "relayed via " + where, false)) {
+                    return; // won, lost to another path, or broke: this path is done
+                }
+                if (!plan.keysConfirmed()) {
+                    relayMismatch = true; // only the two room members hold the relay key: the codes differ
+                    return;
+                }
+                if (strangers.incrementAndGet() >= MAX_STRANGERS) {
+                    return;
+                }
+                LOG.log(System.Logger.Level.DEBUG, "a stranger answered at {0}; waiting there again", where);
+                TimeUnit.NANOSECONDS.sleep(config.retry().toNanos());
             }
-            attempt(s, "relayed via " + where, false);
         } catch (InterruptedException e) {
             // the race is over
         } finally {
@@ -348,12 +376,15 @@ public final class PathRace {
         }
     }
 
-    /** Proves one connected path; the first proven (initiator) or chosen (responder) one wins. */
-    private void attempt(SocketChannel s, String label, boolean direct) {
+    /**
+     * Proves one connected path; the first proven (initiator) or chosen (responder) one wins. True
+     * only if the other end failed the proof (not our keys).
+     */
+    private boolean attempt(SocketChannel s, String label, boolean direct) {
         open.add(s);
         if (over.get()) {
             closeQuietly(s);
-            return;
+            return false;
         }
         Watchdog watchdog = Watchdog.watch(s, config.pathTimeout(), ticker);
         boolean won = false;
@@ -375,10 +406,8 @@ public final class PathRace {
                 }
             }
         } catch (WrongCodeException e) {
-            if (!direct) {
-                relayMismatch = true;
-            }
             LOG.log(System.Logger.Level.DEBUG, "{0}: proof did not match", label);
+            return true;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", label, e.toString());
         } finally {
@@ -387,6 +416,7 @@ public final class PathRace {
                 closeQuietly(s);
             }
         }
+        return false;
     }
 
     private static void closeQuietly(AutoCloseable c) {

@@ -20,6 +20,17 @@ public final class SessionException extends IOException {
                 : "the codes did not match — nothing was sent; this code is used up, run send again for a new one", cause);
     }
 
+    /**
+     * The codes did not match at a bare relay, where a failed proof cannot be told from someone else
+     * who guessed or saw the code's public number and reached the relay first (they learn nothing,
+     * but the code is used up all the same): said so.
+     */
+    public static SessionException wrongCodeAtRelay(dev.tryst.channel.Handshake.Role role, Throwable cause) {
+        SessionException e = wrongCode(role, cause);
+        return new SessionException(Kind.WRONG_CODE, e.getMessage() + " (meeting at a relay alone, this also happens"
+                + " when someone else reached the relay first with the code's number; they learn nothing)", cause);
+    }
+
     public Kind kind() {
         return kind;
     }

@@ -62,7 +62,7 @@ class PathRaceTest {
     /** A plan for {@code keys} (which says the role), with the relay and direct attempts for 4 s. */
     private PathRace.Plan plan(Handshake.Agreed keys, int localPort, List<InetSocketAddress> direct, byte[] key) {
         return new PathRace.Plan(keys, localPort, direct, relay.address(), dev.tryst.wire.Bytes.of(key),
-                Duration.ofSeconds(10), Duration.ofSeconds(30));
+                Duration.ofSeconds(10), Duration.ofSeconds(30), false);
     }
 
     private static PathConfig config(Duration relayDelay) {
@@ -256,6 +256,46 @@ class PathRaceTest {
             }
         }
         assertFalse(java.util.Arrays.equals(first[0], first[1]), "the first record of two paths must differ");
+    }
+
+    /**
+     * Finding 6: after a direct path died, the first side back at the relay waits there up to half
+     * a minute for the other. Someone who read the relay key off the plain-TCP relay connection can
+     * pair with it first; their proof fails, and that used to end the session as "the codes did not
+     * match". The keys were proven on the direct path already, so it is a stranger: turned away, and
+     * the real peer, coming later, still meets us.
+     */
+    @Test
+    void finding6_aStrangerAtTheRelayDuringAFallbackIsTurnedAwayAndThePeerStillMeetsUs() throws Exception {
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        var pi = plan(keys[0], 0, List.of(), k);
+        var pr = plan(keys[1], 0, List.of(), k);
+        CompletableFuture<PathRace.Won> initiator = CompletableFuture.supplyAsync(() -> {
+            try {
+                return PathRace.relayOnly(pi, config(Duration.ZERO), random);
+            } catch (SessionException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        dev.tryst.net.Await.until("the initiator waits at the relay", () -> relay.stats().waitingKeys() == 1);
+        try (var stranger = dev.tryst.relay.RelayClient.dial(relay.address(), k, Duration.ofSeconds(5))) {
+            ByteBuffer lie = ByteBuffer.allocate(16 + 32); // a nonce and a made-up proof
+            new SecureRandom().nextBytes(lie.array());
+            while (lie.hasRemaining()) {
+                stranger.write(lie);
+            }
+            ByteBuffer sink = ByteBuffer.allocate(1024);
+            while (stranger.read(sink.clear()) >= 0) {
+                // the initiator's nonce and proof, then it hangs up on us
+            }
+        }
+        dev.tryst.net.Await.until("the initiator waits at the relay again", () -> relay.stats().waitingKeys() == 1);
+        PathRace.Won r = PathRace.relayOnly(pr, config(Duration.ZERO), random);
+        PathRace.Won i = initiator.get(30, TimeUnit.SECONDS);
+        exchange(new PathRace.Won[] {i, r});
+        i.session().close();
+        r.session().close();
     }
 
     @Test
