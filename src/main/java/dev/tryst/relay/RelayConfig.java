@@ -117,9 +117,12 @@ public record RelayConfig(InetSocketAddress bind, Duration handshakeTimeout, Dur
         return new RelayConfig(bind, handshakeTimeout, waitTimeout, idleTimeout, maxWaiting, maxPairs, maxConnections, maxPerAddress, maxPerSite, perSecond, bufferSize);
     }
 
-    /** The admission bounds of these limits: connections, per source and site, and the accept rate. */
+    /**
+     * The admission bounds of these limits: connections in all, per source and per site, and the
+     * rates of new ones (see {@link dev.tryst.server.Admission.Limits#of}).
+     */
     public dev.tryst.server.Admission.Limits admission() {
-        return new dev.tryst.server.Admission.Limits(maxConnections, maxPerAddress, maxPerSite, acceptRate, 2 * acceptRate);
+        return dev.tryst.server.Admission.Limits.of(maxConnections, maxPerAddress, maxPerSite, acceptRate);
     }
 
     public RelayConfig withBufferSize(int n) {

@@ -193,6 +193,7 @@ public final class RelayServer implements AutoCloseable {
                 case TOTAL -> "maxConnections";
                 case SOURCE -> "maxPerAddress";
                 case WIDE_SOURCE -> "maxPerSite";
+                case SOURCE_RATE -> "the rate of one source";
                 case RATE -> "acceptRate";
             });
             closeQuietly(ch);

@@ -88,6 +88,7 @@ final class ControlSession {
     private Out last;
     private long closeDeadline;
     private boolean pumpQueued;
+    private boolean cutting;
 
     private volatile boolean connected;
     private volatile long lastHeard;
@@ -230,7 +231,7 @@ final class ControlSession {
             silent = !closing && now - lastHeard >= limits.silenceNanos();
         }
         if (cut) {
-            closeSocket();
+            cutAside();
         } else if (silent) {
             counters.timeouts.increment();
             disconnect(ControlWire.REASON_TIME_OUT);
@@ -247,6 +248,37 @@ final class ControlSession {
 
     void closeSocket() {
         ServiceCore.closeQuietly(socket);
+    }
+
+    /**
+     * Cuts the connection now: no TLS close_notify (which would wait, with no bound, for a writer
+     * stuck on a client that reads nothing), a reset instead. Blocked reads and writes fail at once.
+     */
+    void cut() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            // closed already
+        }
+        closeSocket();
+    }
+
+    /**
+     * {@link #cut} on a thread of its own: the sweeper, which enforces every session's deadlines,
+     * must never wait on one session's socket.
+     */
+    private void cutAside() {
+        synchronized (this) {
+            if (cutting) {
+                return;
+            }
+            cutting = true;
+        }
+        try {
+            core.spawn("rendezvous-cut-" + id, this::cut);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            cut();
+        }
     }
 
     private void writeLoop() {
@@ -279,12 +311,12 @@ final class ControlSession {
             }
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "session {0}: write failed: {1}", id, e.toString());
-            closeSocket(); // wakes the reader
+            cut(); // wakes the reader
         } catch (InterruptedException e) {
-            closeSocket();
+            cut();
         } catch (RuntimeException e) { // the event log failed or was closed under us
             LOG.log(Level.WARNING, "session {0}: {1}", id, e.toString());
-            closeSocket();
+            cut();
         } finally {
             writerDone.countDown();
         }
@@ -317,12 +349,17 @@ final class ControlSession {
             LOG.log(Level.DEBUG, "session {0}: read failed: {1}", id, e.toString());
             disconnect(RendezvousServer.REASON_BYE);
         } finally {
+            boolean written = false;
             try {
-                writerDone.await(limits.graceNanos(), TimeUnit.NANOSECONDS);
+                written = writerDone.await(limits.graceNanos(), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            closeSocket();
+            if (written) {
+                closeSocket();
+            } else {
+                cut(); // the writer is stuck on a client that does not read: no polite close
+            }
             end();
         }
     }

@@ -116,8 +116,8 @@ public final class RendezvousServer implements AutoCloseable {
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalSocketAddress();
         this.core = new ServiceCore("rendezvous", LOG, ticker);
-        this.admission = new Admission(new Admission.Limits(config.maxSessions(), config.maxSessionsPerAddress(),
-                SITE_FACTOR * config.maxSessionsPerAddress(), ACCEPT_RATE, 2 * ACCEPT_RATE), ticker);
+        this.admission = new Admission(Admission.Limits.of(config.maxSessions(), config.maxSessionsPerAddress(),
+                SITE_FACTOR * config.maxSessionsPerAddress(), ACCEPT_RATE), ticker);
         long grace = Math.min(config.silenceTimeout().toNanos(), MAX_GRACE_NANOS);
         this.limits = new ControlSession.Limits(config.pingInterval().toNanos(), config.silenceTimeout().toNanos(), grace,
                 config.outgoingQueue());
@@ -203,7 +203,7 @@ public final class RendezvousServer implements AutoCloseable {
             }
         }
         for (Client c : clients) {
-            c.io.closeSocket();
+            c.io.cut(); // no polite TLS close: a writer stuck on a client that reads nothing would hold it up
         }
         core.awaitThreads(address);
     }
@@ -222,10 +222,15 @@ public final class RendezvousServer implements AutoCloseable {
             refusal = REASON_SERVER_CLOSING;
         } else {
             Admission.Refusal r = admission.admit(remote.getAddress());
-            if (r == Admission.Refusal.TOTAL || r == Admission.Refusal.RATE) {
-                refusal = REASON_TOO_MANY_SESSIONS;
-                counters.refusedSessions.increment();
-            } else if (r == Admission.Refusal.SOURCE || r == Admission.Refusal.WIDE_SOURCE) {
+            if (r == Admission.Refusal.TOTAL || r == Admission.Refusal.RATE || r == Admission.Refusal.SOURCE_RATE) {
+                // Closed at once: no TLS handshake, no threads, no DISCONNECT. Whoever floods the
+                // server with new connections must not make it spend more on refusing them.
+                (r == Admission.Refusal.SOURCE_RATE ? counters.refusedPerAddress : counters.refusedSessions).increment();
+                LOG.log(Level.DEBUG, "refused {0} at once: {1}", remote, r);
+                ServiceCore.closeQuietly(socket);
+                return;
+            }
+            if (r == Admission.Refusal.SOURCE || r == Admission.Refusal.WIDE_SOURCE) {
                 refusal = REASON_TOO_MANY_FROM_ADDRESS;
                 counters.refusedPerAddress.increment();
             }

@@ -240,7 +240,7 @@ final class RoomHandler {
         synchronized (lock) {
             Room r = current(c);
             if (r != null) {
-                close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref);
+                close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref, null);
             }
             c.nameplate = null;
         }
@@ -250,9 +250,7 @@ final class RoomHandler {
     void sweep(long now) {
         synchronized (lock) {
             for (Room r : rooms.expired(now)) {
-                if (close(r, RendezvousServer.ROOM_REASON_EXPIRED, null)) {
-                    counters.roomsExpired.increment();
-                }
+                close(r, RendezvousServer.ROOM_REASON_EXPIRED, null, counters.roomsExpired);
             }
             failures.values().removeIf(q -> {
                 while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
@@ -263,18 +261,23 @@ final class RoomHandler {
         }
     }
 
-    /** Under the lock: removes the room and tells every member but {@code leaving}; false if it was gone. */
-    private boolean close(Room r, String reason, SessionRef leaving) {
+    /**
+     * Under the lock: removes the room, counts it in {@code counter} (if any; before anyone is told, so
+     * whoever reads the stats after being told sees it counted), and tells every member but {@code leaving}.
+     */
+    private void close(Room r, String reason, SessionRef leaving, java.util.concurrent.atomic.LongAdder counter) {
         Room removed = rooms.remove(r.nameplate());
         if (removed == null) {
-            return false;
+            return;
+        }
+        if (counter != null) {
+            counter.increment();
         }
         for (Member m : removed.members()) {
             if (!m.session().equals(leaving)) {
                 bus.deliver(m.session(), new RoomClosed(reason));
             }
         }
-        return true;
     }
 
     /** Under the lock: a nameplate of 2, then 3, ... digits not in use. */

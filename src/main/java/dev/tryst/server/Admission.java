@@ -16,6 +16,9 @@ import java.util.Map;
  *       {@code maxPerSource} at once;</li>
  *   <li>per site, as {@link AddressGroup#wide} counts one (an IPv6 /48): {@code maxPerWideSource}
  *       at once, so that one /48 cannot act as 65 536 sources and reach the global bound alone;</li>
+ *   <li>new connections per source: {@code perSourceRate} a second in bursts of {@code perSourceBurst}
+ *       (by default a quarter of what it may hold, and twice that at once), checked first, so that one
+ *       source cannot spend everyone's share of the rate below;</li>
  *   <li>new connections in all: {@code ratePerSecond}, in bursts of up to {@code burst}, measured on
  *       the {@link Ticker}, so that many sources together cannot fill the server in an instant.</li>
  * </ul>
@@ -23,11 +26,28 @@ import java.util.Map;
  */
 public final class Admission {
     /** Why a connection was not admitted. */
-    public enum Refusal { TOTAL, SOURCE, WIDE_SOURCE, RATE }
+    public enum Refusal { TOTAL, SOURCE, WIDE_SOURCE, SOURCE_RATE, RATE }
+
+    /** Sources whose rate is remembered at once; the least recently seen is forgotten first. */
+    static final int MAX_RATED_SOURCES = 100_000;
 
     /** The bounds, validated. */
-    public record Limits(int maxTotal, int maxPerSource, int maxPerWideSource, double ratePerSecond, int burst) {
+    public record Limits(int maxTotal, int maxPerSource, int maxPerWideSource, double perSourceRate, int perSourceBurst,
+                         double ratePerSecond, int burst) {
+        /**
+         * The bounds with the rates of one source derived from what it may hold: it may open twice
+         * its share at once, then a quarter of it a second; {@code ratePerSecond} in all, in bursts of twice that.
+         */
+        public static Limits of(int maxTotal, int maxPerSource, int maxPerWideSource, int ratePerSecond) {
+            return new Limits(maxTotal, maxPerSource, maxPerWideSource, Math.max(1, maxPerSource / 4.0), 2 * maxPerSource,
+                    ratePerSecond, 2 * ratePerSecond);
+        }
+
         public Limits {
+            if (!(perSourceRate > 0) || perSourceBurst < 1) {
+                throw new IllegalArgumentException("a source's rate must be positive and its burst at least 1: "
+                        + perSourceRate + ", " + perSourceBurst);
+            }
             if (maxTotal < 1 || maxPerSource < 1 || maxPerWideSource < maxPerSource) {
                 throw new IllegalArgumentException("limits must be at least 1, and a site's at least a source's: "
                         + maxTotal + ", " + maxPerSource + ", " + maxPerWideSource);
@@ -42,6 +62,7 @@ public final class Admission {
     private final Ticker ticker;
     private final Map<InetAddress, Integer> perSource = new HashMap<>();
     private final Map<InetAddress, Integer> perWide = new HashMap<>();
+    private final SourceRateLimiter sourceRates;
     private int total;
     private double tokens;
     private long refilled;
@@ -50,12 +71,16 @@ public final class Admission {
         this.limits = limits;
         this.ticker = ticker;
         this.tokens = limits.burst();
+        this.sourceRates = new SourceRateLimiter(limits.perSourceRate(), limits.perSourceBurst(), MAX_RATED_SOURCES);
         this.refilled = ticker.nanoTime();
     }
 
     /** Takes a place for a connection from {@code source}: null if admitted, else the bound that refused it. */
     public synchronized Refusal admit(InetAddress source) {
         long now = ticker.nanoTime();
+        if (!sourceRates.tryAcquire(source, now)) {
+            return Refusal.SOURCE_RATE;
+        }
         tokens = Math.min(limits.burst(), tokens + (now - refilled) * limits.ratePerSecond() / 1e9);
         refilled = now;
         if (tokens < 1) {

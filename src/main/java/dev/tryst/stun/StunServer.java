@@ -6,6 +6,7 @@ import dev.tryst.wire.StunWire.Attribute;
 import dev.tryst.wire.StunWire.Message;
 import dev.tryst.net.Ticker;
 import dev.tryst.server.ServiceCore;
+import dev.tryst.server.SourceRateLimiter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;

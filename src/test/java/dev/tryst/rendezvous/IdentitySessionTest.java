@@ -465,10 +465,12 @@ class IdentitySessionTest {
         Bytes bobId = Bytes.of(bob.publicKey().bytes());
         EventClient b = login(bob);
         List<Identity> askers = new ArrayList<>();
+        List<EventClient> asking = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
             Identity x = Identity.generate();
             askers.add(x);
-            login(x).control().send(new ConnectionRequest(bobId, List.of()));
+            asking.add(login(x));
+            asking.getLast().control().send(new ConnectionRequest(bobId, List.of()));
             assertEquals(new ConnectionRequest(Bytes.of(x.publicKey().bytes()), List.of()), b.control().next(T));
         }
         EventClient late = login(Identity.generate());
@@ -476,6 +478,7 @@ class IdentitySessionTest {
         assertEquals(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_TOO_MANY), late.control().next(T));
         // Bob answers one: its place is free for the next
         b.control().send(new ConnectionRequestDenied(Bytes.of(askers.getFirst().publicKey().bytes()), "no"));
+        assertEquals(new ConnectionRequestDenied(bobId, "no"), asking.getFirst().control().next(T)); // the answer is in
         late.control().send(new ConnectionRequest(bobId, List.of()));
         assertInstanceOf(ConnectionRequest.class, b.control().next(T));
     }

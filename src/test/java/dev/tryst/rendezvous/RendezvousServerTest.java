@@ -391,6 +391,31 @@ class RendezvousServerTest {
         assertEquals(1, server.stats().roomsRefused());
     }
 
+    /**
+     * One source opening and closing sessions as fast as it can spends its own rate of new sessions,
+     * refused at once (no TLS, no threads), and another source still gets in (found in review: the
+     * rate in all was charged first, so one source could lock everyone out).
+     */
+    @Test
+    void oneSourceFloodingNewSessionsDoesNotLockOthersOut() throws IOException {
+        start(base(), new dev.tryst.net.FakeTicker()); // the clock stands still: no rate refills
+        for (int i = 0; i < 300; i++) {
+            try (Socket s = new Socket()) {
+                s.connect(server.address(), 2000);
+            }
+        }
+        dev.tryst.net.Await.until("the flood's sessions ended", () -> server.stats().activeSessions() == 0);
+        assertTrue(server.stats().refusedPerAddress() > 0, "the flooding source was refused: " + server.stats());
+        try (Socket victim = new Socket()) {
+            victim.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+            victim.connect(server.address(), 2000);
+            victim.setSoTimeout(5000);
+            ControlWire.write(victim.getOutputStream(), Connect.anonymous());
+            assertEquals(new Connected(), ControlWire.read(new BufferedInputStream(victim.getInputStream())),
+                    "another source is admitted");
+        }
+    }
+
     @Test
     void aMemberThatDoesNotReadIsDisconnectedAndTheRoomCloses() throws IOException {
         start(base().withOutgoingQueue(8));

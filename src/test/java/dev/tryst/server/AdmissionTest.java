@@ -19,7 +19,7 @@ class AdmissionTest {
      */
     @Test
     void finding12_oneSlash48IsBoundedAsASiteHoweverManySlash64sItUses() throws Exception {
-        Admission a = new Admission(new Admission.Limits(1000, 2, 3, 1e6, 1_000_000), new FakeTicker());
+        Admission a = new Admission(new Admission.Limits(1000, 2, 3, 1e6, 1_000_000, 1e6, 1_000_000), new FakeTicker());
         assertNull(a.admit(ip("2001:db8:1:1::1")));
         assertNull(a.admit(ip("2001:db8:1:1::2")));
         assertEquals(Admission.Refusal.SOURCE, a.admit(ip("2001:db8:1:1::3")), "a /64 is one source");
@@ -36,7 +36,7 @@ class AdmissionTest {
     @Test
     void finding12_newConnectionsInAllAreRateLimited() throws Exception {
         FakeTicker clock = new FakeTicker();
-        Admission a = new Admission(new Admission.Limits(1000, 10, 40, 10, 5), clock);
+        Admission a = new Admission(new Admission.Limits(1000, 10, 40, 1e6, 1_000_000, 10, 5), clock);
         for (int i = 1; i <= 5; i++) {
             assertNull(a.admit(ip("198.18.0." + i)), "the burst");
         }
@@ -51,9 +51,28 @@ class AdmissionTest {
         assertEquals(Admission.Refusal.RATE, a.admit(ip("198.18.0.12")));
     }
 
+    /**
+     * One source that opens and closes connections as fast as it can spends its own rate, not the
+     * rate in all: another source still gets in (found in review: the rate in all used to be charged first).
+     */
+    @Test
+    void oneSourceCannotSpendEveryonesRate() throws Exception {
+        Admission a = new Admission(new Admission.Limits(1000, 10, 40, 5, 5, 20, 20), new FakeTicker());
+        InetAddress flooder = ip("198.18.0.66");
+        int admitted = 0;
+        for (int i = 0; i < 100; i++) {
+            if (a.admit(flooder) == null) {
+                admitted++;
+                a.release(flooder);
+            }
+        }
+        assertEquals(5, admitted, "the source's own burst, then nothing");
+        assertNull(a.admit(ip("198.18.0.7")), "another source is still admitted");
+    }
+
     @Test
     void ipv4IsOneSourceAndItsOwnSite() throws Exception {
-        Admission a = new Admission(new Admission.Limits(1000, 1, 1, 1e6, 1_000_000), new FakeTicker());
+        Admission a = new Admission(new Admission.Limits(1000, 1, 1, 1e6, 1_000_000, 1e6, 1_000_000), new FakeTicker());
         assertNull(a.admit(ip("198.18.0.1")));
         assertEquals(Admission.Refusal.SOURCE, a.admit(ip("198.18.0.1")));
         assertNull(a.admit(ip("198.18.0.2")), "a neighbour is another source and site");

@@ -2,6 +2,8 @@ package dev.tryst.stun;
 
 import static dev.tryst.wire.StunWire.*;
 
+import dev.tryst.server.SourceRateLimiter;
+
 import dev.tryst.wire.StunWireTest;
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,4 @@
-package dev.tryst.stun;
+package dev.tryst.server;
 
 import dev.tryst.net.AddressGroup;
 import java.net.InetAddress;
@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * Token buckets per source, as {@link AddressGroup} counts sources (IPv4 address, IPv6 /64). At most {@code maxSources} buckets are kept; the least recently seen
- * is forgotten first (a forgotten source starts again with a full bucket). Not thread-safe: the
- * server's single I/O thread owns it.
+ * is forgotten first (a forgotten source starts again with a full bucket). Not thread-safe: one
+ * thread owns it, or its owner's lock guards it (STUN's I/O thread; {@link Admission}'s lock).
  */
-final class SourceRateLimiter {
+public final class SourceRateLimiter {
     private static final class Bucket {
         double tokens;
         long lastNanos;
@@ -20,7 +20,7 @@ final class SourceRateLimiter {
     private final int burst;
     private final LinkedHashMap<InetAddress, Bucket> buckets;
 
-    SourceRateLimiter(double ratePerSecond, int burst, int maxSources) {
+    public SourceRateLimiter(double ratePerSecond, int burst, int maxSources) {
         this.perNano = ratePerSecond / 1e9;
         this.burst = burst;
         this.buckets = new LinkedHashMap<>(16, 0.75f, true) {
@@ -32,7 +32,7 @@ final class SourceRateLimiter {
     }
 
     /** Takes a token for this source at time {@code nowNanos}; false if its bucket is empty. */
-    boolean tryAcquire(InetAddress source, long nowNanos) {
+    public boolean tryAcquire(InetAddress source, long nowNanos) {
         InetAddress key = AddressGroup.of(source);
         Bucket b = buckets.get(key);
         if (b == null) {
@@ -52,7 +52,7 @@ final class SourceRateLimiter {
         return false;
     }
 
-    int size() {
+    public int size() {
         return buckets.size();
     }
 }
