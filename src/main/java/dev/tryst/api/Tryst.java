@@ -111,9 +111,10 @@ public final class Tryst {
             while (true) {
                 try {
                     return FileSender.send(s, offer.sources, b -> events.accept(new TransferEvent.Progress(b, total)));
-                } catch (TransferException | LocalIoException e) {
-                    throw e;
                 } catch (IOException e) {
+                    if (!pathBroke(e)) {
+                        throw e;
+                    }
                     IOException why = s.explain(e, "the receiver");
                     Session.Fallback back = s.fallback();
                     if (back == null) {
@@ -206,9 +207,10 @@ public final class Tryst {
                 try {
                     return FileReceiver.receive(current, currentOffer, options,
                             b -> events.accept(new TransferEvent.Progress(b, total)));
-                } catch (TransferException | LocalIoException e) {
-                    throw e;
                 } catch (IOException e) {
+                    if (!pathBroke(e)) {
+                        throw e;
+                    }
                     IOException why = current.explain(e, "the sender");
                     Session.Fallback back = current.fallback();
                     if (back == null) {
@@ -325,6 +327,15 @@ public final class Tryst {
 
     private static long millis(long since) {
         return (System.nanoTime() - since) / 1_000_000;
+    }
+
+    /**
+     * Whether {@code e} says the path broke (a cut, a socket error, silence, a record that failed
+     * authentication on the way), which the relay may mend; not the peer's own word (a refusal, an
+     * abort), its broken messages, nor our own disk: those end the transfer where they happened.
+     */
+    static boolean pathBroke(IOException e) {
+        return !(e instanceof TransferException || e instanceof LocalIoException || e instanceof dev.tryst.wire.WireException);
     }
 
     /** Closes a fallback session; the first one is closed by its owner. */

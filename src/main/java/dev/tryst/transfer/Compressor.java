@@ -5,7 +5,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
-import dev.tryst.channel.ChannelException;
+import dev.tryst.wire.WireException;
 
 /**
  * Per-chunk zstd for file data, used only where it helps. Each DATA_ZSTD record is one complete
@@ -61,15 +61,15 @@ final class Compressor implements AutoCloseable {
     static final class Decompressor implements AutoCloseable {
         private final ZstdDecompressCtx ctx = new ZstdDecompressCtx();
 
-        int decompress(byte[] frame, int off, int len, byte[] into) throws ChannelException {
+        int decompress(byte[] frame, int off, int len, byte[] into) throws WireException {
             try {
                 int n = ctx.decompressByteArray(into, 0, TransferWire.MAX_CHUNK, frame, off, len);
                 if (n < 1) {
-                    throw new ChannelException("a DATA_ZSTD frame decompressed to nothing");
+                    throw new WireException("a DATA_ZSTD frame decompressed to nothing");
                 }
                 return n;
             } catch (ZstdException e) {
-                throw new ChannelException("a DATA_ZSTD frame is not valid zstd of at most " + TransferWire.MAX_CHUNK
+                throw new WireException("a DATA_ZSTD frame is not valid zstd of at most " + TransferWire.MAX_CHUNK
                         + " bytes: " + e.getMessage());
             }
         }

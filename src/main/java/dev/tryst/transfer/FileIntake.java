@@ -206,7 +206,7 @@ final class FileIntake {
                 return openPartFile(folder, it, offset);
             });
         } catch (IOException e) {
-            throw abort(ch, new LocalIoException("could not write " + it.part, e));
+            throw abort(ch, new LocalIoException("could not write " + it.part, "could not write " + it.rel, e));
         }
     }
 
@@ -309,7 +309,7 @@ final class FileIntake {
                 return null;
             });
         } catch (IOException e) {
-            throw abort(ch, new LocalIoException("could not write " + open.part, e));
+            throw abort(ch, new LocalIoException("could not write " + open.part, "could not write " + open.rel, e));
         }
         return written + n;
     }

@@ -258,7 +258,7 @@ public final class FileSender {
             } catch (CloneNotSupportedException e) {
                 throw new IllegalStateException(e);
             } catch (IOException e) {
-                throw new LocalIoException("could not read " + src.file(), e);
+                throw new LocalIoException("could not read " + src.file(), "could not read " + src.entry().path(), e);
             }
         });
     }
@@ -281,7 +281,7 @@ public final class FileSender {
                         }
                         return b.position() - 1;
                     } catch (IOException e) {
-                        throw new LocalIoException("could not read " + src.file(), e);
+                        throw new LocalIoException("could not read " + src.file(), "could not read " + src.entry().path(), e);
                     }
                 });
                 if (n < want) {
@@ -312,7 +312,7 @@ public final class FileSender {
         try {
             return Peer.openRegular(p, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new LocalIoException("could not open " + p, e);
+            throw new LocalIoException("could not open " + p, "could not open a file it offered", e);
         }
     }
 

@@ -113,7 +113,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         try {
             target = TargetFolder.open(root, handles);
         } catch (IOException e) {
-            throw abort(ch, new LocalIoException("could not open the target folder " + root, e));
+            throw abort(ch, new LocalIoException("could not open the target folder " + root, "could not open its folder", e));
         }
         try {
             return planAll(session, ch, options, entries, rels, sum, root, target);
@@ -158,7 +158,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                 } catch (UnsafePathException unsafe) {
                     throw unsafe;
                 } catch (IOException io) {
-                    throw abort(ch, new LocalIoException("could not read " + it.rel + " in " + root, io));
+                    throw abort(ch, new LocalIoException("could not read " + it.rel + " in " + root, "could not read " + it.rel, io));
                 }
                 switch (it.plan) {
                     case HAVE -> {
@@ -189,7 +189,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         try {
             usable = Files.getFileStore(root).getUsableSpace();
         } catch (IOException e) {
-            throw abort(ch, new LocalIoException("could not read the free space of " + root, e));
+            throw abort(ch, new LocalIoException("could not read the free space of " + root, "could not read its free space", e));
         }
         if (fetch > usable - SPACE_MARGIN) {
             tryToSend(ch, new Decline("the receiver does not have enough free space"));

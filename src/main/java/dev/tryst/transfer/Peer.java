@@ -57,7 +57,7 @@ final class Peer {
 
     /** Tells the peer we stop because of our own trouble, then hands the error back for throwing. */
     static LocalIoException abort(SecureChannel ch, LocalIoException e) {
-        tryToSend(ch, new Abort(e.getMessage()));
+        tryToSend(ch, new Abort(e.peerMessage())); // no local path goes to the peer
         return e;
     }
 

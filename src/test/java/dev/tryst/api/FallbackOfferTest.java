@@ -85,6 +85,16 @@ class FallbackOfferTest {
         relay.close();
     }
 
+    /** Only a broken path is mended through the relay: the peer's broken messages and our own disk are not. */
+    @Test
+    void onlyABrokenPathFallsBack() {
+        org.junit.jupiter.api.Assertions.assertTrue(Tryst.pathBroke(new dev.tryst.channel.ChannelCutException("cut")));
+        org.junit.jupiter.api.Assertions.assertTrue(Tryst.pathBroke(new java.net.SocketException("Connection reset")));
+        assertFalse(Tryst.pathBroke(new dev.tryst.wire.WireException("a bad zstd frame")));
+        assertFalse(Tryst.pathBroke(new dev.tryst.transfer.TransferException(dev.tryst.transfer.TransferException.Reason.DECLINED, "no")));
+        assertFalse(Tryst.pathBroke(new dev.tryst.transfer.LocalIoException("disk", new java.io.IOException("full"))));
+    }
+
     /** The same offer again after a fallback resumes without asking twice. */
     @Test
     void theSameOfferAfterTheFallbackIsNotAskedTwice() throws Exception {

@@ -3,7 +3,6 @@ package dev.tryst.transfer;
 import dev.tryst.wire.TransferWire;
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.tryst.channel.ChannelException;
 import dev.tryst.channel.SecureChannel;
 import dev.tryst.session.Session;
 import dev.tryst.wire.TransferWire.*;
@@ -299,7 +298,7 @@ class FileReceiverTest {
         System.arraycopy(bomb, 0, rec, 1, bomb.length);
         evil.send(rec);
         var e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-        assertInstanceOf(ChannelException.class, e.getCause());
+        assertInstanceOf(dev.tryst.wire.WireException.class, e.getCause());
         assertFalse(Files.exists(target.resolve("a")));
     }
 
