@@ -82,7 +82,7 @@ final class FileIntake {
                             if (!overwrite) {
                                 tryToSend(ch, new Abort("the receiver already has a different " + it.rel));
                                 throw new TransferException(TransferException.Reason.CONFLICT, "not overwriting the existing "
-                                        + it.rel + ", which differs from the one offered. Use --overwrite to replace it");
+                                        + it.rel + ", which differs from the one offered");
                             }
                             it.replaces = true;
                         }

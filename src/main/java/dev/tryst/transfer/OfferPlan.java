@@ -183,7 +183,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                     + (conflicts.size() > 5 ? " and " + (conflicts.size() - 5) + " more" : "");
             tryToSend(ch, new Decline("")); // which names exist under the target is the receiver's business
             throw new TransferException(TransferException.Reason.CONFLICT, "not overwriting existing " + list
-                    + " in " + root + "; nothing was received. Use --overwrite to replace them, or --out to choose another folder");
+                    + " in " + root + "; nothing was received");
         }
         long usable;
         try {
