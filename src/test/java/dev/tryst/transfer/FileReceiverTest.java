@@ -310,7 +310,8 @@ class FileReceiverTest {
         Message m = answer(new ArrayList<>());
         TransferException e = failure(f);
         assertEquals(TransferException.Reason.CONFLICT, e.reason());
-        assertTrue(e.getMessage().contains("a") && e.getMessage().contains("--overwrite"), e.getMessage());
+        assertTrue(e.getMessage().contains("not overwriting existing a in ") && e.getMessage().contains("nothing was received"),
+                e.getMessage()); // the remedy is the caller's to give (the command line: --overwrite or --out)
         assertInstanceOf(Decline.class, m);
         assertEquals("mine, longer", Files.readString(target.resolve("a")));
     }
