@@ -32,13 +32,17 @@ final class EventHandler {
     private final EventLog events;
     private final Bus bus;
     private final PresenceHandler presence;
-    private final SendBudget budget;
+    /** Messages per sending identity. */
+    private final SendBudget identityBudget;
+    /** Messages per source group, whatever identities it uses (a new identity costs nothing). */
+    private final SendBudget sourceBudget;
 
-    EventHandler(EventLog events, Bus bus, PresenceHandler presence, SendBudget budget) {
+    EventHandler(EventLog events, Bus bus, PresenceHandler presence, SendBudget identityBudget, SendBudget sourceBudget) {
         this.events = events;
         this.bus = bus;
         this.presence = presence;
-        this.budget = budget;
+        this.identityBudget = identityBudget;
+        this.sourceBudget = sourceBudget;
     }
 
     void onResume(Client c, Resume r) {
@@ -75,9 +79,13 @@ final class EventHandler {
             return;
         }
         // Before the sequence is taken (a synced write): a sender over its budget costs no disk.
-        if (r.method() == ControlWire.METHOD_SEND_MESSAGE && !budget.take(c.identity)) {
-            fail(c, r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from this identity; try again later");
-            return;
+        // The address first: an attempt it makes costs it a token even if the identity's budget is spent.
+        if (r.method() == ControlWire.METHOD_SEND_MESSAGE) {
+            String spent = !sourceBudget.take(c.group) ? "this address" : !identityBudget.take(c.identity) ? "this identity" : null;
+            if (spent != null) {
+                fail(c, r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from " + spent + "; try again later");
+                return;
+            }
         }
         try {
             events.acceptSequence(c.identity, r.sequence());

@@ -119,7 +119,8 @@ public final class RendezvousServer implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         this.rooms = new RoomHandler(config, backend.rooms(), backend.bus(), counters, random, backend.relayPort());
         this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), random);
-        this.eventHandler = new EventHandler(events, backend.bus(), presence, new SendBudget(ticker::nanoTime));
+        this.eventHandler = new EventHandler(events, backend.bus(), presence,
+                new SendBudget(ticker::nanoTime), new SendBudget(ticker::nanoTime));
         this.nextExpiry = ticker.nanoTime();
     }
 

@@ -38,6 +38,8 @@ import dev.tryst.identity.Sealed;
 import dev.tryst.tls.Pin;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
+import dev.tryst.net.FakeTicker;
+import dev.tryst.net.Ticker;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -72,11 +74,15 @@ class IdentitySessionTest {
     private final List<AutoCloseable> open = new ArrayList<>();
 
     private void start() throws IOException {
-        store = EventStore.open(dir, EventLimits.defaults(), InstantSource.system());
+        start(EventLimits.defaults(), Ticker.SYSTEM);
+    }
+
+    private void start(EventLimits limits, Ticker ticker) throws IOException {
+        store = EventStore.open(dir, limits, InstantSource.system());
         server = RendezvousServer.start(RendezvousConfig.defaults()
                         .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                         .withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)),
-                ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store));
+                ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store), ticker);
     }
 
     private void stop() {
@@ -112,9 +118,21 @@ class IdentitySessionTest {
         final InputStream in;
         final OutputStream out;
         final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        /** The next request sequence, once {@link #loggedIn}. */
+        long seq;
+        /** The first answer to {@link #messages} that was not OK, or null. */
+        Frame refusal;
 
         Raw() throws IOException {
+            this(null);
+        }
+
+        /** From {@code local} (another loopback address is another source to the server), or any if null. */
+        Raw(InetAddress local) throws IOException {
             open.add(this);
+            if (local != null) {
+                socket.bind(new InetSocketAddress(local, 0));
+            }
             socket.connect(server.address(), 2000);
             socket.setSoTimeout(5000);
             in = new BufferedInputStream(socket.getInputStream());
@@ -161,10 +179,67 @@ class IdentitySessionTest {
             return this;
         }
 
+        /** Logged in as {@code id}, CONNECTED and LOGIN_STATE read; the next request sequence is {@link #seq}. */
+        Raw loggedIn(Identity id) throws IOException {
+            login(id, RendezvousBackend.PLAIN_NAME);
+            expect(Connected.class);
+            seq = expect(LoginState.class).lastSequence() + 1;
+            return this;
+        }
+
+        /** One SEND_MESSAGE of {@code size} bytes to {@code to}; its answer (RESPONSE or ERROR). */
+        Frame message(Bytes to, int size) throws IOException {
+            send(messageTo(to, size, seq++));
+            return next();
+        }
+
+        /**
+         * Up to {@code n} SEND_MESSAGEs of {@code size} bytes, to {@code to} in turn, pipelined a
+         * window at a time; the number answered OK before the first other answer (which is kept in
+         * {@link #refusal}).
+         */
+        int messages(List<Bytes> to, int n, int size) throws IOException {
+            int ok = 0;
+            for (int sent = 0; sent < n && refusal == null; ) {
+                int window = Math.min(32, n - sent);
+                for (int i = 0; i < window; i++) {
+                    send(messageTo(to.get((sent + i) % to.size()), size, seq++));
+                }
+                sent += window;
+                for (int i = 0; i < window && refusal == null; i++) {
+                    Frame f = next();
+                    if (f instanceof Response r && r.status() == ControlWire.STATUS_OK) {
+                        ok++;
+                    } else {
+                        refusal = f;
+                    }
+                }
+            }
+            return ok;
+        }
+
+        private Request messageTo(Bytes to, int size, long sequence) {
+            byte[] body = new byte[ControlWire.ID_LENGTH + size];
+            System.arraycopy(to.toByteArray(), 0, body, 0, ControlWire.ID_LENGTH);
+            return new Request(sequence, sequence, ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body));
+        }
+
         @Override
         public void close() throws IOException {
             socket.close();
         }
+    }
+
+    private static InetAddress loopback(int last) throws IOException {
+        return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) last});
+    }
+
+    private static Bytes key(Identity id) {
+        return Bytes.of(id.publicKey().bytes());
+    }
+
+    private static String text(Response r) {
+        return new String(r.body().toByteArray(), StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- login (Chatr, Cryptology)
@@ -374,6 +449,53 @@ class IdentitySessionTest {
             r.send(p);
             assertEquals(ControlWire.REASON_INVALID_PACKET, r.disconnected(), p.toString());
         }
+    }
+
+    // ---------------------------------------------------------------- what senders can make the server keep
+
+    /**
+     * Finding 7: a new key costs nothing, so the sending budget is also kept per source address
+     * (IPv4 address, IPv6 /64). A fresh identity that spent its address's burst leaves nothing to
+     * the next fresh identity from there; the refusal comes before the request's sequence is stored
+     * (no synced write for it); another address is untouched, and the budget refills with time.
+     */
+    @Test
+    void finding7_freshIdentitiesFromOneAddressShareItsSendingBudget() throws IOException {
+        FakeTicker ticker = new FakeTicker();
+        start(EventLimits.defaults(), ticker);
+        List<Bytes> madeUp = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            madeUp.add(key(Identity.generate()));
+        }
+        Raw first = new Raw(loopback(1)).loggedIn(Identity.generate());
+        assertEquals(SendBudget.BURST, first.messages(madeUp, SendBudget.BURST + 1, 200), "the first fresh identity spends the burst");
+        assertEquals(ControlWire.ERROR_NOT_AVAILABLE, assertInstanceOf(RequestError.class, first.refusal).code());
+
+        Identity second = Identity.generate();
+        Raw r = new Raw(loopback(1)).loggedIn(second);
+        RequestError e = assertInstanceOf(RequestError.class, r.message(madeUp.getFirst(), 200),
+                "a second fresh identity from the same address has no budget of its own");
+        assertEquals(ControlWire.ERROR_NOT_AVAILABLE, e.code());
+        assertEquals("Too many messages from this address; try again later", e.text());
+        assertEquals(e.text(), r.disconnected());
+        assertEquals(0, store.lastSequence(key(second)), "refused before its sequence was stored: no disk write for it");
+
+        // what a client's user is told
+        EventClient third = login(Identity.generate());
+        var refused = assertThrows(EventClient.RefusedException.class,
+                () -> third.sendMessage(Identity.generate().publicKey(), "hi".getBytes(StandardCharsets.UTF_8), T));
+        assertEquals("the server refused the message: Too many messages from this address; try again later", refused.getMessage());
+
+        // another address has its own budget
+        assertEquals(1, new Raw(loopback(2)).loggedIn(Identity.generate()).messages(madeUp, 1, 200));
+        // and the address earns its budget back with time
+        ticker.advance(Duration.ofHours(1));
+        assertEquals(1, new Raw(loopback(1)).loggedIn(Identity.generate()).messages(madeUp, 1, 200));
+        int stored = 0;
+        for (Bytes to : madeUp) {
+            stored += store.after(to, 0, 10_000).size();
+        }
+        assertEquals(SendBudget.BURST + 2, stored);
     }
 
     // ---------------------------------------------------------------- connection requests (Chatr)
