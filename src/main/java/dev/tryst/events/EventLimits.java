@@ -4,26 +4,38 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How much the server keeps for one identity while it is away, validated on construction.
+ * How much the server keeps for identities while they are away, and for whom, validated on
+ * construction.
  *
  * <p>Defaults ({@link #defaults()}):
  * <ul>
  *   <li>{@code maxPayload} 64 KiB: the largest payload one event may carry</li>
- *   <li>{@code maxEvents} 1000: events stored (not yet acknowledged nor expired) per identity</li>
- *   <li>{@code maxBytes} 4 MiB: sum of the stored payloads per identity</li>
+ *   <li>{@code maxEvents} 1000 and {@code maxBytes} 4 MiB: what one sender may have waiting (not yet
+ *       acknowledged nor expired) in one recipient's box — one sending identity, and all senders
+ *       from one source group together (an {@link Origin}'s two halves, each counted on its own)</li>
  *   <li>{@code lifetime} 7 days: an event older than this is deleted by {@link EventStore#expire()}
  *       even if never delivered</li>
+ *   <li>{@code shares} 4: a recipient's box holds at most this many senders' worth
+ *       ({@link #boxEvents()}, {@link #boxBytes()}: 4000 events, 16 MiB), so no one sender, nor one
+ *       address, can take the whole box</li>
  * </ul>
  */
-public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime) {
+public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime,
+                          int shares) {
 
     public static final int DEFAULT_MAX_PAYLOAD = 64 * 1024;
     public static final int DEFAULT_MAX_EVENTS = 1000;
     public static final long DEFAULT_MAX_BYTES = 4L * 1024 * 1024;
     public static final Duration DEFAULT_LIFETIME = Duration.ofDays(7);
+    public static final int DEFAULT_SHARES = 4;
 
     /** Hard ceiling for {@code maxPayload}: SQLite's default blob limit is 1 GB; we stay far below. */
     public static final int MAX_PAYLOAD_CEILING = 16 * 1024 * 1024;
+
+    /** Most shares a box may be cut into. */
+    public static final int MAX_SHARES = 64;
+
+    private static final Duration MAX_DURATION = Duration.ofDays(3650);
 
     public EventLimits {
         Objects.requireNonNull(lifetime, "lifetime");
@@ -37,8 +49,20 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
             throw new IllegalArgumentException(
                     "maxBytes (" + maxBytes + ") must be at least maxPayload (" + maxPayload + ")");
         }
-        if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(Duration.ofDays(3650)) > 0) {
-            throw new IllegalArgumentException("lifetime must be in (0, 3650 days], got " + lifetime);
+        checkDuration(lifetime, "lifetime");
+        if (shares < 1 || shares > MAX_SHARES) {
+            throw new IllegalArgumentException("shares must be in [1, " + MAX_SHARES + "], got " + shares);
+        }
+    }
+
+    /** These four limits, and the defaults of the others. */
+    public EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime) {
+        this(maxPayload, maxEvents, maxBytes, lifetime, DEFAULT_SHARES);
+    }
+
+    private static void checkDuration(Duration d, String name) {
+        if (d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+            throw new IllegalArgumentException(name + " must be in (0, 3650 days], got " + d);
         }
     }
 
@@ -46,19 +70,34 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
         return new EventLimits(DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES, DEFAULT_LIFETIME);
     }
 
+    /** Events one recipient's box holds from all its senders together: {@code shares} times {@code maxEvents}. */
+    public long boxEvents() {
+        return (long) shares * maxEvents;
+    }
+
+    /** Bytes one recipient's box holds from all its senders together: {@code shares} times {@code maxBytes}. */
+    public long boxBytes() {
+        return maxBytes > Long.MAX_VALUE / shares ? Long.MAX_VALUE : maxBytes * shares;
+    }
+
     public EventLimits withMaxPayload(int value) {
-        return new EventLimits(value, maxEvents, maxBytes, lifetime);
+        return new EventLimits(value, maxEvents, maxBytes, lifetime, shares);
     }
 
     public EventLimits withMaxEvents(int value) {
-        return new EventLimits(maxPayload, value, maxBytes, lifetime);
+        return new EventLimits(maxPayload, value, maxBytes, lifetime, shares);
     }
 
     public EventLimits withMaxBytes(long value) {
-        return new EventLimits(maxPayload, maxEvents, value, lifetime);
+        return new EventLimits(maxPayload, maxEvents, value, lifetime, shares);
     }
 
     public EventLimits withLifetime(Duration value) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, value);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, value, shares);
     }
+
+    public EventLimits withShares(int value) {
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, value);
+    }
+
 }

@@ -15,11 +15,20 @@ public interface EventLog extends AutoCloseable {
     Bytes storeId();
 
     /**
-     * Stores an event for {@code identity}; returns its order (the last given plus one).
+     * Stores an event for {@code identity}, sent from {@code from}; returns its order (the last
+     * given plus one). Whether it fits is decided in the same transaction as the write: the
+     * sender's share of the recipient's box (per sending identity and per source group), the box.
      *
+     * @param from who the server saw send it; null for the server's own events, which count as one
+     *             sender of their own
      * @throws EventStoreFullException over a bound of the log; nothing was stored
      */
-    long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException;
+    long append(Bytes identity, byte type, Bytes payload, Origin from) throws EventStoreFullException;
+
+    /** {@link #append(Bytes, byte, Bytes, Origin)} of the server's own event (no origin). */
+    default long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException {
+        return append(identity, type, payload, null);
+    }
 
     /** Up to {@code max} waiting, unexpired events of {@code identity} after {@code lastProcessedOrder}, in order. */
     List<Event> after(Bytes identity, long lastProcessedOrder, int max);

@@ -9,11 +9,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The events the server keeps for identities, and the request sequence numbers of those
@@ -42,9 +47,20 @@ import java.util.Properties;
  *       holding a lock briefly makes a call wait instead of failing.</li>
  * </ul>
  *
+ * <h2>Sharing a box</h2>
+ * A sealed message hides its sender, so the store rations a recipient's box by what the server saw
+ * ({@link Origin}): one sending identity, and one source group whatever identities it uses, may
+ * each fill one share ({@link EventLimits#maxEvents()}, {@link EventLimits#maxBytes()}) of a box
+ * of {@link EventLimits#shares()} shares, counted in the transaction that appends. Each event keeps
+ * a 16-byte HMAC-SHA-256 of its sender's identity and one of its source group, under a key made
+ * when the store is opened and kept only in memory: the file says which events came from the same
+ * sender, never who or from where, not even to someone who has a copy of it. The price: after a
+ * restart the events already stored belong to no one's share (they still fill the box), so each
+ * sender may fill one more share per restart until they are read or expire.
+ *
  * <p>Schema: a {@code schema_version} table holds one row; a database whose version is newer than
  * {@link #SCHEMA_VERSION} is refused on open (an older tryst must not write into a layout it does
- * not understand).
+ * not understand); an older one is upgraded in the transaction that opens it.
  *
  * <p>Thread-safe: all calls go through one connection, one at a time (the methods are
  * synchronized), so orders are assigned by a single writer.
@@ -53,8 +69,8 @@ import java.util.Properties;
  */
 public final class EventStore implements EventLog {
 
-    /** The schema this code writes and reads. */
-    public static final int SCHEMA_VERSION = 1;
+    /** The schema this code writes and reads (1: events and counters; 2: each event's origin, as keyed hashes). */
+    public static final int SCHEMA_VERSION = 2;
 
     /** The database file's name inside the state directory. */
     public static final String FILE_NAME = "events.db";
@@ -69,8 +85,23 @@ public final class EventStore implements EventLog {
 
     private final Bytes storeId;
 
+    /** Length of the keyed hashes an event keeps of its origin. */
+    static final int TAG_LENGTH = 16;
+    private static final byte SENDER_TAG = 1;
+    private static final byte SOURCE_TAG = 2;
+    /** HMAC-SHA-256 under a key made at open, kept in memory only; used under this object's lock. */
+    private final Mac tags;
+
     private EventStore(Path file, EventLimits limits, InstantSource clock, Connection db, Bytes storeId) {
         this.storeId = storeId;
+        try {
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            this.tags = Mac.getInstance("HmacSHA256");
+            tags.init(new SecretKeySpec(key, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
+        }
         this.file = file;
         this.limits = limits;
         this.clock = clock;
@@ -145,7 +176,7 @@ public final class EventStore implements EventLog {
                 }
             }
             byte[] id = new byte[STORE_ID_LENGTH];
-            new java.security.SecureRandom().nextBytes(id);
+            new SecureRandom().nextBytes(id);
             try (PreparedStatement p = db.prepareStatement("INSERT INTO store (id) VALUES (?)")) {
                 p.setBytes(1, id);
                 p.executeUpdate();
@@ -184,67 +215,100 @@ public final class EventStore implements EventLog {
                 throw new EventStoreException("the event database " + file + " is damaged: "
                         + versions.size() + " schema versions recorded " + versions);
             }
-            if (versions.size() == 1) {
-                int version = versions.getFirst();
-                if (version > SCHEMA_VERSION) {
-                    db.rollback();
-                    throw new EventStoreException("the event database " + file + " has schema version "
-                            + version + ", newer than version " + SCHEMA_VERSION
-                            + " that this tryst knows; it was written by a newer tryst: run that one,"
-                            + " or move the file aside to start with no stored events");
-                }
-                if (version < 1) {
-                    db.rollback();
-                    throw new EventStoreException("the event database " + file
-                            + " is damaged: schema version " + version);
-                }
-                db.commit(); // version == SCHEMA_VERSION: nothing to do (the first version has no migrations)
-                return;
+            int version = versions.isEmpty() ? 0 : versions.getFirst(); // 0: a new database
+            if (version > SCHEMA_VERSION) {
+                db.rollback();
+                throw new EventStoreException("the event database " + file + " has schema version "
+                        + version + ", newer than version " + SCHEMA_VERSION
+                        + " that this tryst knows; it was written by a newer tryst: run that one,"
+                        + " or move the file aside to start with no stored events");
             }
-            // Per identity: the last order given and the last request sequence accepted. Kept
-            // forever, so orders and sequences never restart when the events are gone.
-            s.execute("""
-                    CREATE TABLE IF NOT EXISTS identities (
-                        identity      BLOB PRIMARY KEY,
-                        last_order    INTEGER NOT NULL,
-                        last_sequence INTEGER NOT NULL
-                    ) WITHOUT ROWID""");
-            // size before payload: counting bytes need not read the (overflow) payload pages.
-            s.execute("""
-                    CREATE TABLE IF NOT EXISTS events (
-                        identity BLOB    NOT NULL,
-                        ord      INTEGER NOT NULL,
-                        ts       INTEGER NOT NULL,
-                        type     INTEGER NOT NULL,
-                        size     INTEGER NOT NULL,
-                        payload  BLOB    NOT NULL,
-                        PRIMARY KEY (identity, ord)
-                    )""");
-            s.execute("CREATE INDEX IF NOT EXISTS events_size ON events (identity, size)");
-            s.execute("CREATE INDEX IF NOT EXISTS events_ts ON events (ts)");
-            s.execute("INSERT INTO schema_version (version) VALUES (" + SCHEMA_VERSION + ")");
+            if (!versions.isEmpty() && version < 1) {
+                db.rollback();
+                throw new EventStoreException("the event database " + file
+                        + " is damaged: schema version " + version);
+            }
+            if (version < 1) {
+                createVersion1(s);
+            }
+            if (version < 2) {
+                upgradeTo2(s);
+            }
         }
         db.commit();
     }
 
+    /** The first schema: events, and the counters of each identity (also how tests make a database of version 1). */
+    static void createVersion1(Statement s) throws SQLException {
+        // Per identity: the last order given and the last request sequence accepted. Kept
+        // forever, so orders and sequences never restart when the events are gone.
+        s.execute("""
+                CREATE TABLE IF NOT EXISTS identities (
+                    identity      BLOB PRIMARY KEY,
+                    last_order    INTEGER NOT NULL,
+                    last_sequence INTEGER NOT NULL
+                ) WITHOUT ROWID""");
+        // size before payload: counting bytes need not read the (overflow) payload pages.
+        s.execute("""
+                CREATE TABLE IF NOT EXISTS events (
+                    identity BLOB    NOT NULL,
+                    ord      INTEGER NOT NULL,
+                    ts       INTEGER NOT NULL,
+                    type     INTEGER NOT NULL,
+                    size     INTEGER NOT NULL,
+                    payload  BLOB    NOT NULL,
+                    PRIMARY KEY (identity, ord)
+                )""");
+        s.execute("CREATE INDEX IF NOT EXISTS events_size ON events (identity, size)");
+        s.execute("CREATE INDEX IF NOT EXISTS events_ts ON events (ts)");
+        s.execute("INSERT INTO schema_version (version) VALUES (1)");
+    }
+
     /**
-     * Stores an event for {@code identity} and returns its order (1 for an identity's first event,
-     * then always the last order given plus one). Once this returns, the event is on disk.
+     * Version 2: each event's origin, as keyed hashes of the sending identity and of its source
+     * group (NULL for the server's own events and for those stored before), and the indexes that
+     * count what one sender, one source and one box hold without reading a payload. Events of
+     * version 1 count as the server's own.
+     */
+    private static void upgradeTo2(Statement s) throws SQLException {
+        s.execute("ALTER TABLE events ADD COLUMN sender BLOB");
+        s.execute("ALTER TABLE events ADD COLUMN source BLOB");
+        s.execute("DROP INDEX IF EXISTS events_size"); // events_sender counts a box as well
+        s.execute("CREATE INDEX events_sender ON events (identity, sender, size)");
+        s.execute("CREATE INDEX events_source ON events (identity, source, size)");
+        s.execute("UPDATE schema_version SET version = 2");
+    }
+
+    /**
+     * Stores an event for {@code identity}, sent from {@code from}, and returns its order (1 for an
+     * identity's first event, then always the last order given plus one). Once this returns, the
+     * event is on disk. Whether it fits is decided in the transaction that writes it, so two
+     * senders can never both take the last place:
+     * <ul>
+     *   <li>the sending identity may have {@link EventLimits#maxEvents()} events and
+     *       {@link EventLimits#maxBytes()} bytes waiting in this box, and so may its source group,
+     *       whatever identities it uses ({@code from} null: the server's own events, which count
+     *       as one sender of their own);</li>
+     *   <li>the box holds {@link EventLimits#boxEvents()} and {@link EventLimits#boxBytes()}.</li>
+     * </ul>
+     * The event keeps keyed hashes of its origin's identity and source, under a key that lives only
+     * in memory (see the class comment).
      *
-     * @throws EventStoreFullException if the payload is over {@link EventLimits#maxPayload()}, or
-     *     the identity already has {@link EventLimits#maxEvents()} events waiting, or this payload
-     *     would bring its waiting bytes over {@link EventLimits#maxBytes()}; nothing was stored
+     * @throws EventStoreFullException if the payload is over {@link EventLimits#maxPayload()}, or it
+     *     does not fit one of the bounds above; nothing was stored. Its message is for the sender.
      */
     @Override
-    public synchronized long append(Bytes identity, byte type, Bytes payload) throws EventStoreFullException {
+    public synchronized long append(Bytes identity, byte type, Bytes payload, Origin from) throws EventStoreFullException {
         checkIdentity(identity);
         Objects.requireNonNull(payload, "payload");
         int size = payload.length();
         if (size > limits.maxPayload()) {
             throw new EventStoreFullException(EventStoreFullException.Reason.PAYLOAD_TOO_LARGE,
-                    "event payload of " + size + " bytes is over the limit of " + limits.maxPayload());
+                    "a message of " + size + " bytes is over the limit of " + limits.maxPayload());
         }
         long now = clock.millis();
+        byte[] sender = from == null ? null : tag(SENDER_TAG, from.identity().toByteArray());
+        byte[] source = from == null ? null : tag(SOURCE_TAG, from.source().getAddress());
         return transaction(() -> {
             // Expired events do not hold the box full until the next expire() sweep.
             try (PreparedStatement p = db.prepareStatement("DELETE FROM events WHERE identity = ? AND ts < ?")) {
@@ -252,26 +316,7 @@ public final class EventStore implements EventLog {
                 p.setLong(2, cutoff(now));
                 p.executeUpdate();
             }
-            long count;
-            long bytes;
-            try (PreparedStatement p = db.prepareStatement(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events WHERE identity = ?")) {
-                p.setBytes(1, identity.toByteArray());
-                try (ResultSet r = p.executeQuery()) {
-                    r.next();
-                    count = r.getLong(1);
-                    bytes = r.getLong(2);
-                }
-            }
-            if (count >= limits.maxEvents()) {
-                throw new EventStoreFullException(EventStoreFullException.Reason.TOO_MANY_EVENTS,
-                        "recipient " + identity + " already has " + count + " events waiting, the limit");
-            }
-            if (bytes + size > limits.maxBytes()) {
-                throw new EventStoreFullException(EventStoreFullException.Reason.TOO_MANY_BYTES,
-                        "recipient " + identity + " has " + bytes + " bytes waiting; " + size
-                                + " more would be over the limit of " + limits.maxBytes());
-            }
+            checkRoom(identity, sender, source, size);
             long order = Math.addExact(lastOrderIn(identity), 1);
             try (PreparedStatement p = db.prepareStatement("""
                     INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, ?, 0)
@@ -280,18 +325,65 @@ public final class EventStore implements EventLog {
                 p.setLong(2, order);
                 p.executeUpdate();
             }
-            try (PreparedStatement p = db.prepareStatement(
-                    "INSERT INTO events (identity, ord, ts, type, size, payload) VALUES (?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement p = db.prepareStatement("""
+                    INSERT INTO events (identity, ord, ts, type, size, payload, sender, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 p.setBytes(1, identity.toByteArray());
                 p.setLong(2, order);
                 p.setLong(3, now);
                 p.setInt(4, type);
                 p.setInt(5, size);
                 p.setBytes(6, payload.toByteArray());
+                p.setBytes(7, sender);
+                p.setBytes(8, source);
                 p.executeUpdate();
             }
             return order;
         });
+    }
+
+    /** Refuses an event of {@code size} bytes for {@code identity}'s box that its sender, its source or the box has no room for. */
+    private void checkRoom(Bytes identity, byte[] sender, byte[] source, int size) throws SQLException, EventStoreFullException {
+        checkShare(held(identity, "sender", sender), size, "this identity", "one sender",
+                EventStoreFullException.Reason.TOO_MANY_EVENTS, EventStoreFullException.Reason.TOO_MANY_BYTES);
+        if (source != null) {
+            checkShare(held(identity, "source", source), size, "this address", "one address, whatever identities it uses,",
+                    EventStoreFullException.Reason.SOURCE_SHARE, EventStoreFullException.Reason.SOURCE_SHARE);
+        }
+        long[] box = held(identity, null, null);
+        if (box[0] >= limits.boxEvents() || box[1] + size > limits.boxBytes()) {
+            throw new EventStoreFullException(EventStoreFullException.Reason.INBOX_FULL, "the recipient's inbox is full: it holds "
+                    + box[0] + " messages (" + box[1] + " bytes) of the " + limits.boxEvents() + " (" + limits.boxBytes()
+                    + " bytes) it may, from all its senders; more fit as it reads them");
+        }
+    }
+
+    /** Refuses {@code size} more bytes from a sender ({@code from}, as the message names it) that holds {@code held} in a box. */
+    private void checkShare(long[] held, int size, String from, String one, EventStoreFullException.Reason events,
+                            EventStoreFullException.Reason bytes) throws EventStoreFullException {
+        if (held[0] >= limits.maxEvents()) {
+            throw new EventStoreFullException(events, "the recipient's inbox holds " + held[0] + " messages from " + from
+                    + ", the most " + one + " may leave there; more fit as it reads them");
+        }
+        if (held[1] + size > limits.maxBytes()) {
+            throw new EventStoreFullException(bytes, "the recipient's inbox holds " + held[1] + " bytes from " + from + "; "
+                    + size + " more would be over the " + limits.maxBytes() + " " + one + " may leave there; more fit as it reads them");
+        }
+    }
+
+    /** The events and bytes waiting in {@code identity}'s box, all of them ({@code column} null) or those whose {@code column} is {@code tag}. */
+    private long[] held(Bytes identity, String column, byte[] tag) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events WHERE identity = ?"
+                + (column == null ? "" : " AND " + column + " IS ?"))) {
+            p.setBytes(1, identity.toByteArray());
+            if (column != null) {
+                p.setBytes(2, tag);
+            }
+            try (ResultSet r = p.executeQuery()) {
+                r.next();
+                return new long[] {r.getLong(1), r.getLong(2)};
+            }
+        }
     }
 
     /**
@@ -448,6 +540,13 @@ public final class EventStore implements EventLog {
                 return r.next() ? r.getLong(1) : 0;
             }
         }
+    }
+
+    /** The keyed hash of an origin's identity ({@link #SENDER_TAG}) or source group ({@link #SOURCE_TAG}). */
+    private byte[] tag(byte kind, byte[] value) {
+        tags.update(kind);
+        tags.update(value);
+        return Arrays.copyOf(tags.doFinal(), TAG_LENGTH);
     }
 
     private static void checkIdentity(Bytes identity) {

@@ -8,6 +8,7 @@ import dev.tryst.wire.ControlWire.Resume;
 import dev.tryst.events.Event;
 import dev.tryst.events.EventLog;
 import dev.tryst.events.EventStoreFullException;
+import dev.tryst.events.Origin;
 import dev.tryst.events.SequenceException;
 import dev.tryst.identity.IdentityKey;
 import dev.tryst.wire.Bytes;
@@ -23,7 +24,8 @@ import java.util.List;
  * processed ORDER, EVENTs in order at the socket's pace, EVENT_ACK, and REQUESTs whose SEQUENCE
  * continues from LOGIN_STATE's (replayed or skipped: ERROR, then DISCONNECT with the same text).
  * SEND_MESSAGE stores a sealed message for its recipient and wakes the recipient's session,
- * wherever it lives, through the {@link Bus}. The events are an {@link EventLog}.
+ * wherever it lives, through the {@link Bus}; a message the log has no room for is answered with
+ * RESPONSE refused and the log's reason, for the sender to read. The events are an {@link EventLog}.
  */
 final class EventHandler {
     /** Events fetched from the log per query while delivering. */
@@ -116,10 +118,10 @@ final class EventHandler {
             return;
         }
         try {
-            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed);
+            // The sender is sealed inside: the store rations by the session's identity and source.
+            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed, new Origin(c.identity, c.group));
         } catch (EventStoreFullException e) {
-            c.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
-                    Bytes.of("the recipient's inbox is full".getBytes(StandardCharsets.UTF_8))));
+            c.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED, Bytes.of(e.getMessage().getBytes(StandardCharsets.UTF_8))));
             return;
         }
         c.send(new Response(r.requestId(), ControlWire.STATUS_OK, Bytes.of()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tryst.wire.Bytes;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -325,6 +326,164 @@ class EventStoreTest {
             assertEquals(List.copyOf(unique), orders(store.after(ALICE, 0, 1000)));
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------- sharing a box (finding 9)
+
+    private static final InetAddress HOME = address(192, 0, 2, 1);
+    private static final InetAddress AWAY = address(198, 51, 100, 7);
+
+    private static InetAddress address(int... b) {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) b[0], (byte) b[1], (byte) b[2], (byte) b[3]});
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static EventStoreFullException.Reason refused(Callable<Long> append) {
+        return assertThrows(EventStoreFullException.class, append::call).reason();
+    }
+
+    /**
+     * Finding 9: one sender's burst used to fill a recipient's whole box and lock every other sender
+     * out until it was read. Now one identity, and one source whatever identities it uses, fill one
+     * share of it; the box holds four shares; what is read makes room for its sender again.
+     */
+    @Test
+    void finding9_eachSenderAndEachSourceFillOnlyTheirShareOfABox() throws Exception {
+        EventLimits limits = EventLimits.defaults().withMaxEvents(2);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            Origin mallory = new Origin(id(10), HOME);
+            store.append(BOB, (byte) 1, text("m1"), mallory);
+            store.append(BOB, (byte) 1, text("m2"), mallory);
+            assertEquals(EventStoreFullException.Reason.TOO_MANY_EVENTS, refused(() -> store.append(BOB, (byte) 1, text("m3"), mallory)));
+            assertEquals(EventStoreFullException.Reason.SOURCE_SHARE,
+                    refused(() -> store.append(BOB, (byte) 1, text("s1"), new Origin(id(11), HOME))), "a new identity from the same source");
+            assertEquals(1, store.append(ALICE, (byte) 1, text("m"), mallory), "a share is of one box");
+            for (int a = 1; a <= 3; a++) {
+                Origin other = new Origin(id(20 + a), address(198, 51, 100, a));
+                store.append(BOB, (byte) 1, text("o"), other);
+                store.append(BOB, (byte) 1, text("o"), other);
+            }
+            assertEquals(8, store.lastOrder(BOB));
+            var full = assertThrows(EventStoreFullException.class, () -> store.append(BOB, (byte) 1, text("late"), new Origin(id(30), AWAY)));
+            assertEquals(EventStoreFullException.Reason.INBOX_FULL, full.reason());
+            assertTrue(full.getMessage().startsWith("the recipient's inbox is full: it holds 8 messages"), full.getMessage());
+            assertEquals(EventStoreFullException.Reason.INBOX_FULL, refused(() -> store.append(BOB, (byte) 1, text("own"))),
+                    "the server's own events count in the box too");
+            store.acknowledge(BOB, 2); // Bob read Mallory's two
+            assertEquals(9, store.append(BOB, (byte) 1, text("m3"), mallory));
+            assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L), orders(store.after(BOB, 0, 100)));
+        }
+    }
+
+    @Test
+    void finding9_aSendersShareIsInBytesToo() throws Exception {
+        EventLimits limits = EventLimits.defaults().withMaxPayload(100).withMaxBytes(250);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            Origin mallory = new Origin(id(10), HOME);
+            store.append(BOB, (byte) 1, Bytes.of(new byte[100]), mallory);
+            store.append(BOB, (byte) 1, Bytes.of(new byte[100]), mallory);
+            var e = assertThrows(EventStoreFullException.class, () -> store.append(BOB, (byte) 1, Bytes.of(new byte[51]), mallory));
+            assertEquals(EventStoreFullException.Reason.TOO_MANY_BYTES, e.reason());
+            assertEquals("the recipient's inbox holds 200 bytes from this identity; 51 more would be over the 250 one sender"
+                    + " may leave there; more fit as it reads them", e.getMessage());
+            assertEquals(EventStoreFullException.Reason.SOURCE_SHARE,
+                    refused(() -> store.append(BOB, (byte) 1, Bytes.of(new byte[51]), new Origin(id(11), HOME))));
+            assertEquals(3, store.append(BOB, (byte) 1, Bytes.of(new byte[50]), mallory), "exactly up to the share fits");
+            assertEquals(4, store.append(BOB, (byte) 1, Bytes.of(new byte[100]), new Origin(id(11), AWAY)));
+        }
+    }
+
+    /**
+     * What the store keeps of a sender: a keyed hash of its identity and one of its source, the same
+     * for all its events, under a key that lives only in memory: not the sender, not the address,
+     * and not something a copy of the file could be checked against.
+     */
+    @Test
+    void finding9_eventsKeepKeyedHashesOfTheirOriginNotTheSenderNorTheAddress() throws Exception {
+        Bytes mallory = id(10);
+        try (EventStore store = open()) {
+            store.append(BOB, (byte) 1, text("one"), new Origin(mallory, HOME));
+            store.append(BOB, (byte) 1, text("two"), new Origin(mallory, HOME));
+            store.append(BOB, (byte) 1, text("three"), new Origin(id(11), AWAY));
+        }
+        try (EventStore store = open()) { // a new key: the same sender gets another hash
+            store.append(BOB, (byte) 1, text("four"), new Origin(mallory, HOME));
+        }
+        List<byte[]> senders = new ArrayList<>();
+        List<byte[]> sources = new ArrayList<>();
+        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+             Statement s = c.createStatement();
+             var r = s.executeQuery("SELECT sender, source FROM events ORDER BY ord")) {
+            while (r.next()) {
+                senders.add(r.getBytes(1));
+                sources.add(r.getBytes(2));
+            }
+        }
+        assertEquals(4, senders.size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(EventStore.TAG_LENGTH, senders.get(i).length);
+            assertEquals(EventStore.TAG_LENGTH, sources.get(i).length);
+        }
+        assertArrayEquals(senders.get(0), senders.get(1), "one sender, one hash");
+        assertArrayEquals(sources.get(0), sources.get(1));
+        assertFalse(Arrays.equals(senders.get(0), senders.get(2)), "two senders, two hashes");
+        assertFalse(Arrays.equals(sources.get(0), sources.get(2)));
+        assertFalse(Arrays.equals(senders.get(0), senders.get(3)), "another key after a restart");
+        assertFalse(Arrays.equals(sources.get(0), sources.get(3)));
+        for (String name : List.of(EventStore.FILE_NAME, EventStore.FILE_NAME + "-wal")) {
+            Path f = dir.resolve(name);
+            if (Files.exists(f)) {
+                assertFalse(contains(Files.readAllBytes(f), mallory.toByteArray()), "the sender's key is not in " + name);
+            }
+        }
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** A database of schema 1 opens as schema 2 with its events, orders and sequences; its events are nobody's share. */
+    @Test
+    void aVersionOneDatabaseIsUpgradedKeepingItsEventsAndCounters() throws Exception {
+        Files.createDirectories(dir);
+        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+             Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+            EventStore.createVersion1(s);
+            s.execute("INSERT INTO identities VALUES (" + hex(BOB) + ", 7, 0), (" + hex(ALICE) + ", 0, 5)");
+            s.execute("INSERT INTO events (identity, ord, ts, type, size, payload) VALUES (" + hex(BOB) + ", 7, " + T0 + ", 1, 3, X'616263')");
+        }
+        EventLimits limits = EventLimits.defaults().withMaxEvents(1);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            assertEquals(String.valueOf(EventStore.SCHEMA_VERSION), scalar("SELECT version FROM schema_version"));
+            assertEquals(List.of(new Event(BOB, 7, T0, (byte) 1, text("abc"))), store.after(BOB, 0, 10));
+            assertEquals(5, store.lastSequence(ALICE));
+            assertEquals(8, store.append(BOB, (byte) 1, text("new"), new Origin(ALICE, HOME)), "not counted in Alice's share");
+        }
+    }
+
+    private static String hex(Bytes b) {
+        return "X'" + b.hex() + "'";
+    }
+
+    private String scalar(String sql) throws Exception {
+        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+             Statement s = c.createStatement();
+             var r = s.executeQuery(sql)) {
+            return r.next() ? r.getString(1) : null;
         }
     }
 

@@ -498,6 +498,63 @@ class IdentitySessionTest {
         assertEquals(SendBudget.BURST + 2, stored);
     }
 
+    /**
+     * Finding 9: a recipient's box is shared by what the server sees of its senders. One identity,
+     * and all identities from one address together, may fill one share of it ({@code maxEvents}:
+     * 8 here); a box holds four shares, so four addresses fill it, and what is read makes room again.
+     */
+    @Test
+    void finding9_oneSenderOrOneAddressCannotTakeTheRoomOfOthersInAnInbox() throws IOException {
+        int share = 8;
+        start(EventLimits.defaults().withMaxEvents(share), Ticker.SYSTEM);
+        Identity bob = Identity.generate();
+        byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+        EventClient mallory = login(Identity.generate());
+        int stored = 0;
+        EventClient.RefusedException mallorysRefusal = null;
+        while (mallorysRefusal == null && stored <= 4 * share) {
+            try {
+                mallory.sendMessage(bob.publicKey(), hello, T);
+                stored++;
+            } catch (EventClient.RefusedException x) {
+                mallorysRefusal = x;
+            }
+        }
+        assertEquals(share, stored, "one identity fills its share");
+        EventClient sybil = login(Identity.generate());
+        var sybilsRefusal = assertThrows(EventClient.RefusedException.class, () -> sybil.sendMessage(bob.publicKey(), hello, T),
+                "another identity from Mallory's address finds no room either");
+
+        // senders from elsewhere still have theirs
+        for (int a = 2; a <= 4; a++) {
+            Raw other = new Raw(loopback(a)).loggedIn(Identity.generate());
+            assertEquals(share, other.messages(List.of(key(bob)), share + 1, 200), "127.0.0." + a + " has its share");
+            Response r = assertInstanceOf(Response.class, other.refusal);
+            assertEquals(ControlWire.STATUS_REFUSED, r.status());
+        }
+        // four shares: the box is full for everyone
+        Response full = assertInstanceOf(Response.class, new Raw(loopback(5)).loggedIn(Identity.generate()).message(key(bob), 200));
+        assertEquals(ControlWire.STATUS_REFUSED, full.status());
+        assertTrue(text(full).startsWith("the recipient's inbox is full"), text(full));
+        // each was told why
+        assertTrue(mallorysRefusal.getMessage().startsWith("the server refused the message: the recipient's inbox holds "
+                + share + " messages from this identity"), mallorysRefusal.getMessage());
+        assertTrue(sybilsRefusal.getMessage().startsWith("the server refused the message: the recipient's inbox holds "
+                + share + " messages from this address"), sybilsRefusal.getMessage());
+
+        // Bob reads them all: Mallory has room again
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            assertEquals(4 * share, b.lastOrderAtLogin());
+            b.resume(0);
+            for (int i = 1; i <= 4 * share; i++) {
+                assertEquals(i, b.nextEvent(T).order());
+            }
+            b.ack(4 * share);
+            b.sendMessage(bob.publicKey(), "sync".getBytes(StandardCharsets.UTF_8), T); // the ack is in before this returns
+        }
+        mallory.sendMessage(bob.publicKey(), hello, T);
+    }
+
     // ---------------------------------------------------------------- connection requests (Chatr)
 
     @Test
