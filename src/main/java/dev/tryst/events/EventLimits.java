@@ -18,22 +18,31 @@ import java.util.Objects;
  *   <li>{@code shares} 4: a recipient's box holds at most this many senders' worth
  *       ({@link #boxEvents()}, {@link #boxBytes()}: 4000 events, 16 MiB), so no one sender, nor one
  *       address, can take the whole box</li>
+ *   <li>{@code maxSourceBytes} 64 MiB: what the whole store keeps from one source group</li>
+ *   <li>{@code maxStoreBytes} 1 GiB: what the whole store keeps</li>
  * </ul>
+ * The two store-wide quotas count each event as its payload plus {@value #EVENT_OVERHEAD} bytes
+ * (its row and index entries), so that many tiny events cannot fill the disk under a byte quota.
  */
 public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime,
-                          int shares) {
+                          int shares, long maxSourceBytes, long maxStoreBytes) {
 
     public static final int DEFAULT_MAX_PAYLOAD = 64 * 1024;
     public static final int DEFAULT_MAX_EVENTS = 1000;
     public static final long DEFAULT_MAX_BYTES = 4L * 1024 * 1024;
     public static final Duration DEFAULT_LIFETIME = Duration.ofDays(7);
     public static final int DEFAULT_SHARES = 4;
+    public static final long DEFAULT_MAX_SOURCE_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_MAX_STORE_BYTES = 1024L * 1024 * 1024;
 
     /** Hard ceiling for {@code maxPayload}: SQLite's default blob limit is 1 GB; we stay far below. */
     public static final int MAX_PAYLOAD_CEILING = 16 * 1024 * 1024;
 
     /** Most shares a box may be cut into. */
     public static final int MAX_SHARES = 64;
+
+    /** What an event costs on disk beyond its payload, as the store-wide quotas count it. */
+    public static final int EVENT_OVERHEAD = 384;
 
     private static final Duration MAX_DURATION = Duration.ofDays(3650);
 
@@ -53,11 +62,20 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
         if (shares < 1 || shares > MAX_SHARES) {
             throw new IllegalArgumentException("shares must be in [1, " + MAX_SHARES + "], got " + shares);
         }
+        if (maxSourceBytes < (long) maxPayload + EVENT_OVERHEAD) {
+            throw new IllegalArgumentException("maxSourceBytes (" + maxSourceBytes + ") must hold one event of maxPayload ("
+                    + maxPayload + ") and its overhead (" + EVENT_OVERHEAD + ")");
+        }
+        if (maxStoreBytes < maxSourceBytes) {
+            throw new IllegalArgumentException(
+                    "maxStoreBytes (" + maxStoreBytes + ") must be at least maxSourceBytes (" + maxSourceBytes + ")");
+        }
     }
 
     /** These four limits, and the defaults of the others. */
     public EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime) {
-        this(maxPayload, maxEvents, maxBytes, lifetime, DEFAULT_SHARES);
+        this(maxPayload, maxEvents, maxBytes, lifetime,
+                DEFAULT_SHARES, DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MAX_STORE_BYTES);
     }
 
     private static void checkDuration(Duration d, String name) {
@@ -81,23 +99,27 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
     }
 
     public EventLimits withMaxPayload(int value) {
-        return new EventLimits(value, maxEvents, maxBytes, lifetime, shares);
+        return new EventLimits(value, maxEvents, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes);
     }
 
     public EventLimits withMaxEvents(int value) {
-        return new EventLimits(maxPayload, value, maxBytes, lifetime, shares);
+        return new EventLimits(maxPayload, value, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes);
     }
 
     public EventLimits withMaxBytes(long value) {
-        return new EventLimits(maxPayload, maxEvents, value, lifetime, shares);
+        return new EventLimits(maxPayload, maxEvents, value, lifetime, shares, maxSourceBytes, maxStoreBytes);
     }
 
     public EventLimits withLifetime(Duration value) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, value, shares);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, value, shares, maxSourceBytes, maxStoreBytes);
     }
 
     public EventLimits withShares(int value) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, value);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, value, maxSourceBytes, maxStoreBytes);
     }
 
+    /** Both store-wide quotas at once, since the one for a source may not exceed the whole store's. */
+    public EventLimits withQuotas(long source, long store) {
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, shares, source, store);
+    }
 }

@@ -17,7 +17,8 @@ public interface EventLog extends AutoCloseable {
     /**
      * Stores an event for {@code identity}, sent from {@code from}; returns its order (the last
      * given plus one). Whether it fits is decided in the same transaction as the write: the
-     * sender's share of the recipient's box (per sending identity and per source group), the box.
+     * sender's share of the recipient's box (per sending identity and per source group), the box,
+     * what the log keeps from one source group and what it keeps at all.
      *
      * @param from who the server saw send it; null for the server's own events, which count as one
      *             sender of their own

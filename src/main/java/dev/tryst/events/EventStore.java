@@ -89,6 +89,8 @@ public final class EventStore implements EventLog {
     static final int TAG_LENGTH = 16;
     private static final byte SENDER_TAG = 1;
     private static final byte SOURCE_TAG = 2;
+    /** The key of the whole store's row in {@code usage} (a source's key is its 16-byte tag). */
+    private static final byte[] WHOLE_STORE = {};
     /** HMAC-SHA-256 under a key made at open, kept in memory only; used under this object's lock. */
     private final Mac tags;
 
@@ -266,9 +268,9 @@ public final class EventStore implements EventLog {
 
     /**
      * Version 2: each event's origin, as keyed hashes of the sending identity and of its source
-     * group (NULL for the server's own events and for those stored before), and the indexes that
-     * count what one sender, one source and one box hold without reading a payload. Events of
-     * version 1 count as the server's own.
+     * group (NULL for the server's own events and for those stored before), the indexes that count
+     * what one sender, one source and one box hold without reading a payload, and the usage of the
+     * store and of each source. Events of version 1 count as the server's own.
      */
     private static void upgradeTo2(Statement s) throws SQLException {
         s.execute("ALTER TABLE events ADD COLUMN sender BLOB");
@@ -276,6 +278,27 @@ public final class EventStore implements EventLog {
         s.execute("DROP INDEX IF EXISTS events_size"); // events_sender counts a box as well
         s.execute("CREATE INDEX events_sender ON events (identity, sender, size)");
         s.execute("CREATE INDEX events_source ON events (identity, source, size)");
+        // What the whole store (source X'') and each source hold, kept by triggers in the
+        // transaction of every insert and delete, so the quotas cost one lookup, not a scan.
+        s.execute("""
+                CREATE TABLE usage (
+                    source BLOB    PRIMARY KEY,
+                    events INTEGER NOT NULL,
+                    bytes  INTEGER NOT NULL
+                ) WITHOUT ROWID""");
+        s.execute("INSERT INTO usage (source, events, bytes) SELECT X'', COUNT(*), COALESCE(SUM(size), 0) FROM events");
+        s.execute("""
+                CREATE TRIGGER events_added AFTER INSERT ON events BEGIN
+                    UPDATE usage SET events = events + 1, bytes = bytes + NEW.size WHERE source = X'';
+                    INSERT OR IGNORE INTO usage (source, events, bytes) SELECT NEW.source, 0, 0 WHERE NEW.source IS NOT NULL;
+                    UPDATE usage SET events = events + 1, bytes = bytes + NEW.size WHERE source = NEW.source;
+                END""");
+        s.execute("""
+                CREATE TRIGGER events_removed AFTER DELETE ON events BEGIN
+                    UPDATE usage SET events = events - 1, bytes = bytes - OLD.size WHERE source = X'';
+                    UPDATE usage SET events = events - 1, bytes = bytes - OLD.size WHERE source = OLD.source;
+                    DELETE FROM usage WHERE source = OLD.source AND events = 0;
+                END""");
         s.execute("UPDATE schema_version SET version = 2");
     }
 
@@ -289,7 +312,10 @@ public final class EventStore implements EventLog {
      *       {@link EventLimits#maxBytes()} bytes waiting in this box, and so may its source group,
      *       whatever identities it uses ({@code from} null: the server's own events, which count
      *       as one sender of their own);</li>
-     *   <li>the box holds {@link EventLimits#boxEvents()} and {@link EventLimits#boxBytes()}.</li>
+     *   <li>the box holds {@link EventLimits#boxEvents()} and {@link EventLimits#boxBytes()};</li>
+     *   <li>the store holds {@link EventLimits#maxSourceBytes()} from one source group and
+     *       {@link EventLimits#maxStoreBytes()} in all, each event counted with
+     *       {@link EventLimits#EVENT_OVERHEAD} (the server's own events only in all).</li>
      * </ul>
      * The event keeps keyed hashes of its origin's identity and source, under a key that lives only
      * in memory (see the class comment).
@@ -317,6 +343,7 @@ public final class EventStore implements EventLog {
                 p.executeUpdate();
             }
             checkRoom(identity, sender, source, size);
+            checkQuotas(source, size);
             long order = Math.addExact(lastOrderIn(identity), 1);
             try (PreparedStatement p = db.prepareStatement("""
                     INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, ?, 0)
@@ -355,6 +382,34 @@ public final class EventStore implements EventLog {
             throw new EventStoreFullException(EventStoreFullException.Reason.INBOX_FULL, "the recipient's inbox is full: it holds "
                     + box[0] + " messages (" + box[1] + " bytes) of the " + limits.boxEvents() + " (" + limits.boxBytes()
                     + " bytes) it may, from all its senders; more fit as it reads them");
+        }
+    }
+
+    /**
+     * Refuses an event of {@code size} bytes that would bring what the store holds from its source,
+     * or at all, over {@link EventLimits#maxSourceBytes()} or {@link EventLimits#maxStoreBytes()},
+     * each event counted with {@link EventLimits#EVENT_OVERHEAD}.
+     */
+    private void checkQuotas(byte[] source, int size) throws SQLException, EventStoreFullException {
+        long cost = (long) size + EventLimits.EVENT_OVERHEAD;
+        if (source != null && usage(source) + cost > limits.maxSourceBytes()) {
+            throw new EventStoreFullException(EventStoreFullException.Reason.SOURCE_QUOTA, "the server holds as many messages"
+                    + " from this address as it keeps from one address (" + limits.maxSourceBytes() + " bytes, each message"
+                    + " counted with " + EventLimits.EVENT_OVERHEAD + " more); more fit as they are read or expire");
+        }
+        if (usage(WHOLE_STORE) + cost > limits.maxStoreBytes()) {
+            throw new EventStoreFullException(EventStoreFullException.Reason.STORE_FULL, "the server's message store is full ("
+                    + limits.maxStoreBytes() + " bytes); more fit as messages are read or expire");
+        }
+    }
+
+    /** What the store holds from {@code source} (or at all: {@link #WHOLE_STORE}), each event counted with its overhead. */
+    private long usage(byte[] source) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT events, bytes FROM usage WHERE source = ?")) {
+            p.setBytes(1, source);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? r.getLong(2) + r.getLong(1) * EventLimits.EVENT_OVERHEAD : 0;
+            }
         }
     }
 

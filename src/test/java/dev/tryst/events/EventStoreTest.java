@@ -455,6 +455,50 @@ class EventStoreTest {
         return false;
     }
 
+    // ---------------------------------------------------------------- what the store keeps in all (finding 7)
+
+    /**
+     * Finding 7: fresh identities cost nothing, and each could fill boxes of made-up recipients
+     * until the disk was full. Now the store keeps at most so many bytes from one source and in
+     * all (each event counted with its overhead); past them nothing is stored, and what is read or
+     * expires makes room again. The counts are kept in the database and survive a restart.
+     */
+    @Test
+    void finding7_theStoreKeepsAtMostItsQuotaFromOneSourceAndInAll() throws Exception {
+        int size = 1000;
+        long cost = size + EventLimits.EVENT_OVERHEAD;
+        EventLimits limits = EventLimits.defaults().withMaxPayload(size).withQuotas(2 * cost + 10, 3 * cost + 10);
+        try (EventStore store = EventStore.open(dir, limits, clock)) {
+            Origin mallory = new Origin(id(10), HOME);
+            store.append(id(20), (byte) 1, Bytes.of(new byte[size]), mallory);
+            store.append(id(21), (byte) 1, Bytes.of(new byte[size]), new Origin(id(11), HOME)); // a fresh key, the same source
+            var e = assertThrows(EventStoreFullException.class,
+                    () -> store.append(id(22), (byte) 1, Bytes.of(new byte[size]), new Origin(id(12), HOME)));
+            assertEquals(EventStoreFullException.Reason.SOURCE_QUOTA, e.reason());
+            assertEquals(0, store.lastOrder(id(22)), "nothing stored");
+            store.append(id(22), (byte) 1, Bytes.of(new byte[size]), new Origin(id(13), AWAY));
+            var full = assertThrows(EventStoreFullException.class,
+                    () -> store.append(id(23), (byte) 1, Bytes.of(new byte[size]), new Origin(id(14), address(203, 0, 113, 9))));
+            assertEquals(EventStoreFullException.Reason.STORE_FULL, full.reason());
+            assertEquals("the server's message store is full (" + (3 * cost + 10) + " bytes); more fit as messages are read"
+                    + " or expire", full.getMessage());
+            assertEquals(EventStoreFullException.Reason.STORE_FULL, refused(() -> store.append(id(23), (byte) 1, text("own"))));
+            store.acknowledge(id(20), 1); // read: room again, for the source too
+            store.append(id(23), (byte) 1, Bytes.of(new byte[size]), mallory);
+        }
+        try (EventStore store = EventStore.open(dir, limits, clock)) { // the usage is in the file
+            assertEquals(EventStoreFullException.Reason.STORE_FULL,
+                    refused(() -> store.append(id(24), (byte) 1, Bytes.of(new byte[size]), new Origin(id(15), AWAY))));
+            clock.advance(limits.lifetime().plusMillis(1));
+            assertEquals(3, store.expire());
+            assertEquals("0 0", scalar("SELECT events || ' ' || bytes FROM usage WHERE source = X''"));
+            assertEquals("0", scalar("SELECT COUNT(*) FROM usage WHERE source <> X''"), "a source with nothing stored has no row");
+            for (int i = 0; i < 3; i++) {
+                store.append(id(30 + i), (byte) 1, Bytes.of(new byte[size]), new Origin(id(15), address(203, 0, 113, i)));
+            }
+        }
+    }
+
     /** A database of schema 1 opens as schema 2 with its events, orders and sequences; its events are nobody's share. */
     @Test
     void aVersionOneDatabaseIsUpgradedKeepingItsEventsAndCounters() throws Exception {
@@ -471,6 +515,7 @@ class EventStoreTest {
             assertEquals(String.valueOf(EventStore.SCHEMA_VERSION), scalar("SELECT version FROM schema_version"));
             assertEquals(List.of(new Event(BOB, 7, T0, (byte) 1, text("abc"))), store.after(BOB, 0, 10));
             assertEquals(5, store.lastSequence(ALICE));
+            assertEquals("1 3", scalar("SELECT events || ' ' || bytes FROM usage WHERE source = X''"), "the old event counts in all");
             assertEquals(8, store.append(BOB, (byte) 1, text("new"), new Origin(ALICE, HOME)), "not counted in Alice's share");
         }
     }

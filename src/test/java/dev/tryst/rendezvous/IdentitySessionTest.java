@@ -499,6 +499,56 @@ class IdentitySessionTest {
     }
 
     /**
+     * Finding 7: what the store keeps from one address, and at all, is bounded in bytes (each
+     * message counted with {@link EventLimits#EVENT_OVERHEAD}). Past a bound the message is answered
+     * RESPONSE refused with the reason, nothing is stored, and the session goes on; other senders,
+     * logins and delivery are not held up, and what is read makes room again.
+     */
+    @Test
+    void finding7_theStoreIsBoundedPerAddressAndInAllAndSaysSo() throws IOException {
+        int size = 1000;
+        long cost = size + EventLimits.EVENT_OVERHEAD;
+        start(EventLimits.defaults().withMaxPayload(size).withQuotas(4 * cost, 6 * cost), Ticker.SYSTEM);
+        List<Bytes> madeUp = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            madeUp.add(key(Identity.generate()));
+        }
+        Raw mallory = new Raw(loopback(1)).loggedIn(Identity.generate());
+        assertEquals(4, mallory.messages(madeUp, 8, size), "one address fills its quota of the store");
+        Response perAddress = assertInstanceOf(Response.class, mallory.refusal);
+        assertEquals(ControlWire.STATUS_REFUSED, perAddress.status());
+        assertEquals("the server holds as many messages from this address as it keeps from one address (" + 4 * cost
+                + " bytes, each message counted with " + EventLimits.EVENT_OVERHEAD + " more); more fit as they are read or expire",
+                text(perAddress));
+
+        Identity bob = Identity.generate();
+        Raw other = new Raw(loopback(2)).loggedIn(Identity.generate());
+        assertEquals(2, other.messages(List.of(key(bob)), 3, size), "another address fills the rest");
+        Response full = assertInstanceOf(Response.class, other.refusal);
+        assertEquals("the server's message store is full (" + 6 * cost + " bytes); more fit as messages are read or expire", text(full));
+        assertEquals(0, store.lastOrder(madeUp.get(4)), "nothing stored for a refused message");
+
+        // logins go on, and a client's user is told why (from Mallory's address: its quota is the first bound)
+        EventClient alice = login(Identity.generate());
+        var refused = assertThrows(EventClient.RefusedException.class,
+                () -> alice.sendMessage(bob.publicKey(), "hi".getBytes(StandardCharsets.UTF_8), T));
+        assertEquals("the server refused the message: " + text(perAddress), refused.getMessage());
+        // Bob reads his: room again
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            b.resume(0);
+            assertEquals(1, b.nextEvent(T).order());
+            assertEquals(2, b.nextEvent(T).order());
+            b.ack(2);
+        }
+        long until = System.nanoTime() + T.toNanos();
+        while (!store.after(key(bob), 0, 1).isEmpty() && System.nanoTime() - until < 0) { // the ack's way to the store
+            Thread.onSpinWait();
+        }
+        Response again = assertInstanceOf(Response.class, other.message(key(bob), size), "the session refused before goes on");
+        assertEquals(ControlWire.STATUS_OK, again.status(), text(again));
+    }
+
+    /**
      * Finding 9: a recipient's box is shared by what the server sees of its senders. One identity,
      * and all identities from one address together, may fill one share of it ({@code maxEvents}:
      * 8 here); a box holds four shares, so four addresses fill it, and what is read makes room again.
