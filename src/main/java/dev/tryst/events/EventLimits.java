@@ -20,12 +20,14 @@ import java.util.Objects;
  *       address, can take the whole box</li>
  *   <li>{@code maxSourceBytes} 64 MiB: what the whole store keeps from one source group</li>
  *   <li>{@code maxStoreBytes} 1 GiB: what the whole store keeps</li>
+ *   <li>{@code identityKeep} 30 days: the counters of an identity with no events and no activity
+ *       for this long (and at least the lifetime) are forgotten by {@link EventStore#prune()}</li>
  * </ul>
  * The two store-wide quotas count each event as its payload plus {@value #EVENT_OVERHEAD} bytes
  * (its row and index entries), so that many tiny events cannot fill the disk under a byte quota.
  */
 public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime,
-                          int shares, long maxSourceBytes, long maxStoreBytes) {
+                          int shares, long maxSourceBytes, long maxStoreBytes, Duration identityKeep) {
 
     public static final int DEFAULT_MAX_PAYLOAD = 64 * 1024;
     public static final int DEFAULT_MAX_EVENTS = 1000;
@@ -34,6 +36,7 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
     public static final int DEFAULT_SHARES = 4;
     public static final long DEFAULT_MAX_SOURCE_BYTES = 64L * 1024 * 1024;
     public static final long DEFAULT_MAX_STORE_BYTES = 1024L * 1024 * 1024;
+    public static final Duration DEFAULT_IDENTITY_KEEP = Duration.ofDays(30);
 
     /** Hard ceiling for {@code maxPayload}: SQLite's default blob limit is 1 GB; we stay far below. */
     public static final int MAX_PAYLOAD_CEILING = 16 * 1024 * 1024;
@@ -48,6 +51,7 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
 
     public EventLimits {
         Objects.requireNonNull(lifetime, "lifetime");
+        Objects.requireNonNull(identityKeep, "identityKeep");
         if (maxPayload < 0 || maxPayload > MAX_PAYLOAD_CEILING) {
             throw new IllegalArgumentException("maxPayload must be in [0, " + MAX_PAYLOAD_CEILING + "], got " + maxPayload);
         }
@@ -70,12 +74,13 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
             throw new IllegalArgumentException(
                     "maxStoreBytes (" + maxStoreBytes + ") must be at least maxSourceBytes (" + maxSourceBytes + ")");
         }
+        checkDuration(identityKeep, "identityKeep");
     }
 
     /** These four limits, and the defaults of the others. */
     public EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration lifetime) {
         this(maxPayload, maxEvents, maxBytes, lifetime,
-                DEFAULT_SHARES, DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MAX_STORE_BYTES);
+                DEFAULT_SHARES, DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_IDENTITY_KEEP);
     }
 
     private static void checkDuration(Duration d, String name) {
@@ -99,27 +104,31 @@ public record EventLimits(int maxPayload, int maxEvents, long maxBytes, Duration
     }
 
     public EventLimits withMaxPayload(int value) {
-        return new EventLimits(value, maxEvents, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes);
+        return new EventLimits(value, maxEvents, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes, identityKeep);
     }
 
     public EventLimits withMaxEvents(int value) {
-        return new EventLimits(maxPayload, value, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes);
+        return new EventLimits(maxPayload, value, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes, identityKeep);
     }
 
     public EventLimits withMaxBytes(long value) {
-        return new EventLimits(maxPayload, maxEvents, value, lifetime, shares, maxSourceBytes, maxStoreBytes);
+        return new EventLimits(maxPayload, maxEvents, value, lifetime, shares, maxSourceBytes, maxStoreBytes, identityKeep);
     }
 
     public EventLimits withLifetime(Duration value) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, value, shares, maxSourceBytes, maxStoreBytes);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, value, shares, maxSourceBytes, maxStoreBytes, identityKeep);
     }
 
     public EventLimits withShares(int value) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, value, maxSourceBytes, maxStoreBytes);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, value, maxSourceBytes, maxStoreBytes, identityKeep);
     }
 
     /** Both store-wide quotas at once, since the one for a source may not exceed the whole store's. */
     public EventLimits withQuotas(long source, long store) {
-        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, shares, source, store);
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, shares, source, store, identityKeep);
+    }
+
+    public EventLimits withIdentityKeep(Duration value) {
+        return new EventLimits(maxPayload, maxEvents, maxBytes, lifetime, shares, maxSourceBytes, maxStoreBytes, value);
     }
 }

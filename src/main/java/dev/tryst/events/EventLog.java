@@ -9,6 +9,11 @@ import java.util.List;
  * SEQUENCE each identity has reached. Every method that returns has made its change durable; that
  * is what lets the server acknowledge a message to its sender. {@link EventStore} is the
  * single-node implementation (SQLite); a distributed store implements the same contract.
+ *
+ * <p>ORDER and SEQUENCE never go back for an identity, not even when the log forgets the identity
+ * ({@link #prune}): a client may hold an order from long ago (its inbox mark) and resume from it,
+ * which must never acknowledge an event it has not seen; a request sequence once accepted must
+ * never be accepted again.
  */
 public interface EventLog extends AutoCloseable {
     /** This log's identity: orders kept from another log mean nothing here (16 random bytes). */
@@ -40,10 +45,17 @@ public interface EventLog extends AutoCloseable {
     /** Forgets every event past its lifetime; returns how many. */
     int expire();
 
-    /** The last order given to {@code identity}, 0 if none. */
+    /**
+     * Forgets identities that hold no events and were not active for a long while (the counters of
+     * made-up recipients, of identities gone away); returns how many. An identity forgotten and seen
+     * again continues its ORDER and SEQUENCE above anything it had.
+     */
+    int prune();
+
+    /** The last order given to {@code identity}, 0 if none; for a forgotten identity, at least what it had. */
     long lastOrder(Bytes identity);
 
-    /** The last request sequence accepted from {@code identity}, 0 if none. */
+    /** The last request sequence accepted from {@code identity}, 0 if none; for a forgotten identity, at least what it had. */
     long lastSequence(Bytes identity);
 
     /**

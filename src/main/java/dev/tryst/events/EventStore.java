@@ -26,7 +26,8 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Every event an identity is sent gets an ORDER, strictly increasing per identity and never
  * reused: a counter row per identity remembers the last order given even after every event was
- * acknowledged or expired. Events wait, bounded by {@link EventLimits}, until the client
+ * acknowledged or expired, and when the row of an idle identity is forgotten ({@link #prune()}),
+ * the store's floors remember it for all. Events wait, bounded by {@link EventLimits}, until the client
  * {@linkplain #acknowledge acknowledges} them or they {@linkplain #expire expire}; at login the
  * client gives the last order it processed and gets {@link #after} it, in order.
  *
@@ -135,7 +136,7 @@ public final class EventStore implements EventLog {
         }
         try {
             configure(db, file);
-            migrate(db, file);
+            migrate(db, file, clock.millis());
             storeId = storeId(db);
         } catch (SQLException | RuntimeException e) {
             try {
@@ -203,7 +204,7 @@ public final class EventStore implements EventLog {
         db.setAutoCommit(false);
     }
 
-    private static void migrate(Connection db, Path file) throws SQLException {
+    private static void migrate(Connection db, Path file, long now) throws SQLException {
         try (Statement s = db.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
             List<Integer> versions = new ArrayList<>();
@@ -234,7 +235,7 @@ public final class EventStore implements EventLog {
                 createVersion1(s);
             }
             if (version < 2) {
-                upgradeTo2(s);
+                upgradeTo2(s, now);
             }
         }
         db.commit();
@@ -242,8 +243,9 @@ public final class EventStore implements EventLog {
 
     /** The first schema: events, and the counters of each identity (also how tests make a database of version 1). */
     static void createVersion1(Statement s) throws SQLException {
-        // Per identity: the last order given and the last request sequence accepted. Kept
-        // forever, so orders and sequences never restart when the events are gone.
+        // Per identity: the last order given and the last request sequence accepted, so orders
+        // and sequences never restart when the events are gone (from version 2 an idle row is
+        // forgotten, and the floors keep its counters from going back).
         s.execute("""
                 CREATE TABLE IF NOT EXISTS identities (
                     identity      BLOB PRIMARY KEY,
@@ -269,10 +271,11 @@ public final class EventStore implements EventLog {
     /**
      * Version 2: each event's origin, as keyed hashes of the sending identity and of its source
      * group (NULL for the server's own events and for those stored before), the indexes that count
-     * what one sender, one source and one box hold without reading a payload, and the usage of the
-     * store and of each source. Events of version 1 count as the server's own.
+     * what one sender, one source and one box hold without reading a payload, the usage of the
+     * store and of each source, when each identity was last active, and the floors of the
+     * counters of forgotten identities. Events of version 1 count as the server's own.
      */
-    private static void upgradeTo2(Statement s) throws SQLException {
+    private static void upgradeTo2(Statement s, long now) throws SQLException {
         s.execute("ALTER TABLE events ADD COLUMN sender BLOB");
         s.execute("ALTER TABLE events ADD COLUMN source BLOB");
         s.execute("DROP INDEX IF EXISTS events_size"); // events_sender counts a box as well
@@ -299,6 +302,17 @@ public final class EventStore implements EventLog {
                     UPDATE usage SET events = events - 1, bytes = bytes - OLD.size WHERE source = OLD.source;
                     DELETE FROM usage WHERE source = OLD.source AND events = 0;
                 END""");
+        // When an identity was last active (an event for it, a request from it), so that counters
+        // nobody needs can be forgotten; the rows there already count as active now.
+        s.execute("ALTER TABLE identities ADD COLUMN touched INTEGER NOT NULL DEFAULT 0");
+        try (PreparedStatement p = s.getConnection().prepareStatement("UPDATE identities SET touched = ?")) {
+            p.setLong(1, now);
+            p.executeUpdate();
+        }
+        s.execute("CREATE INDEX identities_touched ON identities (touched)");
+        // The highest order and sequence of any identity forgotten: where a forgotten one goes on.
+        s.execute("CREATE TABLE floors (last_order INTEGER NOT NULL, last_sequence INTEGER NOT NULL)");
+        s.execute("INSERT INTO floors (last_order, last_sequence) VALUES (0, 0)");
         s.execute("UPDATE schema_version SET version = 2");
     }
 
@@ -346,10 +360,12 @@ public final class EventStore implements EventLog {
             checkQuotas(source, size);
             long order = Math.addExact(lastOrderIn(identity), 1);
             try (PreparedStatement p = db.prepareStatement("""
-                    INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, ?, 0)
-                    ON CONFLICT (identity) DO UPDATE SET last_order = excluded.last_order""")) {
+                    INSERT INTO identities (identity, last_order, last_sequence, touched)
+                    VALUES (?, ?, (SELECT last_sequence FROM floors), ?)
+                    ON CONFLICT (identity) DO UPDATE SET last_order = excluded.last_order, touched = excluded.touched""")) {
                 p.setBytes(1, identity.toByteArray());
                 p.setLong(2, order);
+                p.setLong(3, now);
                 p.executeUpdate();
             }
             try (PreparedStatement p = db.prepareStatement("""
@@ -501,14 +517,67 @@ public final class EventStore implements EventLog {
         });
     }
 
-    /** The last order given to {@code identity}, 0 if it never had an event. */
+    /** Most identities one {@link #prune()} forgets: it holds the store's lock, and the sweeper calls it every minute. */
+    static final int PRUNE_BATCH = 10_000;
+
+    /**
+     * Forgets the counters of identities that have no events waiting and were not active (an event
+     * for them, a request from them) for {@link EventLimits#identityKeep()}, and at least the
+     * lifetime: made-up recipients once their events are gone, identities gone away. Up to
+     * {@link #PRUNE_BATCH} at a time; returns how many.
+     *
+     * <p>A forgotten identity's counters do not start again from 0: the store keeps the highest
+     * order and sequence of every identity it forgot (its floors), and an identity it does not
+     * know goes on from there. So its ORDER never repeats one it had, and a client that kept an
+     * inbox mark from before (at most the order it had) resumes below every new event and never
+     * acknowledges one it has not seen; LOGIN_STATE reports the floor, at least what it had, and a
+     * request sequence it used before is refused as replayed. The price: a new identity's first
+     * order and sequence may start above 1.
+     */
+    @Override
+    public synchronized int prune() {
+        long keep = Math.max(limits.identityKeep().toMillis(), limits.lifetime().toMillis());
+        long cutoff = clock.millis() - keep;
+        String idle = " FROM identities i WHERE touched < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.identity = i.identity)";
+        return transaction(() -> {
+            try (PreparedStatement p = db.prepareStatement("SELECT EXISTS (SELECT 1" + idle + ")")) {
+                p.setLong(1, cutoff);
+                try (ResultSet r = p.executeQuery()) {
+                    if (!r.next() || r.getInt(1) == 0) {
+                        return 0; // nothing written: no sync every minute for nothing
+                    }
+                }
+            }
+            // Over all the idle ones, not only this batch: a floor may be higher than needed, never lower.
+            try (PreparedStatement p = db.prepareStatement("UPDATE floors SET"
+                    + " last_order = MAX(last_order, (SELECT MAX(last_order)" + idle + ")),"
+                    + " last_sequence = MAX(last_sequence, (SELECT MAX(last_sequence)" + idle + "))")) {
+                p.setLong(1, cutoff);
+                p.setLong(2, cutoff);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "DELETE FROM identities WHERE identity IN (SELECT identity" + idle + " LIMIT " + PRUNE_BATCH + ")")) {
+                p.setLong(1, cutoff);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * The last order given to {@code identity}: 0 if it never had an event; for an identity the
+     * store forgot, or never knew once it has forgotten some, the floor (see {@link #prune()}).
+     */
     @Override
     public synchronized long lastOrder(Bytes identity) {
         checkIdentity(identity);
         return transaction(() -> lastOrderIn(identity));
     }
 
-    /** The last request sequence accepted from {@code identity}, 0 if none: the next must be this plus one. */
+    /**
+     * The last request sequence accepted from {@code identity}, 0 if none (or the floor, as for
+     * {@link #lastOrder}): the next must be this plus one.
+     */
     @Override
     public synchronized long lastSequence(Bytes identity) {
         checkIdentity(identity);
@@ -525,16 +594,19 @@ public final class EventStore implements EventLog {
     @Override
     public synchronized void acceptSequence(Bytes identity, long seq) throws SequenceException {
         checkIdentity(identity);
+        long now = clock.millis();
         transaction(() -> {
             long last = lastSequenceIn(identity);
             if (last == Long.MAX_VALUE || seq != last + 1) {
                 throw new SequenceException(seq <= last, last == Long.MAX_VALUE ? last : last + 1, seq);
             }
             try (PreparedStatement p = db.prepareStatement("""
-                    INSERT INTO identities (identity, last_order, last_sequence) VALUES (?, 0, ?)
-                    ON CONFLICT (identity) DO UPDATE SET last_sequence = excluded.last_sequence""")) {
+                    INSERT INTO identities (identity, last_order, last_sequence, touched)
+                    VALUES (?, (SELECT last_order FROM floors), ?, ?)
+                    ON CONFLICT (identity) DO UPDATE SET last_sequence = excluded.last_sequence, touched = excluded.touched""")) {
                 p.setBytes(1, identity.toByteArray());
                 p.setLong(2, seq);
+                p.setLong(3, now);
                 p.executeUpdate();
             }
             return null;
@@ -588,8 +660,10 @@ public final class EventStore implements EventLog {
         return identityColumn(identity, "last_sequence");
     }
 
+    /** A counter of {@code identity}; for one the store does not know (never seen, or forgotten), its floor. */
     private long identityColumn(Bytes identity, String column) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("SELECT " + column + " FROM identities WHERE identity = ?")) {
+        try (PreparedStatement p = db.prepareStatement("SELECT COALESCE((SELECT " + column + " FROM identities WHERE identity = ?),"
+                + " (SELECT " + column + " FROM floors))")) {
             p.setBytes(1, identity.toByteArray());
             try (ResultSet r = p.executeQuery()) {
                 return r.next() ? r.getLong(1) : 0;

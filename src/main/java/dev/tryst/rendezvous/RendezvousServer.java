@@ -324,8 +324,9 @@ public final class RendezvousServer implements AutoCloseable {
             nextExpiry = now + EXPIRY_EVERY_NANOS;
             try {
                 events.expire(); // the lifetime bound of stored events, for identities that never come back
+                events.prune(); // then the counters of identities with nothing stored and long idle (made-up recipients)
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "expiring events failed: {0}", e.toString());
+                LOG.log(Level.WARNING, "expiring events or pruning identities failed: {0}", e.toString());
             }
         }
         rooms.sweep(now);

@@ -499,6 +499,79 @@ class EventStoreTest {
         }
     }
 
+    /**
+     * Finding 7: rows in {@code identities} were never deleted, so every made-up recipient cost a
+     * row forever. Now an identity with no events and no activity for the keep period is forgotten;
+     * one with events, or active lately, is kept; and a forgotten identity's ORDER and SEQUENCE go
+     * on above anything it had (the floors), so a stale inbox mark can never acknowledge a new event.
+     */
+    @Test
+    void finding7_idleIdentitiesAreForgottenAndTheirCountersNeverGoBack() throws Exception {
+        Bytes madeUp = id(40);
+        Bytes carol = id(41);
+        Bytes dave = id(42);
+        try (EventStore store = open()) { // keep 30 days, lifetime 7
+            for (int i = 0; i < 5; i++) {
+                store.append(madeUp, (byte) 1, text("to nobody"), new Origin(ALICE, HOME));
+            }
+            store.append(BOB, (byte) 1, text("read soon"));
+            store.acknowledge(BOB, 1);
+            for (long seq = 1; seq <= 7; seq++) {
+                store.acceptSequence(ALICE, seq);
+            }
+            clock.advance(Duration.ofDays(8));
+            assertEquals(5, store.expire());
+            assertEquals(0, store.prune(), "active within the keep period: kept");
+            clock.advance(Duration.ofDays(22)); // exactly 30 days since their last activity
+            assertEquals(0, store.prune());
+            store.append(carol, (byte) 1, text("waiting")); // an identity with an event waiting
+            store.acceptSequence(dave, 1); // an identity active just now
+            clock.advance(Duration.ofMillis(1));
+            assertEquals(3, store.prune(), "the made-up recipient, Bob and Alice");
+            assertEquals("2", scalar("SELECT COUNT(*) FROM identities"), "Carol (an event waits) and Dave (active lately)");
+            assertEquals(1, store.lastOrder(carol));
+            assertEquals(1, store.lastSequence(dave));
+
+            // forgotten: the counters go on above anything they had
+            assertTrue(store.lastOrder(madeUp) >= 5, "LOGIN_STATE would report at least the old last order");
+            assertTrue(store.lastOrder(BOB) >= 1);
+            long next = store.append(BOB, (byte) 1, text("new"));
+            assertTrue(next > 1, "never an order Bob had: his mark of 1 cannot acknowledge it");
+            assertEquals(List.of(next), orders(store.after(BOB, 1, 10)), "resuming from the old mark shows the new event");
+            var replayed = assertThrows(SequenceException.class, () -> store.acceptSequence(ALICE, 7));
+            assertTrue(replayed.replayed(), "a sequence Alice used is refused as replayed");
+            store.acceptSequence(ALICE, store.lastSequence(ALICE) + 1);
+            assertTrue(store.lastSequence(ALICE) > 7);
+        }
+        try (EventStore store = open()) { // the floors are in the file
+            assertTrue(store.lastOrder(madeUp) >= 5);
+            assertTrue(store.append(id(43), (byte) 1, text("first")) > 5, "a new identity starts above the floor");
+        }
+    }
+
+    /** Forgetting is done in batches, each holding the store's lock only so long. */
+    @Test
+    void pruneForgetsAtMostABatchAtATime() throws Exception {
+        open().close();
+        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+             var p = c.prepareStatement("INSERT INTO identities (identity, last_order, last_sequence, touched) VALUES (?, 0, 1, ?)")) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < EventStore.PRUNE_BATCH + 5; i++) {
+                p.setBytes(1, java.nio.ByteBuffer.allocate(32).putInt(i).array());
+                p.setLong(2, T0);
+                p.executeUpdate();
+            }
+            c.commit();
+        }
+        try (EventStore store = open()) {
+            clock.advance(Duration.ofDays(31));
+            assertEquals(EventStore.PRUNE_BATCH, store.prune());
+            assertEquals(5, store.prune());
+            assertEquals(0, store.prune());
+            assertEquals(1, store.lastSequence(id(7)), "a floor for all");
+        }
+    }
+
     /** A database of schema 1 opens as schema 2 with its events, orders and sequences; its events are nobody's share. */
     @Test
     void aVersionOneDatabaseIsUpgradedKeepingItsEventsAndCounters() throws Exception {
@@ -515,6 +588,7 @@ class EventStoreTest {
             assertEquals(String.valueOf(EventStore.SCHEMA_VERSION), scalar("SELECT version FROM schema_version"));
             assertEquals(List.of(new Event(BOB, 7, T0, (byte) 1, text("abc"))), store.after(BOB, 0, 10));
             assertEquals(5, store.lastSequence(ALICE));
+            assertEquals(0, store.prune(), "rows of before count as active at the upgrade");
             assertEquals("1 3", scalar("SELECT events || ' ' || bytes FROM usage WHERE source = X''"), "the old event counts in all");
             assertEquals(8, store.append(BOB, (byte) 1, text("new"), new Origin(ALICE, HOME)), "not counted in Alice's share");
         }

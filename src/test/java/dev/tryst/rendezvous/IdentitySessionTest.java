@@ -52,9 +52,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ServerSocketFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -78,7 +80,12 @@ class IdentitySessionTest {
     }
 
     private void start(EventLimits limits, Ticker ticker) throws IOException {
-        store = EventStore.open(dir, limits, InstantSource.system());
+        start(limits, ticker, InstantSource.system());
+    }
+
+    /** A server on {@code ticker} whose store reads {@code clock}. */
+    private void start(EventLimits limits, Ticker ticker, InstantSource clock) throws IOException {
+        store = EventStore.open(dir, limits, clock);
         server = RendezvousServer.start(RendezvousConfig.defaults()
                         .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                         .withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)),
@@ -546,6 +553,70 @@ class IdentitySessionTest {
         }
         Response again = assertInstanceOf(Response.class, other.message(key(bob), size), "the session refused before goes on");
         assertEquals(ControlWire.STATUS_OK, again.status(), text(again));
+    }
+
+    /**
+     * Finding 7: the counters of identities with nothing stored and long idle are forgotten by the
+     * server's sweeper (a made-up recipient once its messages expired, a reader who read all), and
+     * an identity forgotten resumes safely from its old inbox mark: what comes after is ordered
+     * above it, so nothing is acknowledged unseen, and LOGIN_STATE never goes back.
+     */
+    @Test
+    void finding7_theSweeperForgetsIdleIdentitiesAndAnOldMarkStaysSafe() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        AtomicLong now = new AtomicLong(System.currentTimeMillis());
+        start(EventLimits.defaults(), ticker, () -> Instant.ofEpochMilli(now.get()));
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Identity madeUp = Identity.generate();
+        try (EventClient a = EventClient.login(plain(), alice, InstantSource.system(), T)) {
+            a.sendMessage(madeUp.publicKey(), "to nobody".getBytes(StandardCharsets.UTF_8), T);
+            for (int i = 1; i <= 3; i++) {
+                a.sendMessage(bob.publicKey(), ("message " + i).getBytes(StandardCharsets.UTF_8), T);
+            }
+        }
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            b.resume(0);
+            for (int i = 1; i <= 3; i++) {
+                assertEquals("message " + i, open(bob, b.nextEvent(T), alice));
+            }
+            b.ack(3); // Bob's inbox mark is 3
+        }
+        long until = System.nanoTime() + T.toNanos();
+        while ((!store.after(key(bob), 0, 1).isEmpty() || server.stats().activeSessions() > 0) && System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(3, rows(), "the counters of Alice, Bob and the made-up recipient");
+
+        now.addAndGet(Duration.ofDays(31).toMillis()); // the store's clock: a month later
+        long swept = server.sweeps();
+        ticker.advance(Duration.ofMinutes(2)); // the sweeper's next round of expiry is due
+        until = System.nanoTime() + T.toNanos();
+        while (server.sweeps() < swept + 2 && System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(0, rows(), "idle with nothing stored: forgotten");
+
+        try (EventClient a = EventClient.login(plain(), alice, InstantSource.system(), T)) {
+            assertTrue(a.control().loginState().lastSequence() >= 4, "Alice's sequence does not go back");
+            a.sendMessage(bob.publicKey(), "message 4".getBytes(StandardCharsets.UTF_8), T);
+        }
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            assertTrue(b.lastOrderAtLogin() > 3, "LOGIN_STATE: above the old mark");
+            b.resume(3); // from the mark Bob kept
+            Event e = b.nextEvent(T);
+            assertTrue(e.order() > 3, "ordered after the mark: " + e.order());
+            assertEquals("message 4", open(bob, e, alice));
+        }
+    }
+
+    /** Rows in the store's {@code identities} table, read from the database file. */
+    private long rows() throws Exception {
+        try (var c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new java.util.Properties());
+             var s = c.createStatement();
+             var r = s.executeQuery("SELECT COUNT(*) FROM identities")) {
+            return r.next() ? r.getLong(1) : -1;
+        }
     }
 
     /**
