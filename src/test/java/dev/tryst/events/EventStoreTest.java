@@ -653,6 +653,19 @@ class EventStoreTest {
         assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withMaxBytes(100));
         assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withLifetime(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> EventLimits.defaults().withLifetime(Duration.ofSeconds(-1)));
+        // shares, quotas and the keep period
+        EventLimits d = EventLimits.defaults();
+        assertEquals(new EventLimits(65536, 1000, 4L << 20, Duration.ofDays(7), 4, 64L << 20, 1L << 30, Duration.ofDays(30)), d);
+        assertEquals(4000, d.boxEvents());
+        assertEquals(16L << 20, d.boxBytes());
+        assertEquals(Long.MAX_VALUE, d.withMaxBytes(Long.MAX_VALUE / 2).boxBytes(), "no overflow");
+        assertEquals(1000, d.withShares(1).boxEvents(), "one share: one sender may fill the box");
+        assertThrows(IllegalArgumentException.class, () -> d.withShares(0));
+        assertThrows(IllegalArgumentException.class, () -> d.withShares(EventLimits.MAX_SHARES + 1));
+        assertThrows(IllegalArgumentException.class, () -> d.withQuotas(65536 + EventLimits.EVENT_OVERHEAD - 1, 1L << 30),
+                "a source's quota must hold one largest message");
+        assertThrows(IllegalArgumentException.class, () -> d.withQuotas(2L << 20, 1L << 20), "a source may not have more than all");
+        assertThrows(IllegalArgumentException.class, () -> d.withIdentityKeep(Duration.ZERO));
     }
 
     @Test
