@@ -27,9 +27,9 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Every event an identity is sent gets an ORDER, strictly increasing per identity and never
  * reused: a counter row per identity remembers the last order given even after every event was
  * acknowledged or expired, and when the row of an idle identity is forgotten ({@link #prune()}),
- * the store's floors remember it for all. Events wait, bounded by {@link EventLimits}, until the client
- * {@linkplain #acknowledge acknowledges} them or they {@linkplain #expire expire}; at login the
- * client gives the last order it processed and gets {@link #after} it, in order.
+ * the store's floors go on remembering it. Events wait, bounded by {@link EventLimits}, until the
+ * client {@linkplain #acknowledge acknowledges} them or they {@linkplain #expire expire}; at login
+ * the client gives the last order it processed and gets {@link #after} it, in order.
  *
  * <h2>Durability</h2>
  * A method that returned has committed its change to disk; that is what lets the server
@@ -70,7 +70,10 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class EventStore implements EventLog {
 
-    /** The schema this code writes and reads (1: events and counters; 2: each event's origin, as keyed hashes). */
+    /**
+     * The schema this code writes and reads: 1, events and counters; 2, each event's origin (keyed
+     * hashes), the usage of the store and of each source, identities' last activity, the floors.
+     */
     public static final int SCHEMA_VERSION = 2;
 
     /** The database file's name inside the state directory. */
@@ -317,10 +320,10 @@ public final class EventStore implements EventLog {
     }
 
     /**
-     * Stores an event for {@code identity}, sent from {@code from}, and returns its order (1 for an
-     * identity's first event, then always the last order given plus one). Once this returns, the
-     * event is on disk. Whether it fits is decided in the transaction that writes it, so two
-     * senders can never both take the last place:
+     * Stores an event for {@code identity}, sent from {@code from}, and returns its order (the
+     * last order given plus one: 1 for an identity's first event, unless a floor says more, see
+     * {@link #prune()}). Once this returns, the event is on disk. Whether it fits is decided in the
+     * transaction that writes it, so two senders can never both take the last place:
      * <ul>
      *   <li>the sending identity may have {@link EventLimits#maxEvents()} events and
      *       {@link EventLimits#maxBytes()} bytes waiting in this box, and so may its source group,

@@ -415,7 +415,7 @@ class EventStoreTest {
         }
         List<byte[]> senders = new ArrayList<>();
         List<byte[]> sources = new ArrayList<>();
-        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+        try (Connection c = database();
              Statement s = c.createStatement();
              var r = s.executeQuery("SELECT sender, source FROM events ORDER BY ord")) {
             while (r.next()) {
@@ -553,7 +553,7 @@ class EventStoreTest {
     @Test
     void pruneForgetsAtMostABatchAtATime() throws Exception {
         open().close();
-        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+        try (Connection c = database();
              var p = c.prepareStatement("INSERT INTO identities (identity, last_order, last_sequence, touched) VALUES (?, 0, 1, ?)")) {
             c.setAutoCommit(false);
             for (int i = 0; i < EventStore.PRUNE_BATCH + 5; i++) {
@@ -576,7 +576,7 @@ class EventStoreTest {
     @Test
     void aVersionOneDatabaseIsUpgradedKeepingItsEventsAndCounters() throws Exception {
         Files.createDirectories(dir);
-        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+        try (Connection c = database();
              Statement s = c.createStatement()) {
             s.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)");
             EventStore.createVersion1(s);
@@ -598,8 +598,13 @@ class EventStoreTest {
         return "X'" + b.hex() + "'";
     }
 
+    /** A second connection to the store's database file, as an operator's sqlite3 would have. */
+    private Connection database() throws java.sql.SQLException {
+        return org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+    }
+
     private String scalar(String sql) throws Exception {
-        try (Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new Properties());
+        try (Connection c = database();
              Statement s = c.createStatement();
              var r = s.executeQuery(sql)) {
             return r.next() ? r.getString(1) : null;
