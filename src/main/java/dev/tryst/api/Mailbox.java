@@ -83,7 +83,9 @@ public final class Mailbox implements AutoCloseable {
      * Seals {@code text} to the identity with {@code recipientPublicKey} (64 hex digits) and has the
      * server keep it; returns once the server has it on disk.
      *
-     * @throws TrystException REFUSED: the recipient's inbox is full or this identity sent too many;
+     * @throws TrystException REFUSED: over a bound of the server (the recipient's inbox, or the
+     *     sender's share of it, is full; the server's store is full; too many messages from this
+     *     identity or this address), which the message names in the server's words;
      *     INVALID_ARGUMENT: not a public key, or a text too long
      */
     public void send(String recipientPublicKey, String text) throws TrystException {

@@ -65,7 +65,10 @@ public final class EventClient implements AutoCloseable {
         return control.loginState().lastOrder();
     }
 
-    /** Thrown when the server refuses a request it understood (a full inbox). */
+    /**
+     * Thrown when the server refuses a message it understood: a bound of what it keeps (a full
+     * inbox, a full store) or a spent sending budget; the message says which, in the server's words.
+     */
     public static final class RefusedException extends IOException {
         private static final long serialVersionUID = 1L;
 
@@ -87,7 +90,15 @@ public final class EventClient implements AutoCloseable {
         byte[] body = new byte[ControlWire.ID_LENGTH + sealed.length];
         System.arraycopy(recipient.bytes(), 0, body, 0, ControlWire.ID_LENGTH);
         System.arraycopy(sealed, 0, body, ControlWire.ID_LENGTH, sealed.length);
-        Response r = call(ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body), timeout);
+        Response r;
+        try {
+            r = call(ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body), timeout);
+        } catch (ErrorAnswer e) {
+            if (e.code == ControlWire.ERROR_NOT_AVAILABLE) { // a spent sending budget: the session ends, the user is told why
+                throw new RefusedException("the server refused the message: " + e.text);
+            }
+            throw e;
+        }
         if (r.status() != ControlWire.STATUS_OK) {
             throw new RefusedException("the server refused the message: " + new String(r.body().toByteArray(), StandardCharsets.UTF_8));
         }
@@ -108,10 +119,22 @@ public final class EventClient implements AutoCloseable {
                 case Response r when r.requestId() == id -> {
                     return r;
                 }
-                case RequestError e -> throw new ControlException("the server refused request " + e.requestId() + ": " + e.text()
-                        + " (error " + e.code() + ")");
+                case RequestError e -> throw new ErrorAnswer(e);
                 default -> { } // not ours
             }
+        }
+    }
+
+    /** An ERROR from the server, with its code and text. */
+    private static final class ErrorAnswer extends ControlException {
+        private static final long serialVersionUID = 1L;
+        final int code;
+        final String text;
+
+        ErrorAnswer(RequestError e) {
+            super("the server refused request " + e.requestId() + ": " + e.text() + " (error " + e.code() + ")");
+            this.code = e.code();
+            this.text = e.text();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.tryst.wire.ControlWire.Resume;
 import dev.tryst.events.Event;
 import dev.tryst.events.EventLog;
 import dev.tryst.events.EventStoreFullException;
+import dev.tryst.events.Origin;
 import dev.tryst.events.SequenceException;
 import dev.tryst.identity.IdentityKey;
 import dev.tryst.wire.Bytes;
@@ -23,7 +24,8 @@ import java.util.List;
  * processed ORDER, EVENTs in order at the socket's pace, EVENT_ACK, and REQUESTs whose SEQUENCE
  * continues from LOGIN_STATE's (replayed or skipped: ERROR, then DISCONNECT with the same text).
  * SEND_MESSAGE stores a sealed message for its recipient and wakes the recipient's session,
- * wherever it lives, through the {@link Bus}. The events are an {@link EventLog}.
+ * wherever it lives, through the {@link Bus}; a message the log has no room for is answered with
+ * RESPONSE refused and the log's reason, for the sender to read. The events are an {@link EventLog}.
  */
 final class EventHandler {
     /** Events fetched from the log per query while delivering. */
@@ -32,13 +34,17 @@ final class EventHandler {
     private final EventLog events;
     private final Bus bus;
     private final PresenceHandler presence;
-    private final SendBudget budget;
+    /** Messages per sending identity. */
+    private final SendBudget identityBudget;
+    /** Messages per source group, whatever identities it uses (a new identity costs nothing). */
+    private final SendBudget sourceBudget;
 
-    EventHandler(EventLog events, Bus bus, PresenceHandler presence, SendBudget budget) {
+    EventHandler(EventLog events, Bus bus, PresenceHandler presence, SendBudget identityBudget, SendBudget sourceBudget) {
         this.events = events;
         this.bus = bus;
         this.presence = presence;
-        this.budget = budget;
+        this.identityBudget = identityBudget;
+        this.sourceBudget = sourceBudget;
     }
 
     void onResume(Client c, Resume r) {
@@ -75,9 +81,13 @@ final class EventHandler {
             return;
         }
         // Before the sequence is taken (a synced write): a sender over its budget costs no disk.
-        if (r.method() == ControlWire.METHOD_SEND_MESSAGE && !budget.take(c.identity)) {
-            fail(c, r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from this identity; try again later");
-            return;
+        // The address first: an attempt it makes costs it a token even if the identity's budget is spent.
+        if (r.method() == ControlWire.METHOD_SEND_MESSAGE) {
+            String spent = !sourceBudget.take(c.group) ? "this address" : !identityBudget.take(c.identity) ? "this identity" : null;
+            if (spent != null) {
+                fail(c, r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from " + spent + "; try again later");
+                return;
+            }
         }
         try {
             events.acceptSequence(c.identity, r.sequence());
@@ -108,10 +118,10 @@ final class EventHandler {
             return;
         }
         try {
-            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed);
+            // The sender is sealed inside: the store rations by the session's identity and source.
+            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed, new Origin(c.identity, c.group));
         } catch (EventStoreFullException e) {
-            c.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED,
-                    Bytes.of("the recipient's inbox is full".getBytes(StandardCharsets.UTF_8))));
+            c.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED, Bytes.of(e.getMessage().getBytes(StandardCharsets.UTF_8))));
             return;
         }
         c.send(new Response(r.requestId(), ControlWire.STATUS_OK, Bytes.of()));

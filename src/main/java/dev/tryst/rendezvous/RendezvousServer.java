@@ -124,7 +124,8 @@ public final class RendezvousServer implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         this.rooms = new RoomHandler(config, backend.rooms(), backend.bus(), counters, random, backend.relayPort());
         this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), random);
-        this.eventHandler = new EventHandler(events, backend.bus(), presence, new SendBudget(ticker::nanoTime));
+        this.eventHandler = new EventHandler(events, backend.bus(), presence,
+                new SendBudget(ticker::nanoTime), new SendBudget(ticker::nanoTime));
         this.nextExpiry = ticker.nanoTime();
     }
 
@@ -333,8 +334,9 @@ public final class RendezvousServer implements AutoCloseable {
             nextExpiry = now + EXPIRY_EVERY_NANOS;
             try {
                 events.expire(); // the lifetime bound of stored events, for identities that never come back
+                events.prune(); // then the counters of identities with nothing stored and long idle (made-up recipients)
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "expiring events failed: {0}", e.toString());
+                LOG.log(Level.WARNING, "expiring events or pruning identities failed: {0}", e.toString());
             }
         }
         rooms.sweep(now);

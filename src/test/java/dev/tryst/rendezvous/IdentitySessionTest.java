@@ -38,6 +38,8 @@ import dev.tryst.identity.Sealed;
 import dev.tryst.tls.Pin;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
+import dev.tryst.net.FakeTicker;
+import dev.tryst.net.Ticker;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,9 +52,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ServerSocketFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -72,11 +76,20 @@ class IdentitySessionTest {
     private final List<AutoCloseable> open = new ArrayList<>();
 
     private void start() throws IOException {
-        store = EventStore.open(dir, EventLimits.defaults(), InstantSource.system());
+        start(EventLimits.defaults(), Ticker.SYSTEM);
+    }
+
+    private void start(EventLimits limits, Ticker ticker) throws IOException {
+        start(limits, ticker, InstantSource.system());
+    }
+
+    /** A server on {@code ticker} whose store reads {@code clock}. */
+    private void start(EventLimits limits, Ticker ticker, InstantSource clock) throws IOException {
+        store = EventStore.open(dir, limits, clock);
         server = RendezvousServer.start(RendezvousConfig.defaults()
                         .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                         .withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)),
-                ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store));
+                ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store), ticker);
     }
 
     private void stop() {
@@ -112,9 +125,21 @@ class IdentitySessionTest {
         final InputStream in;
         final OutputStream out;
         final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        /** The next request sequence, once {@link #loggedIn}. */
+        long seq;
+        /** The first answer to {@link #messages} that was not OK, or null. */
+        Frame refusal;
 
         Raw() throws IOException {
+            this(null);
+        }
+
+        /** From {@code local} (another loopback address is another source to the server), or any if null. */
+        Raw(InetAddress local) throws IOException {
             open.add(this);
+            if (local != null) {
+                socket.bind(new InetSocketAddress(local, 0));
+            }
             socket.connect(server.address(), 2000);
             socket.setSoTimeout(5000);
             in = new BufferedInputStream(socket.getInputStream());
@@ -161,10 +186,67 @@ class IdentitySessionTest {
             return this;
         }
 
+        /** Logged in as {@code id}, CONNECTED and LOGIN_STATE read; the next request sequence is {@link #seq}. */
+        Raw loggedIn(Identity id) throws IOException {
+            login(id, RendezvousBackend.PLAIN_NAME);
+            expect(Connected.class);
+            seq = expect(LoginState.class).lastSequence() + 1;
+            return this;
+        }
+
+        /** One SEND_MESSAGE of {@code size} bytes to {@code to}; its answer (RESPONSE or ERROR). */
+        Frame message(Bytes to, int size) throws IOException {
+            send(messageTo(to, size, seq++));
+            return next();
+        }
+
+        /**
+         * Up to {@code n} SEND_MESSAGEs of {@code size} bytes, to {@code to} in turn, pipelined a
+         * window at a time; the number answered OK before the first other answer (which is kept in
+         * {@link #refusal}).
+         */
+        int messages(List<Bytes> to, int n, int size) throws IOException {
+            int ok = 0;
+            for (int sent = 0; sent < n && refusal == null; ) {
+                int window = Math.min(32, n - sent);
+                for (int i = 0; i < window; i++) {
+                    send(messageTo(to.get((sent + i) % to.size()), size, seq++));
+                }
+                sent += window;
+                for (int i = 0; i < window && refusal == null; i++) {
+                    Frame f = next();
+                    if (f instanceof Response r && r.status() == ControlWire.STATUS_OK) {
+                        ok++;
+                    } else {
+                        refusal = f;
+                    }
+                }
+            }
+            return ok;
+        }
+
+        private Request messageTo(Bytes to, int size, long sequence) {
+            byte[] body = new byte[ControlWire.ID_LENGTH + size];
+            System.arraycopy(to.toByteArray(), 0, body, 0, ControlWire.ID_LENGTH);
+            return new Request(sequence, sequence, ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body));
+        }
+
         @Override
         public void close() throws IOException {
             socket.close();
         }
+    }
+
+    private static InetAddress loopback(int last) throws IOException {
+        return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) last});
+    }
+
+    private static Bytes key(Identity id) {
+        return Bytes.of(id.publicKey().bytes());
+    }
+
+    private static String text(Response r) {
+        return new String(r.body().toByteArray(), StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- login (Chatr, Cryptology)
@@ -374,6 +456,224 @@ class IdentitySessionTest {
             r.send(p);
             assertEquals(ControlWire.REASON_INVALID_PACKET, r.disconnected(), p.toString());
         }
+    }
+
+    // ---------------------------------------------------------------- what senders can make the server keep
+
+    /**
+     * Finding 7: a new key costs nothing, so the sending budget is also kept per source address
+     * (IPv4 address, IPv6 /64). A fresh identity that spent its address's burst leaves nothing to
+     * the next fresh identity from there; the refusal comes before the request's sequence is stored
+     * (no synced write for it); another address is untouched, and the budget refills with time.
+     */
+    @Test
+    void finding7_freshIdentitiesFromOneAddressShareItsSendingBudget() throws IOException {
+        FakeTicker ticker = new FakeTicker();
+        start(EventLimits.defaults(), ticker);
+        List<Bytes> madeUp = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            madeUp.add(key(Identity.generate()));
+        }
+        Raw first = new Raw(loopback(1)).loggedIn(Identity.generate());
+        assertEquals(SendBudget.BURST, first.messages(madeUp, SendBudget.BURST + 1, 200), "the first fresh identity spends the burst");
+        assertEquals(ControlWire.ERROR_NOT_AVAILABLE, assertInstanceOf(RequestError.class, first.refusal).code());
+
+        Identity second = Identity.generate();
+        Raw r = new Raw(loopback(1)).loggedIn(second);
+        RequestError e = assertInstanceOf(RequestError.class, r.message(madeUp.getFirst(), 200),
+                "a second fresh identity from the same address has no budget of its own");
+        assertEquals(ControlWire.ERROR_NOT_AVAILABLE, e.code());
+        assertEquals("Too many messages from this address; try again later", e.text());
+        assertEquals(e.text(), r.disconnected());
+        assertEquals(0, store.lastSequence(key(second)), "refused before its sequence was stored: no disk write for it");
+
+        // what a client's user is told
+        EventClient third = login(Identity.generate());
+        var refused = assertThrows(EventClient.RefusedException.class,
+                () -> third.sendMessage(Identity.generate().publicKey(), "hi".getBytes(StandardCharsets.UTF_8), T));
+        assertEquals("the server refused the message: Too many messages from this address; try again later", refused.getMessage());
+
+        // another address has its own budget
+        assertEquals(1, new Raw(loopback(2)).loggedIn(Identity.generate()).messages(madeUp, 1, 200));
+        // and the address earns its budget back with time
+        ticker.advance(Duration.ofHours(1));
+        assertEquals(1, new Raw(loopback(1)).loggedIn(Identity.generate()).messages(madeUp, 1, 200));
+        int stored = 0;
+        for (Bytes to : madeUp) {
+            stored += store.after(to, 0, 10_000).size();
+        }
+        assertEquals(SendBudget.BURST + 2, stored);
+    }
+
+    /**
+     * Finding 7: what the store keeps from one address, and at all, is bounded in bytes (each
+     * message counted with {@link EventLimits#EVENT_OVERHEAD}). Past a bound the message is answered
+     * RESPONSE refused with the reason, nothing is stored, and the session goes on; other senders,
+     * logins and delivery are not held up, and what is read makes room again.
+     */
+    @Test
+    void finding7_theStoreIsBoundedPerAddressAndInAllAndSaysSo() throws IOException {
+        int size = 1000;
+        long cost = size + EventLimits.EVENT_OVERHEAD;
+        start(EventLimits.defaults().withMaxPayload(size).withQuotas(4 * cost, 6 * cost), Ticker.SYSTEM);
+        List<Bytes> madeUp = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            madeUp.add(key(Identity.generate()));
+        }
+        Raw mallory = new Raw(loopback(1)).loggedIn(Identity.generate());
+        assertEquals(4, mallory.messages(madeUp, 8, size), "one address fills its quota of the store");
+        Response perAddress = assertInstanceOf(Response.class, mallory.refusal);
+        assertEquals(ControlWire.STATUS_REFUSED, perAddress.status());
+        assertEquals("the server holds as many messages from this address as it keeps from one address (" + 4 * cost
+                + " bytes, each message counted with " + EventLimits.EVENT_OVERHEAD + " more); more fit as they are read or expire",
+                text(perAddress));
+
+        Identity bob = Identity.generate();
+        Raw other = new Raw(loopback(2)).loggedIn(Identity.generate());
+        assertEquals(2, other.messages(List.of(key(bob)), 3, size), "another address fills the rest");
+        Response full = assertInstanceOf(Response.class, other.refusal);
+        assertEquals("the server's message store is full (" + 6 * cost + " bytes); more fit as messages are read or expire", text(full));
+        assertEquals(0, store.lastOrder(madeUp.get(4)), "nothing stored for a refused message");
+
+        // logins go on, and a client's user is told why (from Mallory's address: its quota is the first bound)
+        EventClient alice = login(Identity.generate());
+        var refused = assertThrows(EventClient.RefusedException.class,
+                () -> alice.sendMessage(bob.publicKey(), "hi".getBytes(StandardCharsets.UTF_8), T));
+        assertEquals("the server refused the message: " + text(perAddress), refused.getMessage());
+        // Bob reads his: room again
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            b.resume(0);
+            assertEquals(1, b.nextEvent(T).order());
+            assertEquals(2, b.nextEvent(T).order());
+            b.ack(2);
+        }
+        long until = System.nanoTime() + T.toNanos();
+        while (!store.after(key(bob), 0, 1).isEmpty() && System.nanoTime() - until < 0) { // the ack's way to the store
+            Thread.onSpinWait();
+        }
+        Response again = assertInstanceOf(Response.class, other.message(key(bob), size), "the session refused before goes on");
+        assertEquals(ControlWire.STATUS_OK, again.status(), text(again));
+    }
+
+    /**
+     * Finding 7: the counters of identities with nothing stored and long idle are forgotten by the
+     * server's sweeper (a made-up recipient once its messages expired, a reader who read all), and
+     * an identity forgotten resumes safely from its old inbox mark: what comes after is ordered
+     * above it, so nothing is acknowledged unseen, and LOGIN_STATE never goes back.
+     */
+    @Test
+    void finding7_theSweeperForgetsIdleIdentitiesAndAnOldMarkStaysSafe() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        AtomicLong now = new AtomicLong(System.currentTimeMillis());
+        start(EventLimits.defaults(), ticker, () -> Instant.ofEpochMilli(now.get()));
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Identity madeUp = Identity.generate();
+        try (EventClient a = EventClient.login(plain(), alice, InstantSource.system(), T)) {
+            a.sendMessage(madeUp.publicKey(), "to nobody".getBytes(StandardCharsets.UTF_8), T);
+            for (int i = 1; i <= 3; i++) {
+                a.sendMessage(bob.publicKey(), ("message " + i).getBytes(StandardCharsets.UTF_8), T);
+            }
+        }
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            b.resume(0);
+            for (int i = 1; i <= 3; i++) {
+                assertEquals("message " + i, open(bob, b.nextEvent(T), alice));
+            }
+            b.ack(3); // Bob's inbox mark is 3
+        }
+        long until = System.nanoTime() + T.toNanos();
+        while ((!store.after(key(bob), 0, 1).isEmpty() || server.stats().activeSessions() > 0) && System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(3, rows(), "the counters of Alice, Bob and the made-up recipient");
+
+        now.addAndGet(Duration.ofDays(31).toMillis()); // the store's clock: a month later
+        long swept = server.sweeps();
+        ticker.advance(Duration.ofMinutes(2)); // the sweeper's next round of expiry is due
+        until = System.nanoTime() + T.toNanos();
+        while (server.sweeps() < swept + 2 && System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(0, rows(), "idle with nothing stored: forgotten");
+
+        try (EventClient a = EventClient.login(plain(), alice, InstantSource.system(), T)) {
+            assertTrue(a.control().loginState().lastSequence() >= 4, "Alice's sequence does not go back");
+            a.sendMessage(bob.publicKey(), "message 4".getBytes(StandardCharsets.UTF_8), T);
+        }
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            assertTrue(b.lastOrderAtLogin() > 3, "LOGIN_STATE: above the old mark");
+            b.resume(3); // from the mark Bob kept
+            Event e = b.nextEvent(T);
+            assertTrue(e.order() > 3, "ordered after the mark: " + e.order());
+            assertEquals("message 4", open(bob, e, alice));
+        }
+    }
+
+    /** Rows in the store's {@code identities} table, read from the database file. */
+    private long rows() throws Exception {
+        try (var c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + dir.resolve(EventStore.FILE_NAME), new java.util.Properties());
+             var s = c.createStatement();
+             var r = s.executeQuery("SELECT COUNT(*) FROM identities")) {
+            return r.next() ? r.getLong(1) : -1;
+        }
+    }
+
+    /**
+     * Finding 9: a recipient's box is shared by what the server sees of its senders. One identity,
+     * and all identities from one address together, may fill one share of it ({@code maxEvents}:
+     * 8 here); a box holds four shares, so four addresses fill it, and what is read makes room again.
+     */
+    @Test
+    void finding9_oneSenderOrOneAddressCannotTakeTheRoomOfOthersInAnInbox() throws IOException {
+        int share = 8;
+        start(EventLimits.defaults().withMaxEvents(share), Ticker.SYSTEM);
+        Identity bob = Identity.generate();
+        byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+        EventClient mallory = login(Identity.generate());
+        int stored = 0;
+        EventClient.RefusedException mallorysRefusal = null;
+        while (mallorysRefusal == null && stored <= 4 * share) {
+            try {
+                mallory.sendMessage(bob.publicKey(), hello, T);
+                stored++;
+            } catch (EventClient.RefusedException x) {
+                mallorysRefusal = x;
+            }
+        }
+        assertEquals(share, stored, "one identity fills its share");
+        EventClient sybil = login(Identity.generate());
+        var sybilsRefusal = assertThrows(EventClient.RefusedException.class, () -> sybil.sendMessage(bob.publicKey(), hello, T),
+                "another identity from Mallory's address finds no room either");
+
+        // senders from elsewhere still have theirs
+        for (int a = 2; a <= 4; a++) {
+            Raw other = new Raw(loopback(a)).loggedIn(Identity.generate());
+            assertEquals(share, other.messages(List.of(key(bob)), share + 1, 200), "127.0.0." + a + " has its share");
+            Response r = assertInstanceOf(Response.class, other.refusal);
+            assertEquals(ControlWire.STATUS_REFUSED, r.status());
+        }
+        // four shares: the box is full for everyone
+        Response full = assertInstanceOf(Response.class, new Raw(loopback(5)).loggedIn(Identity.generate()).message(key(bob), 200));
+        assertEquals(ControlWire.STATUS_REFUSED, full.status());
+        assertTrue(text(full).startsWith("the recipient's inbox is full"), text(full));
+        // each was told why
+        assertTrue(mallorysRefusal.getMessage().startsWith("the server refused the message: the recipient's inbox holds "
+                + share + " messages from this identity"), mallorysRefusal.getMessage());
+        assertTrue(sybilsRefusal.getMessage().startsWith("the server refused the message: the recipient's inbox holds "
+                + share + " messages from this address"), sybilsRefusal.getMessage());
+
+        // Bob reads them all: Mallory has room again
+        try (EventClient b = EventClient.login(plain(), bob, InstantSource.system(), T)) {
+            assertEquals(4 * share, b.lastOrderAtLogin());
+            b.resume(0);
+            for (int i = 1; i <= 4 * share; i++) {
+                assertEquals(i, b.nextEvent(T).order());
+            }
+            b.ack(4 * share);
+            b.sendMessage(bob.publicKey(), "sync".getBytes(StandardCharsets.UTF_8), T); // the ack is in before this returns
+        }
+        mallory.sendMessage(bob.publicKey(), hello, T);
     }
 
     // ---------------------------------------------------------------- connection requests (Chatr)
