@@ -18,6 +18,8 @@ import java.net.InetAddress;
 final class Client implements Bus.Endpoint, ControlSession.Listener {
     final ControlSession io;
     final InetAddress group;
+    /** The source's site (an IPv6 /48; an IPv4 address itself): what budgets and quotas of the event log count by. */
+    final InetAddress site;
     final boolean admitted;
     private final RendezvousServer server;
     /** Set once attached to the bus, before any frame is read. */
@@ -47,6 +49,7 @@ final class Client implements Bus.Endpoint, ControlSession.Listener {
     Client(ControlSession io, InetAddress group, boolean admitted, RendezvousServer server) {
         this.io = io;
         this.group = group;
+        this.site = dev.tryst.net.AddressGroup.wide(io.remote.getAddress());
         this.admitted = admitted;
         this.server = server;
     }

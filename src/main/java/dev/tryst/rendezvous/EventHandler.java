@@ -36,7 +36,10 @@ final class EventHandler {
     private final PresenceHandler presence;
     /** Messages per sending identity. */
     private final SendBudget identityBudget;
-    /** Messages per source group, whatever identities it uses (a new identity costs nothing). */
+    /**
+     * Messages per source site (IPv4 address, IPv6 /48), whatever identities it uses (a new identity
+     * costs nothing, and neither does a new /64 of the same /48).
+     */
     private final SendBudget sourceBudget;
 
     EventHandler(EventLog events, Bus bus, PresenceHandler presence, SendBudget identityBudget, SendBudget sourceBudget) {
@@ -83,7 +86,7 @@ final class EventHandler {
         // Before the sequence is taken (a synced write): a sender over its budget costs no disk.
         // The address first: an attempt it makes costs it a token even if the identity's budget is spent.
         if (r.method() == ControlWire.METHOD_SEND_MESSAGE) {
-            String spent = !sourceBudget.take(c.group) ? "this address" : !identityBudget.take(c.identity) ? "this identity" : null;
+            String spent = !sourceBudget.take(c.site) ? "this address" : !identityBudget.take(c.identity) ? "this identity" : null;
             if (spent != null) {
                 fail(c, r.requestId(), ControlWire.ERROR_NOT_AVAILABLE, "Too many messages from " + spent + "; try again later");
                 return;
@@ -119,7 +122,7 @@ final class EventHandler {
         }
         try {
             // The sender is sealed inside: the store rations by the session's identity and source.
-            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed, new Origin(c.identity, c.group));
+            events.append(to, (byte) ControlWire.EVENT_MESSAGE, sealed, new Origin(c.identity, c.site));
         } catch (EventStoreFullException e) {
             c.send(new Response(r.requestId(), ControlWire.STATUS_REFUSED, Bytes.of(e.getMessage().getBytes(StandardCharsets.UTF_8))));
             return;
