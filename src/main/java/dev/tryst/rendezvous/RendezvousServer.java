@@ -70,6 +70,7 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String REASON_TOO_MANY_FROM_ADDRESS = "Too many sessions from this address";
     public static final String REASON_TOO_MANY_ROOMS = "Too many rooms from this address";
     public static final String REASON_TOO_MANY_LOOKUPS = "Too many failed lookups";
+    public static final String REASON_TOO_MANY_JOINS = "Too many joins";
     public static final String REASON_QUEUE_FULL = "Room message queue full";
     public static final String REASON_TOO_SLOW = "Too slow";
     public static final String REASON_SERVER_CLOSING = "Server closing";
