@@ -265,8 +265,10 @@ final class RoomHandler {
     void sweep(long now) {
         synchronized (lock) {
             for (Room r : rooms.expired(now)) {
-                if (close(r, RendezvousServer.ROOM_REASON_EXPIRED, null)) {
-                    counters.roomsExpired.increment();
+                // counted before its members are told, so that whoever reads the stats after them never sees it missing
+                counters.roomsExpired.increment();
+                if (!close(r, RendezvousServer.ROOM_REASON_EXPIRED, null)) {
+                    counters.roomsExpired.decrement();
                 }
             }
             failures.sweep(now);
