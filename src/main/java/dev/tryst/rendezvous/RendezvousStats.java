@@ -22,6 +22,7 @@ package dev.tryst.rendezvous;
  * @param lookupLimitDisconnects sessions ended for too many failed lookups
  * @param joinLimitDisconnects  sessions ended for too many joins from their source address
  * @param seatsFreed            joiners that left before their creator was done, whose seat another may take
+ * @param requestLimitDisconnects sessions ended for too many connection requests (per source or identity)
  * @param liveThreads           gauge: server threads (accept, sweeper, per-session reader and writer) running
  */
 public record RendezvousStats(long sessionsAccepted, long activeSessions, long activeRooms,
@@ -29,4 +30,4 @@ public record RendezvousStats(long sessionsAccepted, long activeSessions, long a
                               long slowConsumers, long roomsCreated, long roomsJoined, long roomsRefused,
                               long contactsExchanged, long messagesForwarded, long roomsExpired, long failedLookups,
                               long lookupLimitDisconnects, long joinLimitDisconnects, long seatsFreed,
-                              long liveThreads) {}
+                              long requestLimitDisconnects, long liveThreads) {}

@@ -49,7 +49,8 @@ import java.util.Objects;
  *   4  PONG                      id i64 (the last ping's)                        client
  *   5  CONNECTION_REQUEST        peer id32 | private Address*                    both
  *                                (to the server: the target and the sender's own private endpoints;
- *                                 from it: the requester and its private endpoints)
+ *                                 from it: the requester and no endpoints, count 0: they come in
+ *                                 CLIENT_INFO once the target accepts)
  *   6  CONNECTION_REQUEST_ACCEPT requester id32 | private Address* (the acceptor's)  both
  *   7  CONNECTION_REQUEST_DENIED requester id32 | reason String                 both
  *   8  CLIENT_INFO               peer id32 | public Address (as the server saw it)  server
