@@ -83,70 +83,101 @@ public record RendezvousConfig(InetSocketAddress bind, Duration pingInterval, Du
     }
 
     public RendezvousConfig withBind(InetSocketAddress v) {
-        return new RendezvousConfig(v, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.bind = v);
     }
 
     /** Both session times at once, since the ping interval must stay below the silence timeout. */
     public RendezvousConfig withTimes(Duration ping, Duration silence) {
-        return new RendezvousConfig(bind, ping, silence, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> {
+            c.pingInterval = ping;
+            c.silenceTimeout = silence;
+        });
     }
 
     public RendezvousConfig withRoomLifetime(Duration v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, v, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.roomLifetime = v);
     }
 
     public RendezvousConfig withFailedLookups(int max, Duration window) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, window, max,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> {
+            c.maxFailedLookups = max;
+            c.failedLookupWindow = window;
+        });
     }
 
     public RendezvousConfig withMaxSessions(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                v, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.maxSessions = v);
     }
 
     public RendezvousConfig withMaxSessionsPerAddress(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, v, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.maxSessionsPerAddress = v);
     }
 
     public RendezvousConfig withMaxRoomsPerAddress(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, v, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.maxRoomsPerAddress = v);
     }
 
     public RendezvousConfig withOutgoingQueue(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, v, maxPendingMessages, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.outgoingQueue = v);
     }
 
     public RendezvousConfig withMaxPendingMessages(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, v, joinWindow,
-                maxJoins, maxJoinersPerRoom);
+        return with(c -> c.maxPendingMessages = v);
     }
 
     /** At most {@code max} successful joins from one source address within {@code window}. */
     public RendezvousConfig withJoins(int max, Duration window) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, window,
-                max, maxJoinersPerRoom);
+        return with(c -> {
+            c.maxJoins = max;
+            c.joinWindow = window;
+        });
     }
 
     public RendezvousConfig withMaxJoinersPerRoom(int v) {
-        return new RendezvousConfig(bind, pingInterval, silenceTimeout, roomLifetime, failedLookupWindow, maxFailedLookups,
-                maxSessions, maxSessionsPerAddress, maxRoomsPerAddress, outgoingQueue, maxPendingMessages, joinWindow,
-                maxJoins, v);
+        return with(c -> c.maxJoinersPerRoom = v);
+    }
+
+    /** This configuration with what {@code change} sets in a copy of its values, validated again. */
+    private RendezvousConfig with(java.util.function.Consumer<Values> change) {
+        Values v = new Values(this);
+        change.accept(v);
+        return new RendezvousConfig(v.bind, v.pingInterval, v.silenceTimeout, v.roomLifetime, v.failedLookupWindow,
+                v.maxFailedLookups, v.maxSessions, v.maxSessionsPerAddress, v.maxRoomsPerAddress, v.outgoingQueue,
+                v.maxPendingMessages, v.joinWindow, v.maxJoins, v.maxJoinersPerRoom);
+    }
+
+    /** The values of a configuration, to change one or two for {@link #with}. */
+    private static final class Values {
+        InetSocketAddress bind;
+        Duration pingInterval;
+        Duration silenceTimeout;
+        Duration roomLifetime;
+        Duration failedLookupWindow;
+        int maxFailedLookups;
+        int maxSessions;
+        int maxSessionsPerAddress;
+        int maxRoomsPerAddress;
+        int outgoingQueue;
+        int maxPendingMessages;
+        Duration joinWindow;
+        int maxJoins;
+        int maxJoinersPerRoom;
+
+        Values(RendezvousConfig c) {
+            bind = c.bind;
+            pingInterval = c.pingInterval;
+            silenceTimeout = c.silenceTimeout;
+            roomLifetime = c.roomLifetime;
+            failedLookupWindow = c.failedLookupWindow;
+            maxFailedLookups = c.maxFailedLookups;
+            maxSessions = c.maxSessions;
+            maxSessionsPerAddress = c.maxSessionsPerAddress;
+            maxRoomsPerAddress = c.maxRoomsPerAddress;
+            outgoingQueue = c.outgoingQueue;
+            maxPendingMessages = c.maxPendingMessages;
+            joinWindow = c.joinWindow;
+            maxJoins = c.maxJoins;
+            maxJoinersPerRoom = c.maxJoinersPerRoom;
+        }
     }
 }

@@ -105,6 +105,28 @@ class RoomMeetingTest {
         return new Code(code.nameplate(), code.words().stream().map(w -> w.equals("abacus") ? "abdomen" : "abacus").toList());
     }
 
+    /** A sender's room, and its meeting going on. */
+    private record Sending(ControlClient control, Code code, CompletableFuture<Connector.Met> meeting) {}
+
+    private Sending send() throws IOException {
+        ControlClient sender = connect();
+        Code code = Connector.createRoom(sender, null, 3, random);
+        return new Sending(sender, code, meet(sender, code, Handshake.Role.INITIATOR));
+    }
+
+    /** Someone joins by the code's public number; what it is told up to the sender's HELLO goes to {@code told}. */
+    private ControlClient strangerJoins(Code code, List<Packet> told) throws IOException {
+        ControlClient stranger = connect();
+        stranger.send(new RoomJoin(code.nameplate()));
+        assertInstanceOf(RoomJoined.class, stranger.next(T));
+        Packet p;
+        do {
+            p = stranger.next(T);
+            told.add(p);
+        } while (!(p instanceof RoomMessage));
+        return stranger;
+    }
+
     /**
      * A stranger who joins the room by its public number and plays a receiver (a HELLO under a
      * guessed code, then a confirmation it cannot get right, then ROOM_DONE to ask for the
@@ -113,32 +135,24 @@ class RoomMeetingTest {
      */
     @Test
     void finding8_aStrangerWhoJoinsIsToldNoAddressOfTheCreator() throws Exception {
-        ControlClient sender = connect();
-        Code code = Connector.createRoom(sender, null, 3, random);
-        CompletableFuture<Connector.Met> meeting = meet(sender, code, Handshake.Role.INITIATOR);
-
-        ControlClient stranger = connect();
-        stranger.send(new RoomJoin(code.nameplate()));
-        assertInstanceOf(RoomJoined.class, stranger.next(T));
+        Sending sending = send();
+        Code code = sending.code();
         List<Packet> told = new ArrayList<>();
-        Packet p;
-        while (!((p = stranger.next(T)) instanceof RoomMessage)) {
-            told.add(p); // ROOM_RELAY
-        }
-        told.add(p);
+        ControlClient stranger = strangerJoins(code, told);
         Handshake.Start mine = Handshake.start(Handshake.Role.RESPONDER, guess(code).password(), random);
         byte[] confirmation = new byte[32];
         random.nextBytes(confirmation);
         stranger.send(new RoomMessage(Bytes.of(mine.hello())));
         stranger.send(new RoomMessage(Bytes.of(confirmation)));
         stranger.send(new RoomDone());
+        Packet p;
         while (!((p = stranger.next(T)) instanceof RoomClosed)) {
             told.add(p);
             if (p instanceof RoomContact c && c.whose() == ControlWire.CONTACT_PEERS) {
                 fail("a stranger who does not know the words was told the creator's contact " + c + "; all it was told: " + told);
             }
         }
-        SessionException e = failure(meeting);
+        SessionException e = failure(sending.meeting());
         assertEquals(SessionException.Kind.WRONG_CODE, e.kind(), e.getMessage());
         assertTrue(e.getMessage().contains("the codes did not match"), e.getMessage());
         for (Packet q : told) {
@@ -153,15 +167,11 @@ class RoomMeetingTest {
      */
     @Test
     void finding8_aStrangerWhoLeavesEarlyDoesNotEndTheRealPairsMeeting() throws Exception {
-        ControlClient sender = connect();
-        Code code = Connector.createRoom(sender, null, 3, random);
-        CompletableFuture<Connector.Met> meeting = meet(sender, code, Handshake.Role.INITIATOR);
-
-        ControlClient stranger = connect();
-        stranger.send(new RoomJoin(code.nameplate()));
-        assertInstanceOf(RoomJoined.class, stranger.next(T));
-        RoomRelay strangersKey = assertInstanceOf(RoomRelay.class, stranger.next(T));
-        assertInstanceOf(RoomMessage.class, stranger.next(T)); // the sender's HELLO
+        Sending sending = send();
+        Code code = sending.code();
+        List<Packet> told = new ArrayList<>();
+        ControlClient stranger = strangerJoins(code, told);
+        RoomRelay strangersKey = assertInstanceOf(RoomRelay.class, told.getFirst());
         stranger.send(new Disconnect("Bye"));
         // the server has left the room for it before it answers the goodbye
         var bye = org.junit.jupiter.api.Assertions.assertThrows(ControlClient.ControlClosedException.class, () -> {
@@ -174,13 +184,13 @@ class RoomMeetingTest {
         ControlClient receiver = connect();
         Connector.joinRoom(receiver, code);
         Connector.Met got = Connector.meet(receiver, code, Handshake.Role.RESPONDER, config(Handshake.Role.RESPONDER), null, random);
-        Connector.Met sent = meeting.get(T.toSeconds(), TimeUnit.SECONDS);
+        Connector.Met sent = sending.meeting().get(T.toSeconds(), TimeUnit.SECONDS);
         try {
             assertArrayEquals(sent.agreed().punchKey(), got.agreed().punchKey(), "one agreement");
             assertEquals(sent.relay(), got.relay());
             assertNotEquals(strangersKey.pairingKey(), got.relay().pairingKey(), "a fresh relay key for the new joiner");
             assertEquals(Address.of(receiver.localAddress()), sent.peer().publicAddress());
-            assertEquals(Address.of(sender.localAddress()), got.peer().publicAddress());
+            assertEquals(Address.of(sending.control().localAddress()), got.peer().publicAddress());
         } finally {
             sent.agreed().close();
             got.agreed().close();
@@ -190,13 +200,12 @@ class RoomMeetingTest {
     /** Two real clients with different words: both learn it in the room, before any path, and neither learns an address. */
     @Test
     void finding8_aWrongCodeIsFoundInTheRoomBeforeAnyAddressIsTold() throws Exception {
-        ControlClient sender = connect();
-        Code code = Connector.createRoom(sender, null, 3, random);
-        CompletableFuture<Connector.Met> sending = meet(sender, code, Handshake.Role.INITIATOR);
+        Sending sending = send();
+        Code wrong = guess(sending.code());
         ControlClient receiver = connect();
-        Connector.joinRoom(receiver, guess(code));
-        CompletableFuture<Connector.Met> receiving = meet(receiver, guess(code), Handshake.Role.RESPONDER);
-        for (CompletableFuture<Connector.Met> side : List.of(sending, receiving)) {
+        Connector.joinRoom(receiver, wrong);
+        CompletableFuture<Connector.Met> receiving = meet(receiver, wrong, Handshake.Role.RESPONDER);
+        for (CompletableFuture<Connector.Met> side : List.of(sending.meeting(), receiving)) {
             SessionException e = failure(side);
             assertEquals(SessionException.Kind.WRONG_CODE, e.kind(), e.getMessage());
             assertTrue(e.getMessage().startsWith("the codes did not match"), e.getMessage());

@@ -114,6 +114,10 @@ class IdentitySessionTest {
         }
     }
 
+    private static Bytes id(Identity i) {
+        return Bytes.of(i.publicKey().bytes());
+    }
+
     private ControlClient.Server plain() {
         return new ControlClient.Server(server.address(), null, true);
     }
@@ -477,15 +481,15 @@ class IdentitySessionTest {
     void finding11_aRequesterIsNotToldWhetherTheTargetIsOnline() throws IOException {
         FakeTicker clock = startOnAFakeClock();
         Identity alice = Identity.generate();
-        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
-        Bytes bobId = Bytes.of(Identity.generate().publicKey().bytes()); // never logs in
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(Identity.generate()); // never logs in
         Identity carol = Identity.generate();
-        Bytes carolId = Bytes.of(carol.publicKey().bytes());
+        Bytes carolId = id(carol);
         Identity dave = Identity.generate();
         Raw a = new Raw().loggedIn(alice);
         Raw c = new Raw().loggedIn(carol);
         Raw d = new Raw().loggedIn(dave);
-        a.send(new ConnectionRequest(Bytes.of(dave.publicKey().bytes()), List.of()));
+        a.send(new ConnectionRequest(id(dave), List.of()));
         d.expect(ConnectionRequest.class);
         d.send(new ConnectionRequestAccept(aliceId, List.of()));
         d.expect(ClientInfo.class);
@@ -513,8 +517,8 @@ class IdentitySessionTest {
         start();
         Identity alice = Identity.generate();
         Identity bob = Identity.generate();
-        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(bob);
         Address aliceLan = new Address(Bytes.fromHex("c0a80105"), 40001);
         EventClient a = login(alice);
         EventClient b = login(bob);
@@ -537,14 +541,14 @@ class IdentitySessionTest {
         FakeTicker clock = startOnAFakeClock();
         Raw a = new Raw().loggedIn(Identity.generate());
         for (int i = 0; i < PresenceHandler.REQUESTS_PER_IDENTITY; i++) {
-            a.send(new ConnectionRequest(Bytes.of(Identity.generate().publicKey().bytes()), List.of()));
+            a.send(new ConnectionRequest(id(Identity.generate()), List.of()));
         }
         a.sync();
-        a.send(new ConnectionRequest(Bytes.of(Identity.generate().publicKey().bytes()), List.of()));
+        a.send(new ConnectionRequest(id(Identity.generate()), List.of()));
         assertEquals(RendezvousServer.REASON_TOO_MANY_REQUESTS, a.disconnected());
 
         InetAddress source = InetAddress.getByName("127.0.0.3");
-        Bytes target = Bytes.of(Identity.generate().publicKey().bytes());
+        Bytes target = id(Identity.generate());
         for (int i = 0; i < PresenceHandler.REQUESTS_PER_SOURCE; i++) {
             Raw x = new Raw(source).loggedIn(Identity.generate());
             x.send(new ConnectionRequest(target, List.of()));
@@ -570,12 +574,12 @@ class IdentitySessionTest {
     void finding11_oneSourceCannotFillTheRequestsWaitingForATarget() throws IOException {
         startOnAFakeClock();
         Identity bob = Identity.generate();
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        Bytes bobId = id(bob);
         Raw b = new Raw().loggedIn(bob);
         List<Bytes> askers = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
             Identity x = Identity.generate();
-            askers.add(Bytes.of(x.publicKey().bytes()));
+            askers.add(id(x));
             Raw r = new Raw().loggedIn(x);
             r.send(new ConnectionRequest(bobId, List.of()));
             r.sync();
@@ -589,7 +593,7 @@ class IdentitySessionTest {
             forwarded.add(b.expect(ConnectionRequest.class).peer());
         }
         List<Bytes> expected = new ArrayList<>(askers.subList(0, PresenceHandler.MAX_PENDING_PER_SOURCE));
-        expected.add(Bytes.of(dave.publicKey().bytes()));
+        expected.add(id(dave));
         assertEquals(expected, forwarded, "the first few from one source, then the one from another");
     }
 
@@ -604,8 +608,8 @@ class IdentitySessionTest {
         start();
         Identity alice = Identity.generate();
         Identity bob = Identity.generate();
-        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(bob);
         EventClient a = login(alice);
         EventClient b = login(bob);
         b.control().send(new ConnectionRequest(aliceId, List.of()));
@@ -627,7 +631,7 @@ class IdentitySessionTest {
     void theRequestsWaitingForOneTargetAreBounded() throws IOException {
         startOnAFakeClock();
         Identity bob = Identity.generate();
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        Bytes bobId = id(bob);
         Raw b = new Raw().loggedIn(bob);
         List<Identity> askers = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
@@ -635,18 +639,18 @@ class IdentitySessionTest {
             askers.add(x);
             InetAddress source = InetAddress.getByName("127.0.0." + (1 + i / PresenceHandler.MAX_PENDING_PER_SOURCE));
             new Raw(source).loggedIn(x).send(new ConnectionRequest(bobId, List.of()));
-            assertEquals(new ConnectionRequest(Bytes.of(x.publicKey().bytes()), List.of()), b.expect(ConnectionRequest.class));
+            assertEquals(new ConnectionRequest(id(x), List.of()), b.expect(ConnectionRequest.class));
         }
         InetAddress elsewhere = InetAddress.getByName("127.0.0.9");
         Raw late = new Raw(elsewhere).loggedIn(Identity.generate());
         late.send(new ConnectionRequest(bobId, List.of()));
         assertEquals(List.of(), late.sync(), "not told: the target's places are full");
         // Bob answers one: its place is free for the next
-        b.send(new ConnectionRequestDenied(Bytes.of(askers.getFirst().publicKey().bytes()), "no"));
+        b.send(new ConnectionRequestDenied(id(askers.getFirst()), "no"));
         assertEquals(List.of(), b.sync());
         Identity next = Identity.generate();
         new Raw(elsewhere).loggedIn(next).send(new ConnectionRequest(bobId, List.of()));
-        assertEquals(new ConnectionRequest(Bytes.of(next.publicKey().bytes()), List.of()), b.expect(ConnectionRequest.class),
+        assertEquals(new ConnectionRequest(id(next), List.of()), b.expect(ConnectionRequest.class),
                 "the late request was not forwarded; the next one is");
     }
 
