@@ -202,10 +202,10 @@ public final class Handshake {
             return Hkdf.expand(prk(), ROOM_CONFIRM + role.label, MeetingWire.CONFIRM_LENGTH);
         }
 
-        /** Whether {@code theirs} is the peer's confirmation through the room: false means another code (REJECT never matches). */
+        /** Whether {@code theirs} is the peer's confirmation through the room; false: another code (a REJECT never is). */
         public boolean confirmsRoom(byte[] theirs) {
-            return MessageDigest.isEqual(Hkdf.expand(prk(), ROOM_CONFIRM + role.other().label, MeetingWire.CONFIRM_LENGTH),
-                    theirs);
+            byte[] expected = Hkdf.expand(prk(), ROOM_CONFIRM + role.other().label, MeetingWire.CONFIRM_LENGTH);
+            return MessageDigest.isEqual(expected, theirs);
         }
 
         @Override

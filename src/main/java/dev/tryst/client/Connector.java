@@ -130,9 +130,10 @@ public final class Connector {
                 throw new SessionException(SessionException.Kind.PROTOCOL, c.getMessage(), c);
             }
             if (e instanceof SocketTimeoutException) {
+                String waited = human(timeouts.waitForPeer());
                 throw new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR
-                        ? "nobody used the code within " + human(timeouts.waitForPeer()) + "; run send again for a new code"
-                        : "the sender did not answer within " + human(timeouts.waitForPeer()), e);
+                        ? "nobody used the code within " + waited + "; run send again for a new code"
+                        : "the sender did not answer within " + waited, e);
             }
             throw new SessionException(SessionException.Kind.PEER_GONE, "lost the rendezvous server: " + e.getMessage(), e);
         } catch (RuntimeException e) {

@@ -30,16 +30,16 @@ import java.util.List;
  * <p>A session creates a room under a nameplate (empty: the server picks a number not in use, of 2
  * digits while few rooms are open, longer as more are) or joins one (absent: ROOM_NOT_FOUND;
  * already two members: ROOM_TAKEN; more than {@code maxJoins} successful joins from its source
- * within {@code joinWindow}: disconnected). A session is in at most one room. Each member sends ROOM_ADDRESSES (at most
- * {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is answered at once with the
- * member's own contact (whose 0: the address its socket came from, and its private addresses), and
- * once both are done each gets the other's (whose 1). Once the room has two members both get
- * ROOM_RELAY with a fresh relay pairing key. ROOM_MESSAGEs go to the other member; sent before
- * anyone joined, up to {@code maxPendingMessages} wait for the joiner, one more disconnects the
- * sender. A room closes with ROOM_CLOSED to whoever is still in it when a member leaves (or its
- * session ends) and at {@code roomLifetime} — except that a joiner who leaves before the creator is
- * done (a stranger who could not prove the code: clients send ROOM_DONE only once the peer has)
- * frees the second seat for another, and the creator gets ROOM_PEER_LEFT; the room's
+ * within {@code joinWindow}: disconnected). A session is in at most one room. Each member sends
+ * ROOM_ADDRESSES (at most {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is
+ * answered at once with the member's own contact (whose 0: the address its socket came from, and
+ * its private addresses), and once both are done each gets the other's (whose 1). Once the room has
+ * two members both get ROOM_RELAY with a fresh relay pairing key. ROOM_MESSAGEs go to the other
+ * member; sent before anyone joined, up to {@code maxPendingMessages} wait for the joiner, one more
+ * disconnects the sender. A room closes with ROOM_CLOSED to whoever is still in it when a member
+ * leaves (or its session ends) and at {@code roomLifetime} — except that a joiner who leaves before
+ * the creator is done (a stranger who could not prove the code: clients send ROOM_DONE only once
+ * the peer has) frees the second seat for another, and the creator gets ROOM_PEER_LEFT; the room's
  * {@code maxJoinersPerRoom}-th joiner leaving early closes it, so nobody can keep it busy forever.
  *
  * <p>The rooms are a {@link RoomDirectory}; packets go out through the {@link Bus}. Room decisions
@@ -141,7 +141,7 @@ final class RoomHandler {
                 }
                 return;
             }
-            if (!joins.count(c.group, now)) { // a stranger who hits a room costs its sender the code: hits are rationed too
+            if (!joins.count(c.group, now)) { // a stranger who hits a room can cost its sender the code: rationed too
                 counters.joinLimitDisconnects.increment();
                 c.io.disconnect(RendezvousServer.REASON_TOO_MANY_JOINS);
                 return;

@@ -114,17 +114,25 @@ class RoomMeetingTest {
         return new Sending(sender, code, meet(sender, code, Handshake.Role.INITIATOR));
     }
 
-    /** Someone joins by the code's public number; what it is told up to the sender's HELLO goes to {@code told}. */
-    private ControlClient strangerJoins(Code code, List<Packet> told) throws IOException {
+    /** A sender's room, a stranger who joined it by its public number, and what it was told up to the sender's HELLO. */
+    private record Intrusion(Sending sending, ControlClient stranger, List<Packet> told) {
+        Code code() {
+            return sending.code();
+        }
+    }
+
+    private Intrusion strangerInARoom() throws IOException {
+        Sending sending = send();
         ControlClient stranger = connect();
-        stranger.send(new RoomJoin(code.nameplate()));
+        stranger.send(new RoomJoin(sending.code().nameplate()));
         assertInstanceOf(RoomJoined.class, stranger.next(T));
+        List<Packet> told = new ArrayList<>();
         Packet p;
         do {
             p = stranger.next(T);
             told.add(p);
         } while (!(p instanceof RoomMessage));
-        return stranger;
+        return new Intrusion(sending, stranger, told);
     }
 
     /**
@@ -135,11 +143,10 @@ class RoomMeetingTest {
      */
     @Test
     void finding8_aStrangerWhoJoinsIsToldNoAddressOfTheCreator() throws Exception {
-        Sending sending = send();
-        Code code = sending.code();
-        List<Packet> told = new ArrayList<>();
-        ControlClient stranger = strangerJoins(code, told);
-        Handshake.Start mine = Handshake.start(Handshake.Role.RESPONDER, guess(code).password(), random);
+        Intrusion in = strangerInARoom();
+        ControlClient stranger = in.stranger();
+        List<Packet> told = in.told();
+        Handshake.Start mine = Handshake.start(Handshake.Role.RESPONDER, guess(in.code()).password(), random);
         byte[] confirmation = new byte[32];
         random.nextBytes(confirmation);
         stranger.send(new RoomMessage(Bytes.of(mine.hello())));
@@ -152,7 +159,7 @@ class RoomMeetingTest {
                 fail("a stranger who does not know the words was told the creator's contact " + c + "; all it was told: " + told);
             }
         }
-        SessionException e = failure(sending.meeting());
+        SessionException e = failure(in.sending().meeting());
         assertEquals(SessionException.Kind.WRONG_CODE, e.kind(), e.getMessage());
         assertTrue(e.getMessage().contains("the codes did not match"), e.getMessage());
         for (Packet q : told) {
@@ -167,11 +174,11 @@ class RoomMeetingTest {
      */
     @Test
     void finding8_aStrangerWhoLeavesEarlyDoesNotEndTheRealPairsMeeting() throws Exception {
-        Sending sending = send();
-        Code code = sending.code();
-        List<Packet> told = new ArrayList<>();
-        ControlClient stranger = strangerJoins(code, told);
-        RoomRelay strangersKey = assertInstanceOf(RoomRelay.class, told.getFirst());
+        Intrusion in = strangerInARoom();
+        Sending sending = in.sending();
+        Code code = in.code();
+        ControlClient stranger = in.stranger();
+        RoomRelay strangersKey = assertInstanceOf(RoomRelay.class, in.told().getFirst());
         stranger.send(new Disconnect("Bye"));
         // the server has left the room for it before it answers the goodbye
         var bye = org.junit.jupiter.api.Assertions.assertThrows(ControlClient.ControlClosedException.class, () -> {

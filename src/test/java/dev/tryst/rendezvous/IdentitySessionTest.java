@@ -118,6 +118,15 @@ class IdentitySessionTest {
         return Bytes.of(i.publicKey().bytes());
     }
 
+    /** A new identity from {@code source} (null: the default) asks {@code target}; returns once the server has handled it. */
+    private Identity asks(Bytes target, InetAddress source) throws IOException {
+        Identity x = Identity.generate();
+        Raw r = new Raw(source).loggedIn(x);
+        r.send(new ConnectionRequest(target, List.of()));
+        assertEquals(List.of(), r.sync(), "the requester is told nothing at once");
+        return x;
+    }
+
     private ControlClient.Server plain() {
         return new ControlClient.Server(server.address(), null, true);
     }
@@ -550,18 +559,14 @@ class IdentitySessionTest {
         InetAddress source = InetAddress.getByName("127.0.0.3");
         Bytes target = id(Identity.generate());
         for (int i = 0; i < PresenceHandler.REQUESTS_PER_SOURCE; i++) {
-            Raw x = new Raw(source).loggedIn(Identity.generate());
-            x.send(new ConnectionRequest(target, List.of()));
-            assertEquals(List.of(), x.sync(), "request " + (i + 1) + " from one source");
+            asks(target, source);
         }
         Raw over = new Raw(source).loggedIn(Identity.generate());
         over.send(new ConnectionRequest(target, List.of()));
         assertEquals(RendezvousServer.REASON_TOO_MANY_REQUESTS, over.disconnected());
 
         clock.advance(Duration.ofMinutes(1));
-        Raw next = new Raw(source).loggedIn(Identity.generate());
-        next.send(new ConnectionRequest(target, List.of()));
-        assertEquals(List.of(), next.sync(), "a minute later the source may ask again");
+        asks(target, source); // a minute later the source may ask again
         assertEquals(2, server.stats().requestLimitDisconnects());
     }
 
@@ -578,16 +583,9 @@ class IdentitySessionTest {
         Raw b = new Raw().loggedIn(bob);
         List<Bytes> askers = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
-            Identity x = Identity.generate();
-            askers.add(id(x));
-            Raw r = new Raw().loggedIn(x);
-            r.send(new ConnectionRequest(bobId, List.of()));
-            r.sync();
+            askers.add(id(asks(bobId, null)));
         }
-        Identity dave = Identity.generate();
-        Raw d = new Raw(InetAddress.getByName("127.0.0.2")).loggedIn(dave);
-        d.send(new ConnectionRequest(bobId, List.of()));
-        d.sync();
+        Identity dave = asks(bobId, InetAddress.getByName("127.0.0.2"));
         List<Bytes> forwarded = new ArrayList<>();
         for (int i = 0; i <= PresenceHandler.MAX_PENDING_PER_SOURCE; i++) {
             forwarded.add(b.expect(ConnectionRequest.class).peer());
@@ -635,21 +633,17 @@ class IdentitySessionTest {
         Raw b = new Raw().loggedIn(bob);
         List<Identity> askers = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
-            Identity x = Identity.generate();
-            askers.add(x);
             InetAddress source = InetAddress.getByName("127.0.0." + (1 + i / PresenceHandler.MAX_PENDING_PER_SOURCE));
-            new Raw(source).loggedIn(x).send(new ConnectionRequest(bobId, List.of()));
+            Identity x = asks(bobId, source);
+            askers.add(x);
             assertEquals(new ConnectionRequest(id(x), List.of()), b.expect(ConnectionRequest.class));
         }
         InetAddress elsewhere = InetAddress.getByName("127.0.0.9");
-        Raw late = new Raw(elsewhere).loggedIn(Identity.generate());
-        late.send(new ConnectionRequest(bobId, List.of()));
-        assertEquals(List.of(), late.sync(), "not told: the target's places are full");
+        asks(bobId, elsewhere); // not forwarded, and not told: the target's places are full
         // Bob answers one: its place is free for the next
         b.send(new ConnectionRequestDenied(id(askers.getFirst()), "no"));
         assertEquals(List.of(), b.sync());
-        Identity next = Identity.generate();
-        new Raw(elsewhere).loggedIn(next).send(new ConnectionRequest(bobId, List.of()));
+        Identity next = asks(bobId, elsewhere);
         assertEquals(new ConnectionRequest(id(next), List.of()), b.expect(ConnectionRequest.class),
                 "the late request was not forwarded; the next one is");
     }
