@@ -1,5 +1,6 @@
 package dev.tryst.channel;
 
+import dev.tryst.wire.MeetingWire;
 import dev.tryst.wire.PathProofWire;
 import dev.tryst.wire.RecordWire;
 import dev.tryst.pake.PakeException;
@@ -41,6 +42,12 @@ import java.util.Arrays;
  * labels differ by role, so a peer that echoes our own HELLO and CONFIRM back fails, and so does
  * a second peer of the same role (the HELLO's role byte catches that before any confirmation is
  * sent). A wrong password gives a different K and so a different confirmation: {@link WrongCodeException}.
+ *
+ * <p>Through a rendezvous room the confirmation has its own label, {@link Agreed#roomConfirmation}
+ * (bytes and order in {@link MeetingWire}), and comes before either side tells the other where it
+ * is. There the responder confirms first and the initiator, whose room anyone may join, answers
+ * only after checking it (with a REJECT if it did not match), so a joiner without the words
+ * learns nothing derived from the key.
  */
 public final class Handshake {
     private Handshake() {}
@@ -50,6 +57,10 @@ public final class Handshake {
     public static final int HELLO_LENGTH = MAGIC.length + 2 + Spake2.MESSAGE_LENGTH;
     public static final int CONFIRM_LENGTH = 32;
     public static final byte[] SPAKE2_ID = "tryst/v1".getBytes(StandardCharsets.US_ASCII);
+    /** Key confirmation on the path that will carry the session (relay-only mode), then the role's label. */
+    static final String CONFIRM = "tryst/v1 confirm ";
+    /** Key confirmation through a rendezvous room ({@link MeetingWire}), then the role's label. */
+    static final String ROOM_CONFIRM = "tryst/v1 room confirm ";
 
     /** Which side of the session we are: the one that made the code, or the one that typed it. */
     public enum Role {
@@ -182,6 +193,21 @@ public final class Handshake {
             return new Proven(id);
         }
 
+        /**
+         * Our key confirmation through the room ({@link MeetingWire}), before either side tells
+         * the other where it is. Labelled with our role, so a room that echoes it back does not
+         * pass, and apart from {@link #confirm}'s and the path proofs' labels, so it stands in for neither.
+         */
+        public byte[] roomConfirmation() {
+            return Hkdf.expand(prk(), ROOM_CONFIRM + role.label, MeetingWire.CONFIRM_LENGTH);
+        }
+
+        /** Whether {@code theirs} is the peer's confirmation through the room; false: another code (a REJECT never is). */
+        public boolean confirmsRoom(byte[] theirs) {
+            byte[] expected = Hkdf.expand(prk(), ROOM_CONFIRM + role.other().label, MeetingWire.CONFIRM_LENGTH);
+            return MessageDigest.isEqual(expected, theirs);
+        }
+
         @Override
         public byte[] punchKey() {
             return Hkdf.expand(prk(), PathProofWire.PUNCH, 32);
@@ -287,8 +313,8 @@ public final class Handshake {
         }
         try {
             Role role = agreed.role;
-            writeFully(io, Hkdf.expand(prk, "tryst/v1 confirm " + role.label, CONFIRM_LENGTH));
-            byte[] expected = Hkdf.expand(prk, "tryst/v1 confirm " + role.other().label, CONFIRM_LENGTH);
+            writeFully(io, Hkdf.expand(prk, CONFIRM + role.label, CONFIRM_LENGTH));
+            byte[] expected = Hkdf.expand(prk, CONFIRM + role.other().label, CONFIRM_LENGTH);
             byte[] got = readFully(io, CONFIRM_LENGTH, "its key confirmation");
             if (!MessageDigest.isEqual(expected, got)) {
                 throw new WrongCodeException();

@@ -14,6 +14,7 @@ import dev.tryst.wire.ControlWire.Packet;
 import dev.tryst.wire.ControlWire.RoomClosed;
 import dev.tryst.wire.ControlWire.RoomMessage;
 import dev.tryst.wire.ControlWire.RoomRelay;
+import dev.tryst.wire.MeetingWire;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,30 +85,27 @@ public final class Connector {
     /**
      * The meeting in a room this control session has already created or joined ({@link #createRoom},
      * {@link #joinRoom}): our HELLO goes to the peer as a ROOM_MESSAGE and its HELLO comes back the
-     * same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); {@code extra}
-     * (if not null) is asked for once the peer's HELLO is in (so that what it reports, a NAT mapping
-     * say, is fresh) and follows as a second message; both exchange contacts (gday: private endpoints, and
-     * the public one the server saw); the room gives the relay pairing key.
+     * same way (SPAKE2 through the server, which sees only the public SPAKE2 messages); then the
+     * key is confirmed through the room ({@link MeetingWire}: the responder first, the initiator
+     * once it has checked the responder's). Only then does either side tell where it is:
+     * {@code extra} (if not null) is asked for (so that what it reports, a NAT mapping say, is
+     * fresh) and follows as a message, and both exchange contacts (gday: private endpoints, and
+     * the public one the server saw). The room gives the relay pairing key.
+     *
+     * <p>A wrong code is found here, before any path: "the codes did not match", and the code is
+     * spent. The initiator's room can be joined by anyone who knows its public number: a joiner
+     * that leaves without having proved the code (ROOM_PEER_LEFT) was told nothing but our HELLO
+     * and tested no guess, so the initiator starts afresh and waits for the next one.
      */
     public static Met meet(ControlClient control, Code code, Handshake.Role role, ConnectConfig timeouts,
                            Session.IoSupplier<byte[]> extra, SecureRandom random) throws SessionException {
-        Handshake.Start start = Handshake.start(role, code.password(), random);
         long deadline = System.nanoTime() + timeouts.waitForPeer().toNanos();
-        byte[] peerHello = null;
-        byte[] peerExtra = null;
-        RoomRelay relay = null;
-        ControlWire.RoomContact peer = null;
-        int localPort = control.localAddress().getPort();
+        Meeting m = new Meeting(control, code, role, timeouts.direct(), extra, random);
         try {
-            control.send(new RoomMessage(Bytes.of(start.hello())));
-            if (timeouts.direct()) {
-                control.send(new ControlWire.RoomAddresses(Candidates.local(localPort, ControlWire.MAX_ADDRESSES)));
-                control.send(new ControlWire.RoomDone());
-            }
+            m.hello();
             long graceEnd = Long.MAX_VALUE;
-            while (peerHello == null || relay == null || (timeouts.direct() && peer == null)
-                    || (extra != null && peerExtra == null)) {
-                if (peerHello != null && relay != null && graceEnd == Long.MAX_VALUE) {
+            while (!m.complete()) {
+                if (m.confirmed && m.relay != null && graceEnd == Long.MAX_VALUE) {
                     graceEnd = System.nanoTime() + CONTACT_GRACE.toNanos(); // a peer that sends no contact: relay only
                 }
                 long left = Math.min(deadline, graceEnd) - System.nanoTime();
@@ -117,39 +115,129 @@ public final class Connector {
                     }
                     throw new SocketTimeoutException();
                 }
-                Packet p = control.next(Duration.ofNanos(left));
-                switch (p) {
-                    case RoomRelay r -> relay = r;
-                    case RoomMessage m -> {
-                        if (peerHello == null) {
-                            peerHello = m.data().toByteArray();
-                            if (extra != null) {
-                                control.send(new RoomMessage(Bytes.of(extra.get())));
-                            }
-                        } else if (peerExtra == null) {
-                            peerExtra = m.data().toByteArray();
-                        }
-                    }
-                    case ControlWire.RoomContact c when c.whose() == ControlWire.CONTACT_PEERS -> peer = c;
-                    case RoomClosed c -> throw new SessionException(SessionException.Kind.PEER_GONE,
-                            "the other side left before the connection was made (" + c.reason() + "); try again with a new code", null);
-                    default -> { } // our own contact
-                }
+                m.on(control.next(Duration.ofNanos(left)));
             }
-        } catch (SessionException e) {
-            throw e;
-        } catch (SocketTimeoutException e) {
-            throw new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR
-                    ? "nobody used the code within " + human(timeouts.waitForPeer()) + "; run send again for a new code"
-                    : "the sender did not answer within " + human(timeouts.waitForPeer()), e);
+            return new Met(m.agreed, m.relay, m.peer, m.peerExtra, deadline);
         } catch (IOException e) {
+            m.forget();
+            if (e instanceof SessionException s) {
+                throw s;
+            }
+            if (e instanceof WrongCodeException w) {
+                throw SessionException.wrongCode(role, w);
+            }
+            if (e instanceof ChannelException c) {
+                throw new SessionException(SessionException.Kind.PROTOCOL, c.getMessage(), c);
+            }
+            if (e instanceof SocketTimeoutException) {
+                String waited = human(timeouts.waitForPeer());
+                throw new SessionException(SessionException.Kind.TIMED_OUT, role == Handshake.Role.INITIATOR
+                        ? "nobody used the code within " + waited + "; run send again for a new code"
+                        : "the sender did not answer within " + waited, e);
+            }
             throw new SessionException(SessionException.Kind.PEER_GONE, "lost the rendezvous server: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            m.forget();
+            throw e;
         }
-        try {
-            return new Met(Handshake.agree(start, peerHello), relay, peer, peerExtra, deadline);
-        } catch (ChannelException e) {
-            throw new SessionException(SessionException.Kind.PROTOCOL, e.getMessage(), e);
+    }
+
+    /** One side of a meeting in a room, packet by packet ({@link #meet}). */
+    private static final class Meeting {
+        private final ControlClient control;
+        private final Code code;
+        private final Handshake.Role role;
+        private final boolean direct;
+        private final Session.IoSupplier<byte[]> extra;
+        private final SecureRandom random;
+        private Handshake.Start start;
+        Handshake.Agreed agreed;
+        /** The peer proved the code: from now on we may say where we are. */
+        boolean confirmed;
+        byte[] peerExtra;
+        RoomRelay relay;
+        ControlWire.RoomContact peer;
+
+        Meeting(ControlClient control, Code code, Handshake.Role role, boolean direct, Session.IoSupplier<byte[]> extra,
+                SecureRandom random) {
+            this.control = control;
+            this.code = code;
+            this.role = role;
+            this.direct = direct;
+            this.extra = extra;
+            this.random = random;
         }
+
+        boolean complete() {
+            return confirmed && relay != null && (!direct || peer != null) && (extra == null || peerExtra != null);
+        }
+
+        /** A fresh SPAKE2 start, its HELLO to the room (held there for a joiner still to come). */
+        void hello() throws IOException {
+            start = Handshake.start(role, code.password(), random);
+            control.send(new RoomMessage(Bytes.of(start.hello())));
+        }
+
+        void on(Packet p) throws IOException {
+            switch (p) {
+                case RoomRelay r -> relay = r;
+                case RoomMessage m -> message(m.data().toByteArray());
+                case ControlWire.RoomContact c when c.whose() == ControlWire.CONTACT_PEERS -> peer = c;
+                case ControlWire.RoomPeerLeft l -> {
+                    if (confirmed) {
+                        throw peerGone("Peer left");
+                    }
+                    // a joiner that never proved the code, so it tested no guess: start afresh for the next
+                    forget();
+                    relay = null;
+                    hello();
+                }
+                case RoomClosed c -> throw peerGone(c.reason());
+                default -> { } // our own contact
+            }
+        }
+
+        /** The peer's HELLO, then its confirmation, then (netcheck) its extra; anything later is ignored. */
+        private void message(byte[] data) throws IOException {
+            if (agreed == null) {
+                agreed = Handshake.agree(start, data);
+                if (role == Handshake.Role.RESPONDER) { // the joiner proves the code first
+                    control.send(new RoomMessage(Bytes.of(agreed.roomConfirmation())));
+                }
+            } else if (!confirmed) {
+                boolean matches = agreed.confirmsRoom(data);
+                if (role == Handshake.Role.INITIATOR) { // tells a joiner with another code, reveals nothing then
+                    control.send(new RoomMessage(Bytes.of(matches ? agreed.roomConfirmation() : MeetingWire.reject())));
+                }
+                if (!matches) {
+                    throw new WrongCodeException();
+                }
+                confirmed = true;
+                if (extra != null) {
+                    control.send(new RoomMessage(Bytes.of(extra.get())));
+                }
+                if (direct) {
+                    int port = control.localAddress().getPort();
+                    control.send(new ControlWire.RoomAddresses(Candidates.local(port, ControlWire.MAX_ADDRESSES)));
+                    control.send(new ControlWire.RoomDone());
+                }
+            } else if (extra != null && peerExtra == null) {
+                peerExtra = data;
+            }
+        }
+
+        /** Forgets the key agreement, if there is one. */
+        void forget() {
+            if (agreed != null) {
+                agreed.close();
+                agreed = null;
+            }
+        }
+    }
+
+    private static SessionException peerGone(String reason) {
+        return new SessionException(SessionException.Kind.PEER_GONE,
+                "the other side left before the connection was made (" + reason + "); try again with a new code", null);
     }
 
     /**
@@ -194,7 +282,7 @@ public final class Connector {
         PathRace.Plan plan = new PathRace.Plan(agreed, timeouts.direct() ? control.localAddress().getPort() : 0, endpoints,
                 relayAddress, met.relay().pairingKey(),
                 Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle(),
-                false); // the keys are first proven on a path: a mismatch at the relay means the codes differ
+                true); // confirmed in the room: a failed proof at the relay is a stranger, not another code
         PathConfig paths = timeouts.paths().withPathTimeout(timeouts.connect());
         PathRace.Won won;
         try {

@@ -411,8 +411,8 @@ public final class RelayServer implements AutoCloseable {
             if (n > 0) {
                 writeFully(newcomer.ch, early);
                 p.aToB.addAndGet(n);
-                bytesRelayed.add(n);
                 p.touch();
+                bytesRelayed.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
             }
             return true;
         } catch (IOException e) {
@@ -433,8 +433,8 @@ public final class RelayServer implements AutoCloseable {
                 int n = early.remaining();
                 writeFully(peer.ch, early);
                 counter.addAndGet(n);
-                bytesRelayed.add(n);
                 p.touch();
+                bytesRelayed.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
             }
             if (!eof) {
                 try (Arena arena = Arena.ofConfined()) {
@@ -449,8 +449,8 @@ public final class RelayServer implements AutoCloseable {
                         buf.flip();
                         writeFully(peer.ch, buf);
                         counter.addAndGet(n);
-                        bytesRelayed.add(n);
                         p.touch();
+                        bytesRelayed.add(n); // after the touch (see above)
                     }
                 }
             }

@@ -13,13 +13,18 @@ import dev.tryst.wire.ControlWire.LoginState;
 import dev.tryst.events.EventLog;
 import dev.tryst.identity.Identity;
 import dev.tryst.identity.IdentityKey;
+import dev.tryst.net.AddressGroup;
 import dev.tryst.wire.Bytes;
 import dev.tryst.state.Bus;
 import dev.tryst.state.Presence;
 import dev.tryst.state.Presence.Pending;
+import dev.tryst.state.Presence.Status;
 import dev.tryst.state.SessionRef;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,36 +35,54 @@ import java.util.concurrent.TimeUnit;
  * logs the identity in — unless another session holds it ("Already connected!") — and is answered
  * with CONNECTED and LOGIN_STATE in one step, so nothing reaches the session between them.
  *
- * <p>A CONNECTION_REQUEST to an online identity is forwarded to it with the requester's private
- * addresses and waits for its answer (at most {@link #MAX_PENDING_REQUESTS} per target, each for
- * {@link #REQUEST_LIFETIME}; asking again while one waits is not forwarded again); to an offline
- * one it is denied at once. An ACCEPT gives both sides CLIENT_INFO about the other with a fresh
- * relay pairing key; a DENY goes back to the requester.
+ * <p>Chatr's connection requests, answered so that a requester the target has not accepted learns
+ * nothing of whether it is online. A CONNECTION_REQUEST to an online identity is forwarded to it
+ * without the requester's addresses (they come in CLIENT_INFO once it accepts), unless
+ * {@link #MAX_PENDING_REQUESTS} already wait for it or {@link #MAX_PENDING_PER_SOURCE} of those came
+ * from the requester's source address; otherwise, or if the target is offline, it is held unseen.
+ * Asking again while a request stands is not forwarded again. An ACCEPT gives both sides
+ * CLIENT_INFO about the other with a fresh relay pairing key. Every request not accepted within
+ * {@link #REQUEST_LIFETIME_NANOS} — held, refused by the target, or not answered — is answered
+ * then, and only then, with DENIED "Not available". Requests are rated: at most
+ * {@link #REQUESTS_PER_SOURCE} a minute from one source address and {@link #REQUESTS_PER_IDENTITY}
+ * from one identity, else the session is ended.
  *
- * <p>Who is online and what waits is a {@link Presence}; packets go out through the {@link Bus}.
+ * <p>Who is online and what was asked is a {@link Presence}; packets go out through the {@link Bus}.
  * Decisions are made under this handler's lock, under which only queueing happens.
  */
 final class PresenceHandler {
     private static final System.Logger LOG = System.getLogger(PresenceHandler.class.getName());
 
-    /** Connection requests waiting for one target's answer. */
+    /** Connection requests shown to one target and waiting for its answer. */
     static final int MAX_PENDING_REQUESTS = 16;
-    /** A request not answered within this is forgotten (the requester may ask again). */
+    /** Of those, how many may come from one source address: free identities from one place cannot take them all. */
+    static final int MAX_PENDING_PER_SOURCE = 4;
+    /** A request not accepted within this is answered "Not available" (the requester may ask again). */
     static final long REQUEST_LIFETIME_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** New connection requests a minute from one identity, and from one source address. */
+    static final int REQUESTS_PER_IDENTITY = 10;
+    static final int REQUESTS_PER_SOURCE = 30;
+    private static final Duration RATE_WINDOW = Duration.ofMinutes(1);
 
     private final Presence presence;
     private final Bus bus;
     private final EventLog events;
     private final String serverName;
     private final SecureRandom random;
+    private final RendezvousCounters counters;
     private final Object lock = new Object();
+    /** Requests per source group and per requester; guarded by {@link #lock}. */
+    private final RateWindow<InetAddress> perSource = new RateWindow<>(REQUESTS_PER_SOURCE, RATE_WINDOW);
+    private final RateWindow<Bytes> perIdentity = new RateWindow<>(REQUESTS_PER_IDENTITY, RATE_WINDOW);
 
-    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, SecureRandom random) {
+    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, SecureRandom random,
+                    RendezvousCounters counters) {
         this.presence = presence;
         this.bus = bus;
         this.events = events;
         this.serverName = serverName;
         this.random = random;
+        this.counters = counters;
     }
 
     /** CONNECT in identity mode: a fresh challenge to sign, nothing else until it is answered. */
@@ -124,26 +147,31 @@ final class PresenceHandler {
             return;
         }
         synchronized (lock) {
+            // requests from a session that has ended have nobody to answer
+            presence.dropPending(r.peer(), p -> !p.from().equals(presence.lookup(p.requester())));
+            List<Pending> made = presence.pending(r.peer());
+            if (made.stream().anyMatch(p -> p.requester().equals(c.identity))) {
+                return; // asked already: not forwarded again (no flooding the target), answered once
+            }
+            if (!perSource.count(c.group, now) || !perIdentity.count(c.identity, now)) {
+                counters.requestLimitDisconnects.increment();
+                c.io.disconnect(RendezvousServer.REASON_TOO_MANY_REQUESTS);
+                return;
+            }
             SessionRef target = presence.lookup(r.peer());
-            if (target != null) { // expired, or from a requester that has left: they hold no slot
-                presence.dropPending(r.peer(), p -> now - p.sinceNanos() >= REQUEST_LIFETIME_NANOS
-                        || !p.from().equals(presence.lookup(p.requester())));
+            List<Pending> waiting = made.stream().filter(p -> p.status() == Status.WAITING).toList();
+            boolean forward = target != null && !target.equals(c.ref) && waiting.size() < MAX_PENDING_REQUESTS
+                    && waiting.stream().filter(p -> group(p).equals(c.group)).count() < MAX_PENDING_PER_SOURCE;
+            presence.putPending(new Pending(c.identity, r.peer(), c.ref, c.io.publicAddress, r.privateAddresses(), now,
+                    forward ? Status.WAITING : Status.HELD));
+            if (forward) { // the addresses only once the target accepts
+                bus.deliver(target, new ConnectionRequest(c.identity, List.of()));
             }
-            if (target == null || target.equals(c.ref)) {
-                c.send(new ConnectionRequestDenied(r.peer(), RendezvousServer.DENIED_NOT_ONLINE));
-                return;
-            }
-            var waiting = presence.pending(r.peer());
-            if (waiting.stream().anyMatch(p -> p.requester().equals(c.identity))) {
-                return; // already asked and not answered yet: asking again is not forwarded (no flooding the target)
-            }
-            if (waiting.size() >= MAX_PENDING_REQUESTS) {
-                c.send(new ConnectionRequestDenied(r.peer(), RendezvousServer.DENIED_TOO_MANY));
-                return;
-            }
-            presence.putPending(r.peer(), new Pending(c.identity, c.ref, c.io.publicAddress, r.privateAddresses(), now));
-            bus.deliver(target, new ConnectionRequest(c.identity, r.privateAddresses()));
         }
+    }
+
+    private static InetAddress group(Pending p) {
+        return AddressGroup.of(p.publicAddress().toSocketAddress().getAddress());
     }
 
     void onAccept(Client c, ConnectionRequestAccept a) {
@@ -154,7 +182,7 @@ final class PresenceHandler {
         synchronized (lock) {
             Pending p = presence.takePending(c.identity, a.requester());
             if (p == null || !p.from().equals(presence.lookup(a.requester()))) {
-                c.send(new ConnectionRequestDenied(a.requester(), RendezvousServer.DENIED_NOT_ONLINE));
+                c.send(new ConnectionRequestDenied(a.requester(), RendezvousServer.DENIED_NOT_AVAILABLE));
                 return;
             }
             Bytes key = RendezvousServer.newPairingKey(random);
@@ -163,20 +191,36 @@ final class PresenceHandler {
         }
     }
 
+    /**
+     * The target says no: its place is free, and the requester is answered when the request's
+     * time is over, like every request not accepted (the target's reason is not passed on).
+     */
     void onDeny(Client c, ConnectionRequestDenied d) {
         if (c.identity == null) {
             c.io.invalid();
             return;
         }
         synchronized (lock) {
-            Pending p = presence.takePending(c.identity, d.requester());
-            if (p != null && p.from().equals(presence.lookup(d.requester()))) {
-                bus.deliver(p.from(), new ConnectionRequestDenied(c.identity, d.reason()));
+            for (Pending p : presence.pending(c.identity)) {
+                if (p.requester().equals(d.requester()) && p.status() == Status.WAITING) {
+                    presence.putPending(p.withStatus(Status.REFUSED));
+                }
             }
         }
     }
 
-    /** A closing session no longer holds its identity (the client may log in again at once) nor its waiting requests. */
+    /** The sweeper: requests whose time is over are answered "Not available"; old counts are forgotten. */
+    void sweep(long now) {
+        synchronized (lock) {
+            for (Pending p : presence.takeMadeBy(now - REQUEST_LIFETIME_NANOS)) {
+                bus.deliver(p.from(), new ConnectionRequestDenied(p.target(), RendezvousServer.DENIED_NOT_AVAILABLE));
+            }
+            perSource.sweep(now);
+            perIdentity.sweep(now);
+        }
+    }
+
+    /** A closing session no longer holds its identity (the client may log in again at once). */
     void release(Client c) {
         Bytes id = c.identity;
         if (id != null) {

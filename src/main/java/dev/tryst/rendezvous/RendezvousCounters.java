@@ -18,11 +18,15 @@ final class RendezvousCounters {
     final LongAdder roomsExpired = new LongAdder();
     final LongAdder failedLookups = new LongAdder();
     final LongAdder lookupLimitDisconnects = new LongAdder();
+    final LongAdder joinLimitDisconnects = new LongAdder();
+    final LongAdder seatsFreed = new LongAdder();
+    final LongAdder requestLimitDisconnects = new LongAdder();
 
     RendezvousStats snapshot(long activeSessions, long activeRooms, long liveThreads) {
         return new RendezvousStats(accepted.sum(), activeSessions, activeRooms, refusedSessions.sum(),
                 refusedPerAddress.sum(), invalidPackets.sum(), timeouts.sum(), slowConsumers.sum(), roomsCreated.sum(),
                 roomsJoined.sum(), roomsRefused.sum(), contactsExchanged.sum(), messagesForwarded.sum(),
-                roomsExpired.sum(), failedLookups.sum(), lookupLimitDisconnects.sum(), liveThreads);
+                roomsExpired.sum(), failedLookups.sum(), lookupLimitDisconnects.sum(), joinLimitDisconnects.sum(),
+                seatsFreed.sum(), requestLimitDisconnects.sum(), liveThreads);
     }
 }

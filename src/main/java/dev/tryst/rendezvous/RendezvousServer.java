@@ -70,6 +70,8 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String REASON_TOO_MANY_FROM_ADDRESS = "Too many sessions from this address";
     public static final String REASON_TOO_MANY_ROOMS = "Too many rooms from this address";
     public static final String REASON_TOO_MANY_LOOKUPS = "Too many failed lookups";
+    public static final String REASON_TOO_MANY_JOINS = "Too many joins";
+    public static final String REASON_TOO_MANY_REQUESTS = "Too many connection requests";
     public static final String REASON_QUEUE_FULL = "Room message queue full";
     public static final String REASON_TOO_SLOW = "Too slow";
     public static final String REASON_SERVER_CLOSING = "Server closing";
@@ -77,9 +79,12 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String ROOM_REASON_PEER_LEFT = "Peer left";
     public static final String ROOM_REASON_EXPIRED = "Expired";
     public static final String REASON_NO_IDENTITIES = "This server does not serve identities";
-    public static final String DENIED_NOT_ONLINE = "Not online";
-    public static final String DENIED_TOO_MANY = "Too many pending requests";
-    /** Connection requests waiting for one target's answer. */
+    /**
+     * The one answer to a connection request the target has not accepted, whether it is offline,
+     * refused, did not answer or had no place left: a requester learns nothing of its presence.
+     */
+    public static final String DENIED_NOT_AVAILABLE = "Not available";
+    /** Connection requests shown to one target and waiting for its answer. */
     public static final int MAX_PENDING_REQUESTS = PresenceHandler.MAX_PENDING_REQUESTS;
     /** First byte of a pairing key the server made up (codes derive theirs and start with 0x01). */
     public static final byte SERVER_PAIRING_KEY_VERSION = 2;
@@ -123,7 +128,8 @@ public final class RendezvousServer implements AutoCloseable {
                 config.outgoingQueue());
         SecureRandom random = new SecureRandom();
         this.rooms = new RoomHandler(config, backend.rooms(), backend.bus(), counters, random, backend.relayPort());
-        this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), random);
+        this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), random,
+                counters);
         this.eventHandler = new EventHandler(events, backend.bus(), presence,
                 new SendBudget(ticker::nanoTime), new SendBudget(ticker::nanoTime));
         this.nextExpiry = ticker.nanoTime();
@@ -340,6 +346,7 @@ public final class RendezvousServer implements AutoCloseable {
             }
         }
         rooms.sweep(now);
+        presence.sweep(now);
     }
 
     /** 0x02 and 32 random bytes: a relay pairing key nobody else can guess. */

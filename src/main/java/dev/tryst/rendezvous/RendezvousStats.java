@@ -20,10 +20,14 @@ package dev.tryst.rendezvous;
  * @param roomsExpired          rooms closed at {@code roomLifetime}
  * @param failedLookups         ROOM_NOT_FOUND and ROOM_TAKEN answers
  * @param lookupLimitDisconnects sessions ended for too many failed lookups
+ * @param joinLimitDisconnects  sessions ended for too many joins from their source address
+ * @param seatsFreed            joiners that left before their creator was done, whose seat another may take
+ * @param requestLimitDisconnects sessions ended for too many connection requests (per source or identity)
  * @param liveThreads           gauge: server threads (accept, sweeper, per-session reader and writer) running
  */
 public record RendezvousStats(long sessionsAccepted, long activeSessions, long activeRooms,
                               long refusedSessions, long refusedPerAddress, long invalidPackets, long timeouts,
                               long slowConsumers, long roomsCreated, long roomsJoined, long roomsRefused,
                               long contactsExchanged, long messagesForwarded, long roomsExpired, long failedLookups,
-                              long lookupLimitDisconnects, long liveThreads) {}
+                              long lookupLimitDisconnects, long joinLimitDisconnects, long seatsFreed,
+                              long requestLimitDisconnects, long liveThreads) {}

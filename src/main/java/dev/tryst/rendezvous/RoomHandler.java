@@ -10,6 +10,7 @@ import dev.tryst.wire.ControlWire.RoomJoin;
 import dev.tryst.wire.ControlWire.RoomJoined;
 import dev.tryst.wire.ControlWire.RoomMessage;
 import dev.tryst.wire.ControlWire.RoomNotFound;
+import dev.tryst.wire.ControlWire.RoomPeerLeft;
 import dev.tryst.wire.ControlWire.RoomRelay;
 import dev.tryst.wire.ControlWire.RoomTaken;
 import dev.tryst.state.Bus;
@@ -19,26 +20,27 @@ import dev.tryst.state.RoomDirectory.Room;
 import dev.tryst.state.SessionRef;
 import java.net.InetAddress;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * gday's rooms: ROOM_CREATE, ROOM_JOIN, ROOM_ADDRESSES, ROOM_DONE and ROOM_MESSAGE, a room's end
- * when a member leaves or it expires, and the limit on failed lookups per source.
+ * when a member leaves or it expires, and the limits on failed lookups and on joins per source.
  *
- * <p>A session creates a room under a nameplate (empty: the server picks a short number not in use;
- * in use: ROOM_TAKEN) or joins one (absent: ROOM_NOT_FOUND; already two members: ROOM_TAKEN). A
- * session is in at most one room. Each member sends ROOM_ADDRESSES (at most
- * {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is answered at once with the
- * member's own contact (whose 0: the address its socket came from, and its private addresses), and
- * once both are done each gets the other's (whose 1). Once the room has two members both get
- * ROOM_RELAY with a fresh relay pairing key. ROOM_MESSAGEs go to the other member; sent before
- * anyone joined, up to {@code maxPendingMessages} wait for the joiner, one more disconnects the
- * sender. A room closes with ROOM_CLOSED to whoever is still in it when a member leaves (or its
- * session ends) and at {@code roomLifetime}.
+ * <p>A session creates a room under a nameplate (empty: the server picks a number not in use, of 2
+ * digits while few rooms are open, longer as more are) or joins one (absent: ROOM_NOT_FOUND;
+ * already two members: ROOM_TAKEN; more than {@code maxJoins} successful joins from its source
+ * within {@code joinWindow}: disconnected). A session is in at most one room. Each member sends
+ * ROOM_ADDRESSES (at most {@value ControlWire#MAX_ADDRESSES} in all) and ROOM_DONE; DONE is
+ * answered at once with the member's own contact (whose 0: the address its socket came from, and
+ * its private addresses), and once both are done each gets the other's (whose 1). Once the room has
+ * two members both get ROOM_RELAY with a fresh relay pairing key. ROOM_MESSAGEs go to the other
+ * member; sent before anyone joined, up to {@code maxPendingMessages} wait for the joiner, one more
+ * disconnects the sender. A room closes with ROOM_CLOSED to whoever is still in it when a member
+ * leaves (or its session ends) and at {@code roomLifetime} — except that a joiner who leaves before
+ * the creator is done (a stranger who could not prove the code: clients send ROOM_DONE only once
+ * the peer has) frees the second seat for another, and the creator gets ROOM_PEER_LEFT; the room's
+ * {@code maxJoinersPerRoom}-th joiner leaving early closes it, so nobody can keep it busy forever.
  *
  * <p>The rooms are a {@link RoomDirectory}; packets go out through the {@link Bus}. Room decisions
  * are made under this handler's lock, under which only queueing happens, never I/O, so that what
@@ -53,10 +55,11 @@ final class RoomHandler {
     private final SecureRandom random;
     private final int relayPort;
     private final long lifetimeNanos;
-    private final long windowNanos;
     private final Object lock = new Object();
-    /** Failed lookups per source group, their times on the ticker; guarded by {@link #lock}. */
-    private final Map<InetAddress, ArrayDeque<Long>> failures = new HashMap<>();
+    /** Failed lookups per source group; guarded by {@link #lock}. */
+    private final RateWindow<InetAddress> failures;
+    /** Successful joins per source group; guarded by {@link #lock}. */
+    private final RateWindow<InetAddress> joins;
 
     RoomHandler(RendezvousConfig config, RoomDirectory rooms, Bus bus, RendezvousCounters counters, SecureRandom random,
                 int relayPort) {
@@ -67,7 +70,8 @@ final class RoomHandler {
         this.random = random;
         this.relayPort = relayPort;
         this.lifetimeNanos = config.roomLifetime().toNanos();
-        this.windowNanos = config.failedLookupWindow().toNanos();
+        this.failures = new RateWindow<>(config.maxFailedLookups(), config.failedLookupWindow());
+        this.joins = new RateWindow<>(config.maxJoins(), config.joinWindow());
     }
 
     int openRooms() {
@@ -111,7 +115,7 @@ final class RoomHandler {
                 return;
             }
             String n = create.nameplate().isEmpty() ? pickNameplate() : create.nameplate();
-            Room r = new Room(n, c.group, now + lifetimeNanos, List.of(newMember(c)), List.of());
+            Room r = new Room(n, c.group, now + lifetimeNanos, List.of(newMember(c)), List.of(), 0);
             if (!rooms.create(r)) {
                 if (countFailure(c, now)) {
                     c.send(new RoomTaken(n));
@@ -137,7 +141,12 @@ final class RoomHandler {
                 }
                 return;
             }
-            Room joined = r.withMember(newMember(c)).withHeld(List.of());
+            if (!joins.count(c.group, now)) { // a stranger who hits a room can cost its sender the code: rationed too
+                counters.joinLimitDisconnects.increment();
+                c.io.disconnect(RendezvousServer.REASON_TOO_MANY_JOINS);
+                return;
+            }
+            Room joined = r.joinedBy(newMember(c)).withHeld(List.of());
             if (!rooms.replace(joined)) {
                 return; // cannot happen under the lock on one node; a room gone meanwhile is simply not joined
             }
@@ -235,29 +244,36 @@ final class RoomHandler {
         }
     }
 
-    /** {@code c} leaves its room, if it is in one: the room closes and the other member is told. */
+    /**
+     * {@code c} leaves its room, if it is in one: the room closes and the other member is told;
+     * or, if {@code c} joined and its creator is not done yet (the joiner never proved the code),
+     * the seat is free again and the creator is told so, up to the room's last joiner.
+     */
     void leave(Client c) {
         synchronized (lock) {
             Room r = current(c);
             if (r != null) {
-                close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref, null);
+                Member creator = r.members().getFirst();
+                if (!creator.session().equals(c.ref) && !creator.done() && r.joins() < config.maxJoinersPerRoom()) {
+                    rooms.replace(r.without(c.ref));
+                    counters.seatsFreed.increment();
+                    bus.deliver(creator.session(), new RoomPeerLeft());
+                } else {
+                    close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref, null);
+                }
             }
             c.nameplate = null;
         }
     }
 
-    /** The sweeper: rooms past their lifetime close; failed lookups older than the window are forgotten. */
+    /** The sweeper: rooms past their lifetime close; failed lookups and joins older than their windows are forgotten. */
     void sweep(long now) {
         synchronized (lock) {
             for (Room r : rooms.expired(now)) {
                 close(r, RendezvousServer.ROOM_REASON_EXPIRED, null, counters.roomsExpired);
             }
-            failures.values().removeIf(q -> {
-                while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
-                    q.pollFirst();
-                }
-                return q.isEmpty();
-            });
+            failures.sweep(now);
+            joins.sweep(now);
         }
     }
 
@@ -280,10 +296,19 @@ final class RoomHandler {
         }
     }
 
-    /** Under the lock: a nameplate of 2, then 3, ... digits not in use. */
+    /**
+     * Under the lock: a number not in use, as short as keeps fewer than one in ten numbers of its
+     * length in use: 2 digits while fewer than 9 rooms are open, 3 while fewer than 90, and so on.
+     * A stranger's blind join then finds no room nine times in ten (and each miss counts as a
+     * failed lookup), where a 2-digit number on a busy server would hit a live room almost always.
+     */
     private String pickNameplate() {
+        int open = rooms.size();
         for (int digits = 2; digits < 9; digits++) {
             int low = (int) Math.pow(10, digits - 1);
+            if (open >= 9 * low / 10) {
+                continue;
+            }
             for (int attempt = 0; attempt < 8; attempt++) {
                 String n = Integer.toString(low + random.nextInt(9 * low));
                 if (rooms.get(n) == null) {
@@ -301,14 +326,7 @@ final class RoomHandler {
     /** Under the lock: counts a failed lookup; false if it goes over the limit (the session is then ended). */
     private boolean countFailure(Client c, long now) {
         counters.failedLookups.increment();
-        ArrayDeque<Long> q = failures.computeIfAbsent(c.group, k -> new ArrayDeque<>());
-        while (!q.isEmpty() && now - q.peekFirst() >= windowNanos) {
-            q.pollFirst();
-        }
-        if (q.size() <= config.maxFailedLookups()) { // one past the limit is enough to refuse, and bounds the memory
-            q.addLast(now);
-        }
-        if (q.size() > config.maxFailedLookups()) {
+        if (!failures.count(c.group, now)) {
             counters.lookupLimitDisconnects.increment();
             c.io.disconnect(RendezvousServer.REASON_TOO_MANY_LOOKUPS);
             return false;

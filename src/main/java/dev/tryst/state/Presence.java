@@ -6,42 +6,65 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Which identities are logged in, on which session, and the connection requests waiting for each
- * one's answer (Chatr's CONNECTION_REQUEST). Pure state; the rules are the presence handler's.
- * Each operation is atomic on its own.
+ * Which identities are logged in, on which session, and the connection requests made to each
+ * (Chatr's CONNECTION_REQUEST) until they are accepted or their time is over. Pure state; the
+ * rules are the presence handler's. Each operation is atomic on its own.
  */
 public interface Presence {
+    /** Where a request stands. */
+    enum Status {
+        /** Shown to the target, waiting for its answer. */
+        WAITING,
+        /** Never shown to the target (it was offline, or its places were taken). */
+        HELD,
+        /** The target said no. */
+        REFUSED
+    }
+
     /**
-     * A connection request waiting for its target's answer: who asked, from which session, the
-     * public address its connection came from and the private ones it told, and when it asked.
+     * A connection request: who asked whom, from which session, the public address its connection
+     * came from and the private ones it told, when it asked, and where it stands.
      */
-    record Pending(Bytes requester, SessionRef from, Address publicAddress, List<Address> privates, long sinceNanos) {
+    record Pending(Bytes requester, Bytes target, SessionRef from, Address publicAddress, List<Address> privates,
+                   long sinceNanos, Status status) {
         public Pending {
             Objects.requireNonNull(requester, "requester");
+            Objects.requireNonNull(target, "target");
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(publicAddress, "publicAddress");
+            Objects.requireNonNull(status, "status");
             privates = List.copyOf(privates);
+        }
+
+        public Pending withStatus(Status s) {
+            return new Pending(requester, target, from, publicAddress, privates, sinceNanos, s);
         }
     }
 
     /** Registers {@code identity} as online on {@code session} unless a session holds it already; false then. */
     boolean claim(Bytes identity, SessionRef session);
 
-    /** {@code session} lets go of {@code identity} (nothing if another session holds it), and its waiting requests are forgotten. */
+    /**
+     * {@code session} lets go of {@code identity} (nothing if another session holds it). The
+     * requests made to it stay until they are taken: their requesters are answered in time.
+     */
     void release(Bytes identity, SessionRef session);
 
     /** The session {@code identity} is online on, or null. */
     SessionRef lookup(Bytes identity);
 
-    /** The requests waiting for {@code target}'s answer. */
+    /** The requests made to {@code target}. */
     List<Pending> pending(Bytes target);
 
-    /** Adds (or replaces, by requester) a request waiting for {@code target}. */
-    void putPending(Bytes target, Pending request);
+    /** Adds {@code request}, or replaces the one of the same requester to the same target. */
+    void putPending(Pending request);
 
-    /** Removes and returns the request of {@code requester} waiting for {@code target}, or null. */
+    /** Removes and returns the request of {@code requester} to {@code target}, or null. */
     Pending takePending(Bytes target, Bytes requester);
 
-    /** Removes the requests waiting for {@code target} for which {@code drop} holds. */
+    /** Removes the requests to {@code target} for which {@code drop} holds. */
     void dropPending(Bytes target, java.util.function.Predicate<Pending> drop);
+
+    /** Removes and returns every request, to anyone, made at or before {@code nanos} (on the server's ticker). */
+    List<Pending> takeMadeBy(long nanos);
 }

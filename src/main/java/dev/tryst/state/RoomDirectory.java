@@ -35,10 +35,11 @@ public interface RoomDirectory {
     /**
      * A room: its nameplate, the source group of its creator (rooms are bounded per creator
      * source), when it expires (on the server's ticker), its members (the creator first, at most
-     * two), and the ROOM_MESSAGEs held for a member that has not joined yet.
+     * two), the ROOM_MESSAGEs held for a member that has not joined yet, and how many members have
+     * joined it so far (a joiner may leave and another take its seat).
      */
     record Room(String nameplate, InetAddress creatorGroup, long expiresNanos, List<Member> members,
-                List<RoomMessage> held) {
+                List<RoomMessage> held, int joins) {
         public Room {
             Objects.requireNonNull(nameplate, "nameplate");
             Objects.requireNonNull(creatorGroup, "creatorGroup");
@@ -79,11 +80,23 @@ public interface RoomDirectory {
             if (!replaced) {
                 all.add(m);
             }
-            return new Room(nameplate, creatorGroup, expiresNanos, all, held);
+            return new Room(nameplate, creatorGroup, expiresNanos, all, held, joins);
+        }
+
+        /** With {@code m} as a new member, counted as one more joiner. */
+        public Room joinedBy(Member m) {
+            Room r = withMember(m);
+            return new Room(nameplate, creatorGroup, expiresNanos, r.members, held, joins + 1);
+        }
+
+        /** Without the member of session {@code s}. */
+        public Room without(SessionRef s) {
+            List<Member> rest = members.stream().filter(m -> !m.session().equals(s)).toList();
+            return new Room(nameplate, creatorGroup, expiresNanos, rest, held, joins);
         }
 
         public Room withHeld(List<RoomMessage> messages) {
-            return new Room(nameplate, creatorGroup, expiresNanos, members, messages);
+            return new Room(nameplate, creatorGroup, expiresNanos, members, messages, joins);
         }
     }
 

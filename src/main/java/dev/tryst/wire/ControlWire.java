@@ -49,7 +49,8 @@ import java.util.Objects;
  *   4  PONG                      id i64 (the last ping's)                        client
  *   5  CONNECTION_REQUEST        peer id32 | private Address*                    both
  *                                (to the server: the target and the sender's own private endpoints;
- *                                 from it: the requester and its private endpoints)
+ *                                 from it: the requester and no endpoints, count 0: they come in
+ *                                 CLIENT_INFO once the target accepts)
  *   6  CONNECTION_REQUEST_ACCEPT requester id32 | private Address* (the acceptor's)  both
  *   7  CONNECTION_REQUEST_DENIED requester id32 | reason String                 both
  *   8  CLIENT_INFO               peer id32 | public Address (as the server saw it)  server
@@ -84,6 +85,9 @@ import java.util.Objects;
  *  29  ERROR                     request id u64 | code u8 | text String          server
  *                                (1 replayed sequence, 2 skipped sequence, 3 unknown method,
  *                                 4 bad request, 5 not available; DISCONNECT text follows)
+ *  30  ROOM_PEER_LEFT            (empty)                                         server
+ *                                (to the creator: the joiner left before the exchange was done;
+ *                                 the room is open for another joiner)
  *
  *  Blob    VarInt byte length (0 .. {@value #MAX_BLOB}, ROOM_MESSAGE {@value #MAX_ROOM_MESSAGE}) | bytes
  *  u64     8 bytes big-endian, at most 2^63-1
@@ -143,6 +147,7 @@ public final class ControlWire {
     public static final int REQUEST = 27;
     public static final int RESPONSE = 28;
     public static final int ERROR = 29;
+    public static final int ROOM_PEER_LEFT = 30;
 
     /** Largest opaque body of an EVENT, REQUEST or RESPONSE: a frame with its headers stays under {@link #MAX_FRAME}. */
     public static final int MAX_BLOB = 60 * 1024;
@@ -213,7 +218,7 @@ public final class ControlWire {
             ConnectionRequest, ConnectionRequestAccept, ConnectionRequestDenied, ClientInfo, Challenge,
             ChallengeResponse, RoomCreate, RoomCreated, RoomTaken, RoomJoin, RoomJoined, RoomNotFound,
             RoomAddresses, RoomDone, RoomContact, RoomMessage, RoomClosed, RoomRelay, LoginState, Resume, Event,
-            EventAck, Request, Response, RequestError {}
+            EventAck, Request, Response, RequestError, RoomPeerLeft {}
 
     /** A frame whose opcode this code does not know; its payload was skipped. */
     public record Unknown(int opcode) implements Frame {}
@@ -381,6 +386,12 @@ public final class ControlWire {
             }
         }
     }
+
+    /**
+     * To a room's creator: the member that joined left before the exchange was done, and the room
+     * is open again for another joiner (whose HELLO the creator then waits for).
+     */
+    public record RoomPeerLeft() implements Packet {}
 
     /**
      * Identity sessions, right after CONNECTED: the last request sequence accepted, the last event
@@ -578,6 +589,7 @@ public final class ControlWire {
                 o.bytes(r.pairingKey()).u16(r.relayPort());
                 yield ROOM_RELAY;
             }
+            case RoomPeerLeft r -> ROOM_PEER_LEFT;
             case LoginState l -> {
                 o.i64(l.lastSequence()).i64(l.lastOrder()).bytes(l.storeId());
                 yield LOGIN_STATE;
@@ -829,6 +841,7 @@ public final class ControlWire {
             case ROOM_MESSAGE -> new RoomMessage(in.blob(MAX_ROOM_MESSAGE, "data"));
             case ROOM_CLOSED -> new RoomClosed(in.string("reason"));
             case ROOM_RELAY -> new RoomRelay(in.bytes(PAIRING_KEY_LENGTH, "pairing key"), in.u16("relay port"));
+            case ROOM_PEER_LEFT -> new RoomPeerLeft();
             case LOGIN_STATE -> new LoginState(in.count("last sequence"), in.count("last order"),
                     in.bytes(STORE_ID_LENGTH, "store id"));
             case RESUME -> new Resume(in.count("last processed order"));

@@ -18,8 +18,9 @@ import java.util.List;
  *  endpoint = ip length u8 (4 | 16) | ip (network order) | port u16 big-endian (1 .. 65535)
  * </pre>
  *
- * It travels as a ROOM_MESSAGE after the SPAKE2 HELLO, so the server sees it (it saw the
- * connection's addresses anyway); the punch packets themselves are authenticated ({@link PunchWire}).
+ * It travels as a ROOM_MESSAGE once the peer's room confirmation matched ({@link MeetingWire}), so
+ * only a peer who proved the code is told it; the server sees it (it saw the connection's addresses
+ * anyway); the punch packets themselves are authenticated ({@link PunchWire}).
  */
 public final class EndpointsWire {
     private EndpointsWire() {}

@@ -160,4 +160,46 @@ class HandshakeTest {
         assertEquals("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
                 h.formatHex(Hkdf.expand(prk, info, 42)));
     }
+
+    /**
+     * The confirmation through a rendezvous room: each side's passes the other's check only with
+     * the same code; a side's own value echoed back, a REJECT and the relay-mode CONFIRM never do.
+     */
+    @Test
+    void roomConfirmationsAreRoleBoundAndApartFromTheOtherConfirmations() throws Exception {
+        Handshake.Agreed[] same = agreed("42-a-b", "42-a-b");
+        Handshake.Agreed[] other = agreed("42-a-b", "42-a-c");
+        Handshake.Agreed[] relayMode = agreed("42-a-b", "42-a-b");
+        Handshake.Agreed ai = same[0];
+        Handshake.Agreed ar = same[1];
+        assertEquals(dev.tryst.wire.MeetingWire.CONFIRM_LENGTH, ar.roomConfirmation().length);
+        assertTrue(ai.confirmsRoom(ar.roomConfirmation()));
+        assertTrue(ar.confirmsRoom(ai.roomConfirmation()));
+        assertFalse(ai.confirmsRoom(ai.roomConfirmation()), "our own, echoed");
+        assertFalse(other[0].confirmsRoom(other[1].roomConfirmation()), "another code");
+        assertFalse(other[1].confirmsRoom(other[0].roomConfirmation()), "another code");
+        assertFalse(ar.confirmsRoom(dev.tryst.wire.MeetingWire.reject()), "REJECT");
+        assertFalse(ar.confirmsRoom(java.util.Arrays.copyOf(ai.roomConfirmation(), 31)), "a shorter value");
+        // the initiator's relay-mode CONFIRM (same code) is not a room confirmation
+        SocketChannel[] p = pair();
+        Future<byte[]> theirs = pool.submit(() -> Handshake.readFully(p[1], Handshake.CONFIRM_LENGTH, "its confirmation"));
+        pool.submit(() -> {
+            Handshake.writeFully(p[1], new byte[Handshake.CONFIRM_LENGTH]);
+            return null;
+        });
+        assertThrows(WrongCodeException.class, () -> Handshake.confirm(p[0], relayMode[0]));
+        assertFalse(relayMode[1].confirmsRoom(theirs.get(10, TimeUnit.SECONDS)), "the relay-mode CONFIRM");
+        p[0].close();
+        p[1].close();
+        for (Handshake.Agreed a : new Handshake.Agreed[] {same[0], same[1], other[0], other[1], relayMode[1]}) {
+            a.close();
+        }
+    }
+
+    /** {initiator's, responder's} agreement for the codes each typed. */
+    private static Handshake.Agreed[] agreed(String initiator, String responder) throws ChannelException {
+        Handshake.Start i = Handshake.start(Role.INITIATOR, pw(initiator), RANDOM);
+        Handshake.Start r = Handshake.start(Role.RESPONDER, pw(responder), RANDOM);
+        return new Handshake.Agreed[] {Handshake.agree(i, r.hello()), Handshake.agree(r, i.hello())};
+    }
 }

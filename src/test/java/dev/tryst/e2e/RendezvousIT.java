@@ -111,8 +111,10 @@ class RendezvousIT {
                 try (var recv = TrystProcess.start(dir, "recv2", "receive", "--server", server.control(), wrong)) {
                     assertEquals(3, recv.await(T), recv.stderr());
                     assertEquals("", recv.stdout());
+                    assertTrue(recv.stderr().contains("the codes did not match"), recv.stderr());
                 }
                 assertEquals(3, send.await(T), send.stderr());
+                assertTrue(send.stderr().contains("the codes did not match"), send.stderr());
             }
 
             // a code nobody is waiting with is said so at once

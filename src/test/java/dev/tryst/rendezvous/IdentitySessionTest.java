@@ -35,6 +35,8 @@ import dev.tryst.events.EventLimits;
 import dev.tryst.events.EventStore;
 import dev.tryst.identity.Identity;
 import dev.tryst.identity.Sealed;
+import dev.tryst.net.FakeTicker;
+import dev.tryst.net.Ticker;
 import dev.tryst.tls.Pin;
 import dev.tryst.tls.ServerIdentity;
 import dev.tryst.tls.Tls;
@@ -57,6 +59,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
 import javax.net.ServerSocketFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -85,11 +88,27 @@ class IdentitySessionTest {
 
     /** A server on {@code ticker} whose store reads {@code clock}. */
     private void start(EventLimits limits, Ticker ticker, InstantSource clock) throws IOException {
+        start(RendezvousConfig.defaults().withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)), limits, ticker, clock);
+    }
+
+    /** On a clock the test moves; pings and silence far apart, so that moving it a minute ends no session. */
+    private FakeTicker startOnAFakeClock() throws IOException {
+        FakeTicker clock = new FakeTicker();
+        start(RendezvousConfig.defaults().withTimes(Duration.ofMinutes(5), Duration.ofMinutes(20)), EventLimits.defaults(),
+                clock, InstantSource.system());
+        return clock;
+    }
+
+    private void start(RendezvousConfig config, EventLimits limits, Ticker ticker, InstantSource clock) throws IOException {
         store = EventStore.open(dir, limits, clock);
-        server = RendezvousServer.start(RendezvousConfig.defaults()
-                        .withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                        .withTimes(Duration.ofMillis(200), Duration.ofSeconds(5)),
+        server = RendezvousServer.start(config.withBind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
                 ServerSocketFactory.getDefault(), new RendezvousBackend(RendezvousBackend.PLAIN_NAME, 8080, store), ticker);
+    }
+
+    /** Waits until the server has swept twice more: whatever was due on its ticker has been seen. */
+    private void sweptTwice() {
+        long s = server.sweeps();
+        dev.tryst.net.Await.until("two more sweeps", () -> server.sweeps() >= s + 2);
     }
 
     private void stop() {
@@ -107,6 +126,19 @@ class IdentitySessionTest {
         if (server != null) {
             stop();
         }
+    }
+
+    private static Bytes id(Identity i) {
+        return Bytes.of(i.publicKey().bytes());
+    }
+
+    /** A new identity from {@code source} (null: the default) asks {@code target}; returns once the server has handled it. */
+    private Identity asks(Bytes target, InetAddress source) throws IOException {
+        Identity x = Identity.generate();
+        Raw r = new Raw(source).loggedIn(x);
+        r.send(new ConnectionRequest(target, List.of()));
+        assertEquals(List.of(), r.sync(), "the requester is told nothing at once");
+        return x;
     }
 
     private ControlClient.Server plain() {
@@ -229,6 +261,25 @@ class IdentitySessionTest {
             byte[] body = new byte[ControlWire.ID_LENGTH + size];
             System.arraycopy(to.toByteArray(), 0, body, 0, ControlWire.ID_LENGTH);
             return new Request(sequence, sequence, ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body));
+        }
+
+        /**
+         * A request round trip: the server handles a session's packets in order, so everything it
+         * sent because of the packets before the request comes before the answer. Returns those
+         * frames (pings aside); a DISCONNECT ends the list.
+         */
+        List<Frame> sync() throws IOException {
+            byte[] body = java.util.Arrays.copyOf(Identity.generate().publicKey().bytes(), 40);
+            long mine = seq++;
+            send(new Request(mine, mine, ControlWire.METHOD_SEND_MESSAGE, Bytes.of(body)));
+            List<Frame> before = new ArrayList<>();
+            for (Frame f = next(); !(f instanceof Response r && r.requestId() == mine); f = next()) {
+                before.add(f);
+                if (f instanceof Disconnect) {
+                    break;
+                }
+            }
+            return before;
         }
 
         @Override
@@ -691,7 +742,7 @@ class IdentitySessionTest {
         Bytes bobId = Bytes.of(bob.publicKey().bytes());
 
         a.control().send(new ConnectionRequest(bobId, List.of(aliceLan)));
-        assertEquals(new ConnectionRequest(aliceId, List.of(aliceLan)), b.control().next(T));
+        assertEquals(new ConnectionRequest(aliceId, List.of()), b.control().next(T));
         b.control().send(new ConnectionRequestAccept(aliceId, List.of(bobLan)));
         ClientInfo toAlice = assertInstanceOf(ClientInfo.class, a.control().next(T));
         ClientInfo toBob = assertInstanceOf(ClientInfo.class, b.control().next(T));
@@ -708,28 +759,125 @@ class IdentitySessionTest {
         b.control().next(T);
         b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
         assertNotEquals(toAlice.relayPairingKey(), assertInstanceOf(ClientInfo.class, a.control().next(T)).relayPairingKey());
-    }
-
-    @Test
-    void connectionRequestToSomeoneOfflineOrUnwillingIsDenied() throws IOException {
-        start();
-        Identity alice = Identity.generate();
-        Identity bob = Identity.generate();
-        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
-        EventClient a = login(alice);
-        a.control().send(new ConnectionRequest(bobId, List.of()));
-        assertEquals(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_NOT_ONLINE), a.control().next(T));
-
-        EventClient b = login(bob);
-        a.control().send(new ConnectionRequest(bobId, List.of()));
-        assertInstanceOf(ConnectionRequest.class, b.control().next(T));
-        b.control().send(new ConnectionRequestDenied(aliceId, "busy"));
-        assertEquals(new ConnectionRequestDenied(bobId, "busy"), a.control().next(T));
+        assertInstanceOf(ClientInfo.class, b.control().next(T));
 
         // accepting a request nobody made is answered, not forwarded
         b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
-        assertEquals(new ConnectionRequestDenied(aliceId, RendezvousServer.DENIED_NOT_ONLINE), b.control().next(T));
+        assertEquals(new ConnectionRequestDenied(aliceId, RendezvousServer.DENIED_NOT_AVAILABLE), b.control().next(T));
+    }
+
+    /**
+     * A requester the target has not accepted learns nothing of whether it is online: an offline
+     * target, and an online one that refuses, are both answered "Not available", and only when the
+     * request's lifetime is over (an immediate "Not online" told anyone whether a key was online).
+     */
+    @Test
+    void finding11_aRequesterIsNotToldWhetherTheTargetIsOnline() throws IOException {
+        FakeTicker clock = startOnAFakeClock();
+        Identity alice = Identity.generate();
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(Identity.generate()); // never logs in
+        Identity carol = Identity.generate();
+        Bytes carolId = id(carol);
+        Identity dave = Identity.generate();
+        Raw a = new Raw().loggedIn(alice);
+        Raw c = new Raw().loggedIn(carol);
+        Raw d = new Raw().loggedIn(dave);
+        a.send(new ConnectionRequest(id(dave), List.of()));
+        d.expect(ConnectionRequest.class);
+        d.send(new ConnectionRequestAccept(aliceId, List.of()));
+        d.expect(ClientInfo.class);
+        assertEquals(List.of(ClientInfo.class), a.sync().stream().map(Object::getClass).toList(), "an accept, at once");
+        a.send(new ConnectionRequest(bobId, List.of()));
+        a.send(new ConnectionRequest(carolId, List.of()));
+        assertEquals(new ConnectionRequest(aliceId, List.of()), c.expect(ConnectionRequest.class));
+        c.send(new ConnectionRequestDenied(aliceId, "I am here, and no"));
+        assertEquals(List.of(), c.sync());
+        assertEquals(List.of(), a.sync(), "nothing at once, for the offline target or the refusing one");
+
+        clock.advance(Duration.ofNanos(PresenceHandler.REQUEST_LIFETIME_NANOS - 1));
+        sweptTwice();
+        assertEquals(List.of(), a.sync(), "nothing before the requests' lifetime is over");
+        clock.advance(Duration.ofNanos(1));
+        assertEquals(Set.of(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_NOT_AVAILABLE),
+                        new ConnectionRequestDenied(carolId, RendezvousServer.DENIED_NOT_AVAILABLE)),
+                Set.of(a.next(), a.next()), "the same answer at the same time");
+        assertEquals(List.of(), a.sync(), "nothing for the accepted request");
+    }
+
+    /** The requester's private addresses reach the target in CLIENT_INFO once it accepts, not with the request. */
+    @Test
+    void finding11_theTargetIsToldTheRequestersAddressesOnlyOnceItAccepts() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(bob);
+        Address aliceLan = new Address(Bytes.fromHex("c0a80105"), 40001);
+        EventClient a = login(alice);
+        EventClient b = login(bob);
+        a.control().send(new ConnectionRequest(bobId, List.of(aliceLan)));
+        ConnectionRequest asked = assertInstanceOf(ConnectionRequest.class, b.control().next(T));
+        assertEquals(aliceId, asked.peer());
+        assertEquals(List.of(), asked.privateAddresses(), "the target has not accepted yet");
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
+        assertInstanceOf(ClientInfo.class, a.control().next(T));
+        assertEquals(List.of(aliceLan), assertInstanceOf(ClientInfo.class, b.control().next(T)).privateAddresses());
+    }
+
+    /**
+     * Connection requests are rated: one identity may make {@value PresenceHandler#REQUESTS_PER_IDENTITY}
+     * a minute, one source address {@value PresenceHandler#REQUESTS_PER_SOURCE}, whoever asks;
+     * one more ends the session.
+     */
+    @Test
+    void finding11_connectionRequestsAreRatedPerIdentityAndPerSource() throws IOException {
+        FakeTicker clock = startOnAFakeClock();
+        Raw a = new Raw().loggedIn(Identity.generate());
+        for (int i = 0; i < PresenceHandler.REQUESTS_PER_IDENTITY; i++) {
+            a.send(new ConnectionRequest(id(Identity.generate()), List.of()));
+        }
+        a.sync();
+        a.send(new ConnectionRequest(id(Identity.generate()), List.of()));
+        assertEquals(RendezvousServer.REASON_TOO_MANY_REQUESTS, a.disconnected());
+
+        InetAddress source = InetAddress.getByName("127.0.0.3");
+        Bytes target = id(Identity.generate());
+        for (int i = 0; i < PresenceHandler.REQUESTS_PER_SOURCE; i++) {
+            asks(target, source);
+        }
+        Raw over = new Raw(source).loggedIn(Identity.generate());
+        over.send(new ConnectionRequest(target, List.of()));
+        assertEquals(RendezvousServer.REASON_TOO_MANY_REQUESTS, over.disconnected());
+
+        clock.advance(Duration.ofMinutes(1));
+        asks(target, source); // a minute later the source may ask again
+        assertEquals(2, server.stats().requestLimitDisconnects());
+    }
+
+    /**
+     * Free identities from one source address cannot hold all of a target's waiting places: at
+     * most {@value PresenceHandler#MAX_PENDING_PER_SOURCE} of them are forwarded, and a requester from
+     * elsewhere still reaches the target.
+     */
+    @Test
+    void finding11_oneSourceCannotFillTheRequestsWaitingForATarget() throws IOException {
+        startOnAFakeClock();
+        Identity bob = Identity.generate();
+        Bytes bobId = id(bob);
+        Raw b = new Raw().loggedIn(bob);
+        List<Bytes> askers = new ArrayList<>();
+        for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
+            askers.add(id(asks(bobId, null)));
+        }
+        Identity dave = asks(bobId, InetAddress.getByName("127.0.0.2"));
+        List<Bytes> forwarded = new ArrayList<>();
+        for (int i = 0; i <= PresenceHandler.MAX_PENDING_PER_SOURCE; i++) {
+            forwarded.add(b.expect(ConnectionRequest.class).peer());
+        }
+        List<Bytes> expected = new ArrayList<>(askers.subList(0, PresenceHandler.MAX_PENDING_PER_SOURCE));
+        expected.add(id(dave));
+        assertEquals(expected, forwarded, "the first few from one source, then the one from another");
     }
 
     /**
@@ -743,8 +891,8 @@ class IdentitySessionTest {
         start();
         Identity alice = Identity.generate();
         Identity bob = Identity.generate();
-        Bytes aliceId = Bytes.of(alice.publicKey().bytes());
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(bob);
         EventClient a = login(alice);
         EventClient b = login(bob);
         b.control().send(new ConnectionRequest(aliceId, List.of()));
@@ -757,30 +905,32 @@ class IdentitySessionTest {
         assertInstanceOf(ClientInfo.class, b.control().next(T), "one request forwarded, then the answer to Bob's own");
     }
 
-    /** At most {@value RendezvousServer#MAX_PENDING_REQUESTS} requests wait for one target; one more is denied, an answer frees a place. */
+    /**
+     * At most {@value RendezvousServer#MAX_PENDING_REQUESTS} requests wait for one target (from
+     * four sources here, each of which may hold only a few); one more is not forwarded, an answer
+     * frees a place.
+     */
     @Test
     void theRequestsWaitingForOneTargetAreBounded() throws IOException {
-        start();
+        startOnAFakeClock();
         Identity bob = Identity.generate();
-        Bytes bobId = Bytes.of(bob.publicKey().bytes());
-        EventClient b = login(bob);
+        Bytes bobId = id(bob);
+        Raw b = new Raw().loggedIn(bob);
         List<Identity> askers = new ArrayList<>();
-        List<EventClient> asking = new ArrayList<>();
         for (int i = 0; i < RendezvousServer.MAX_PENDING_REQUESTS; i++) {
-            Identity x = Identity.generate();
+            InetAddress source = InetAddress.getByName("127.0.0." + (1 + i / PresenceHandler.MAX_PENDING_PER_SOURCE));
+            Identity x = asks(bobId, source);
             askers.add(x);
-            asking.add(login(x));
-            asking.getLast().control().send(new ConnectionRequest(bobId, List.of()));
-            assertEquals(new ConnectionRequest(Bytes.of(x.publicKey().bytes()), List.of()), b.control().next(T));
+            assertEquals(new ConnectionRequest(id(x), List.of()), b.expect(ConnectionRequest.class));
         }
-        EventClient late = login(Identity.generate());
-        late.control().send(new ConnectionRequest(bobId, List.of()));
-        assertEquals(new ConnectionRequestDenied(bobId, RendezvousServer.DENIED_TOO_MANY), late.control().next(T));
+        InetAddress elsewhere = InetAddress.getByName("127.0.0.9");
+        asks(bobId, elsewhere); // not forwarded, and not told: the target's places are full
         // Bob answers one: its place is free for the next
-        b.control().send(new ConnectionRequestDenied(Bytes.of(askers.getFirst().publicKey().bytes()), "no"));
-        assertEquals(new ConnectionRequestDenied(bobId, "no"), asking.getFirst().control().next(T)); // the answer is in
-        late.control().send(new ConnectionRequest(bobId, List.of()));
-        assertInstanceOf(ConnectionRequest.class, b.control().next(T));
+        b.send(new ConnectionRequestDenied(id(askers.getFirst()), "no"));
+        assertEquals(List.of(), b.sync());
+        Identity next = asks(bobId, elsewhere);
+        assertEquals(new ConnectionRequest(id(next), List.of()), b.expect(ConnectionRequest.class),
+                "the late request was not forwarded; the next one is");
     }
 
     // ---------------------------------------------------------------- over TLS, as tryst server runs it

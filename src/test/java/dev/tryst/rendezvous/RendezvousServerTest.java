@@ -314,13 +314,97 @@ class RendezvousServerTest {
         // the nameplate is free again, and b may open a room
         b.send(new RoomCreate("x1"));
         assertEquals(new RoomCreated("x1"), b.expect(RoomCreated.class));
-        // a leaving joiner closes it too, and the creator gets told; a DISCONNECT is answered with one
+        // a joiner that leaves once its creator is done closes it too, and the creator gets told;
+        // a DISCONNECT is answered with one
         Client c = new Client().connected();
         c.send(new RoomJoin("x1"));
         c.expect(RoomJoined.class);
+        b.send(new RoomDone());
+        b.expect(RoomContact.class);
         c.send(new Disconnect("leaving"));
         assertEquals(RendezvousServer.REASON_BYE, c.disconnected());
         assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_PEER_LEFT), b.expect(RoomClosed.class));
+    }
+
+    /**
+     * A joiner that leaves before its creator is done (a stranger who could not prove the code)
+     * frees the room's second seat, and the creator is told (ROOM_PEER_LEFT) and may wait for
+     * the next joiner, who is given a fresh relay key; so are the next two, and then the fourth
+     * early leaver closes the room: a stranger cannot keep it busy forever.
+     */
+    @Test
+    void finding8_aJoinerWhoLeavesBeforeTheExchangeFreesTheSeatAFewTimes() throws IOException {
+        start(base());
+        Client a = new Client().connected();
+        a.send(new RoomCreate("seat"));
+        a.expect(RoomCreated.class);
+        List<RoomRelay> keys = new ArrayList<>();
+        for (int i = 0; i < RendezvousConfig.defaults().maxJoinersPerRoom(); i++) {
+            a.send(new RoomMessage(Bytes.of((byte) i))); // the creator's HELLO, held for this joiner
+            Client s = new Client().connected();
+            s.send(new RoomJoin("seat"));
+            s.expect(RoomJoined.class);
+            assertEquals(new RoomMessage(Bytes.of((byte) i)), s.expect(RoomMessage.class));
+            keys.add(s.relay);
+            s.send(new RoomDone()); // asks for the creator's contact: only its own comes back
+            assertEquals(ControlWire.CONTACT_YOURS, s.expect(RoomContact.class).whose());
+            s.send(new Disconnect("Bye"));
+            assertEquals(RendezvousServer.REASON_BYE, s.disconnected());
+            if (i < RendezvousConfig.defaults().maxJoinersPerRoom() - 1) {
+                assertInstanceOf(ControlWire.RoomPeerLeft.class, a.next(), "joiner " + (i + 1) + " left early: the seat is free");
+                assertEquals(keys.getLast(), a.relay, "the creator had the joiner's relay key");
+            }
+        }
+        assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_PEER_LEFT), a.expect(RoomClosed.class));
+        assertEquals(keys.size(), keys.stream().distinct().count(), "a fresh relay key for every joiner");
+        assertEquals(0, server.stats().activeRooms());
+        assertEquals(3, server.stats().seatsFreed());
+    }
+
+    /** Successful joins count too: more than {@code maxJoins} from one source in the window end its session. */
+    @Test
+    void finding8_joinsFromOneSourceAreLimitedEvenWhenTheySucceed() throws IOException {
+        var clock = new dev.tryst.net.FakeTicker();
+        start(base().withTimes(Duration.ofMinutes(5), Duration.ofMinutes(20)).withMaxRoomsPerAddress(16), clock);
+        int limit = RendezvousConfig.defaults().maxJoins();
+        for (int i = 0; i <= limit + 1; i++) {
+            Client a = new Client().connected();
+            a.send(new RoomCreate("j" + i));
+            a.expect(RoomCreated.class);
+        }
+        for (int i = 0; i < limit; i++) {
+            Client b = new Client().connected();
+            b.send(new RoomJoin("j" + i));
+            b.expect(RoomJoined.class);
+        }
+        Client late = new Client().connected();
+        late.send(new RoomJoin("j" + limit));
+        assertEquals(RendezvousServer.REASON_TOO_MANY_JOINS, late.disconnected());
+        assertEquals(1, server.stats().joinLimitDisconnects());
+        assertEquals(0, server.stats().failedLookups(), "a join that found its room is no failed lookup");
+        clock.advance(RendezvousConfig.defaults().joinWindow());
+        Client later = new Client().connected();
+        later.send(new RoomJoin("j" + (limit + 1)));
+        later.expect(RoomJoined.class);
+    }
+
+    /**
+     * Server-chosen numbers get longer while many rooms are open: 2 digits while fewer than 9 of
+     * the 90 are in use, then 3, so that a stranger's blind join rarely finds a room at all.
+     */
+    @Test
+    void finding8_serverChosenNameplatesLengthenWhileManyRoomsAreOpen() throws IOException {
+        start(base().withMaxRoomsPerAddress(16));
+        for (int i = 0; i < 9; i++) {
+            Client a = new Client().connected();
+            a.send(new RoomCreate(""));
+            String n = a.expect(RoomCreated.class).nameplate();
+            assertTrue(n.matches("[1-9][0-9]"), "room " + (i + 1) + ": " + n);
+        }
+        Client a = new Client().connected();
+        a.send(new RoomCreate(""));
+        String n = a.expect(RoomCreated.class).nameplate();
+        assertTrue(n.matches("[1-9][0-9]{2}"), "with 9 of the 90 two-digit numbers in use, the 10th room: " + n);
     }
 
     @Test
@@ -425,6 +509,8 @@ class RendezvousServerTest {
         a.expect(RoomCreated.class);
         b.send(new RoomJoin("slow"));
         b.expect(RoomJoined.class);
+        a.send(new RoomDone()); // a is done (its peer proved the code), so b's leaving closes the room
+        a.expect(RoomContact.class);
         // b stops reading; a floods it until the server gives up on b (its queue and socket buffers fill)
         RoomMessage m = new RoomMessage(Bytes.of(new byte[ControlWire.MAX_ROOM_MESSAGE]));
         byte[] frame = ControlWire.encode(m);
@@ -529,5 +615,11 @@ class RendezvousServerTest {
         assertEquals(Duration.ofSeconds(600), d.roomLifetime());
         assertEquals(10, d.maxFailedLookups());
         assertEquals(8, d.maxRoomsPerAddress());
+        assertThrows(IllegalArgumentException.class, () -> d.withJoins(0, Duration.ofMinutes(1)));
+        assertThrows(IllegalArgumentException.class, () -> d.withJoins(10, Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> d.withMaxJoinersPerRoom(0));
+        assertEquals(10, d.maxJoins());
+        assertEquals(Duration.ofMinutes(1), d.joinWindow());
+        assertEquals(4, d.maxJoinersPerRoom());
     }
 }

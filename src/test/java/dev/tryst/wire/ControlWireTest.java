@@ -36,6 +36,7 @@ import dev.tryst.wire.ControlWire.RoomContact;
 import dev.tryst.wire.ControlWire.RoomCreate;
 import dev.tryst.wire.ControlWire.RoomCreated;
 import dev.tryst.wire.ControlWire.RoomDone;
+import dev.tryst.wire.ControlWire.RoomPeerLeft;
 import dev.tryst.wire.ControlWire.RoomJoin;
 import dev.tryst.wire.ControlWire.RoomJoined;
 import dev.tryst.wire.ControlWire.RoomMessage;
@@ -148,6 +149,8 @@ class ControlWireTest {
         GOLDEN.put(new Response(7, 0, Bytes.of()), "0b 1c 0000000000000007 00 00");
         // request id 8 + code 1 + "no" (1 + 2) = 12, length 13
         GOLDEN.put(new RequestError(7, 1, "no"), "0d 1d 0000000000000007 01 02 6e6f");
+        // ROOM_PEER_LEFT: opcode 30, no payload
+        GOLDEN.put(new RoomPeerLeft(), "01 1e");
     }
 
     @Test
@@ -191,11 +194,11 @@ class ControlWireTest {
 
     @Test
     void roomOpcodesFollowChatrsWithoutReuse() {
-        assertEquals(List.of(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21),
+        assertEquals(List.of(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 30),
                 List.of(ControlWire.ROOM_CREATE, ControlWire.ROOM_CREATED, ControlWire.ROOM_TAKEN, ControlWire.ROOM_JOIN,
                         ControlWire.ROOM_JOINED, ControlWire.ROOM_NOT_FOUND, ControlWire.ROOM_ADDRESSES,
                         ControlWire.ROOM_DONE, ControlWire.ROOM_CONTACT, ControlWire.ROOM_MESSAGE,
-                        ControlWire.ROOM_CLOSED));
+                        ControlWire.ROOM_CLOSED, ControlWire.ROOM_RELAY, ControlWire.ROOM_PEER_LEFT));
     }
 
     @Test

@@ -3,13 +3,14 @@ package dev.tryst.state.local;
 import dev.tryst.wire.Bytes;
 import dev.tryst.state.Presence;
 import dev.tryst.state.SessionRef;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
-/** Who is online in one process, and their waiting requests, in maps under one lock. */
+/** Who is online in one process, and the requests made to them, in maps under one lock. */
 public final class LocalPresence implements Presence {
     private final Map<Bytes, SessionRef> online = new HashMap<>();
     private final Map<Bytes, Map<Bytes, Pending>> requests = new HashMap<>();
@@ -21,9 +22,7 @@ public final class LocalPresence implements Presence {
 
     @Override
     public synchronized void release(Bytes identity, SessionRef session) {
-        if (online.remove(identity, session)) {
-            requests.remove(identity);
-        }
+        online.remove(identity, session);
     }
 
     @Override
@@ -38,8 +37,8 @@ public final class LocalPresence implements Presence {
     }
 
     @Override
-    public synchronized void putPending(Bytes target, Pending request) {
-        requests.computeIfAbsent(target, k -> new LinkedHashMap<>()).put(request.requester(), request);
+    public synchronized void putPending(Pending request) {
+        requests.computeIfAbsent(request.target(), k -> new LinkedHashMap<>()).put(request.requester(), request);
     }
 
     @Override
@@ -64,5 +63,21 @@ public final class LocalPresence implements Presence {
                 requests.remove(target);
             }
         }
+    }
+
+    @Override
+    public synchronized List<Pending> takeMadeBy(long nanos) {
+        List<Pending> out = new ArrayList<>();
+        requests.values().removeIf(m -> {
+            m.values().removeIf(p -> {
+                boolean due = nanos - p.sinceNanos() >= 0;
+                if (due) {
+                    out.add(p);
+                }
+                return due;
+            });
+            return m.isEmpty();
+        });
+        return out;
     }
 }
