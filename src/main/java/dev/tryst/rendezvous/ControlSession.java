@@ -137,18 +137,7 @@ final class ControlSession {
 
     /** Queues {@code p}; false if the session is closing, or now disconnected for letting its queue overflow. */
     boolean send(Packet p) {
-        synchronized (this) {
-            if (closing) {
-                return false;
-            }
-            if (out.size() < limits.queue()) {
-                out.add(new Send(p));
-                return true;
-            }
-        }
-        counters.slowConsumers.increment();
-        disconnect(RendezvousServer.REASON_TOO_SLOW);
-        return false;
+        return queue(p, 0);
     }
 
     /**
@@ -157,7 +146,12 @@ final class ControlSession {
      * pace instead of getting it dropped; a session still full after that is disconnected as too slow.
      */
     boolean sendPaced(Packet p) {
-        long deadline = System.nanoTime() + limits.graceNanos();
+        return queue(p, limits.graceNanos());
+    }
+
+    /** Queues {@code p} once there is room, waiting up to {@code patienceNanos}; an overflow drops the session. */
+    private boolean queue(Packet p, long patienceNanos) {
+        long deadline = System.nanoTime() + patienceNanos;
         synchronized (this) {
             try {
                 while (!closing && out.size() >= limits.queue()) {
