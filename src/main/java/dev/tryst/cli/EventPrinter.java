@@ -16,6 +16,8 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
     private final String doing;
     /** Text before the code: what is offered (sender), or null. */
     String offering;
+    /** What the other side must add to its command to meet us (a server or relay that is not the default), or "". */
+    String meetAt = "";
     /** Whether progress is drawn (files only). */
     boolean bars;
     private LazyProgress bar;
@@ -45,7 +47,7 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
                         err.println("Offering " + offering + ".");
                     }
                     err.println("Code: " + c.code());
-                    say("On the other machine run:  tryst " + (label.equals("Sending") ? "receive " : "netcheck ") + c.code());
+                    say("On the other machine run:  tryst " + (label.equals("Sending") ? "receive " : "netcheck ") + meetAt + c.code());
                 }
             }
             case TransferEvent.Notice n -> {

@@ -24,6 +24,22 @@ final class Meeting {
             description = "Head start of direct connections before the relay is tried too. Default: ${DEFAULT-VALUE}.")
     Duration relayDelay;
 
+    /** The flags the other side needs to meet at the same place ("--server H " etc.), or "" for the defaults. */
+    String forThePeer() {
+        StringBuilder b = new StringBuilder();
+        String named = server.explicit();
+        if (named != null) {
+            b.append("--server ").append(named).append(' ');
+        }
+        if (server.plain) {
+            b.append("--plain-control ");
+        }
+        if (relay.explicit() != null) {
+            b.append("--relay ").append(relay.explicit()).append(' ');
+        }
+        return b.toString();
+    }
+
     /** The client options these flags give, waiting {@code wait} for the peer. */
     TrystOptions options(Duration wait) {
         return server.apply(TrystOptions.defaults()).withRelay(relay.explicit()).withDirect(!noDirect)

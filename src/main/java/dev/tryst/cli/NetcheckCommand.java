@@ -44,6 +44,7 @@ final class NetcheckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String code = codeWords.isEmpty() ? null : String.join("-", codeWords);
         try (EventPrinter printer = new EventPrinter(err, null, false, "Checking", "checking")) {
+            printer.meetAt = meeting.forThePeer();
             new Tryst(meeting.options(wait)).netcheck(code, stun, printer, r -> {
                 out.println(switch (r) {
                     case NetcheckResult.Stun s -> "stun\t" + (s.mapped() == null ? "none" : s.mapped());

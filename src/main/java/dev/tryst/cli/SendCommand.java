@@ -84,6 +84,7 @@ final class SendCommand implements Callable<Integer> {
         try (EventPrinter printer = new EventPrinter(err, events, quiet, "Sending", "sending")) {
             printer.offering = offer.isFiles() ? offer.describe() : null;
             printer.bars = offer.isFiles();
+            printer.meetAt = meeting.forThePeer();
             sent = new Tryst(options).send(offer, code, printer);
         }
         double seconds = seconds(sent.elapsed());
