@@ -255,7 +255,7 @@ public final class Handshake {
      * The traffic keys of both directions: HKDF-Expand(prk, prefix "key " | "iv " direction ‖ suffix),
      * direction "initiator->responder" or "responder->initiator" (§4 and §9 of PROTOCOL.md).
      */
-    private static SecureChannel channel(ByteChannel io, byte[] prk, Role role, String prefix, byte[] suffix) {
+    public static SecureChannel channel(ByteChannel io, byte[] prk, Role role, String prefix, byte[] suffix) {
         String out = role.label + "->" + role.other().label;
         String back = role.other().label + "->" + role.label;
         RecordCipher sealer = RecordCipher.sealer(
@@ -346,14 +346,15 @@ public final class Handshake {
         }
     }
 
-    static void writeFully(ByteChannel io, byte[] data) throws IOException {
+    public static void writeFully(ByteChannel io, byte[] data) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(data);
         while (b.hasRemaining()) {
             io.write(b);
         }
     }
 
-    static byte[] readFully(ByteChannel io, int n, String what) throws IOException {
+    /** Reads exactly {@code n} bytes; the end of the stream first is a {@link ChannelCutException} naming {@code what}. */
+    public static byte[] readFully(ByteChannel io, int n, String what) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);
         try {
             while (b.hasRemaining()) {

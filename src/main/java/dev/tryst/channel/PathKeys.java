@@ -33,6 +33,15 @@ public interface PathKeys extends AutoCloseable {
     /** The key that authenticates UDP punch packets between the two peers (32 bytes). */
     byte[] punchKey();
 
+    /**
+     * Who it is, in words, when a path's proof failed with someone holding the path's meeting key
+     * (at the relay): for a code, someone other than the peer; for an identity, whoever could not
+     * prove to be it.
+     */
+    default String stranger() {
+        return "someone other than the other side";
+    }
+
     /** Forgets the keys. */
     @Override
     void close();

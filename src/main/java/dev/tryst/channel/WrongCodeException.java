@@ -5,4 +5,9 @@ public final class WrongCodeException extends ChannelException {
     public WrongCodeException() {
         super("the codes did not match");
     }
+
+    /** A proof that failed for another reason than a code: {@code message} says whose key did not match. */
+    public WrongCodeException(String message) {
+        super(message);
+    }
 }

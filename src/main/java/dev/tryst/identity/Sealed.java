@@ -1,27 +1,16 @@
 package dev.tryst.identity;
 
 import dev.tryst.channel.Hkdf;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.interfaces.XECPublicKey;
-import java.security.spec.NamedParameterSpec;
-import java.security.spec.XECPrivateKeySpec;
-import java.security.spec.XECPublicKeySpec;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.HexFormat;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.KeyAgreement;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -142,13 +131,12 @@ public final class Sealed {
             throw new IllegalArgumentException("a sealed body is at most " + MAX_BODY + " bytes, not " + body.length);
         }
         try {
-            KeyPairGenerator kpg = KeyPairGenerator.getInstance("XDH");
-            kpg.initialize(NamedParameterSpec.X25519);
-            KeyPair ephemeral = kpg.generateKeyPair();
-            byte[] ephemeralPublic = IdentityKey.littleEndian32(((XECPublicKey) ephemeral.getPublic()).getU());
+            byte[][] ephemeral = X25519.generate(RANDOM);
+            byte[] ephemeralPublic = ephemeral[1];
             byte[] recipientBytes = recipient.bytes();
 
-            byte[] shared = agree(ephemeral.getPrivate(), recipient.toX25519());
+            byte[] shared = X25519.dh(ephemeral[0], recipient.toX25519());
+            Arrays.fill(ephemeral[0], (byte) 0);
             byte[] key = deriveKey(shared, ephemeralPublic, recipientBytes);
 
             byte[] signature = signer.sign(signedSender(ephemeralPublic, recipientBytes, signed, body));
@@ -198,9 +186,7 @@ public final class Sealed {
         byte[] plaintext;
         byte[] privateScalar = recipient.x25519Private();
         try {
-            PrivateKey priv = KeyFactory.getInstance("XDH")
-                    .generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, privateScalar));
-            byte[] shared = agree(priv, ephemeralPublic);
+            byte[] shared = X25519.dh(privateScalar, ephemeralPublic);
             byte[] key = deriveKey(shared, ephemeralPublic, recipientBytes);
             Cipher gcm = gcm(Cipher.DECRYPT_MODE, key);
             Arrays.fill(key, (byte) 0);
@@ -238,17 +224,6 @@ public final class Sealed {
     static byte[] signedSender(byte[] ephemeralPublic, byte[] recipient, Stamp stamp, byte[] body) {
         return ByteBuffer.allocate(SENDER_LABEL.length + KEY_LENGTH + IdentityKey.LENGTH + STAMP_LENGTH + body.length)
                 .put(SENDER_LABEL).put(ephemeralPublic).put(recipient).putLong(stamp.sentMillis()).put(stamp.id()).put(body).array();
-    }
-
-    private static byte[] agree(PrivateKey priv, byte[] peerU) throws GeneralSecurityException {
-        byte[] u = peerU.clone();
-        u[31] &= 0x7f; // RFC 7748 5: the top bit of a u-coordinate is ignored
-        PublicKey pub = KeyFactory.getInstance("XDH").generatePublic(
-                new XECPublicKeySpec(NamedParameterSpec.X25519, new BigInteger(1, IdentityKey.reverse(u))));
-        KeyAgreement ka = KeyAgreement.getInstance("XDH");
-        ka.init(priv);
-        ka.doPhase(pub, true);
-        return ka.generateSecret();
     }
 
     private static byte[] deriveKey(byte[] shared, byte[] ephemeralPublic, byte[] recipient) {
