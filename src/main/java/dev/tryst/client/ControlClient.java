@@ -32,6 +32,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
@@ -108,6 +109,18 @@ public final class ControlClient implements AutoCloseable {
      * @throws PinMismatchException the server's certificate is not the one pinned or remembered
      */
     public static ControlClient connect(Server server, Identity identity, Duration timeout) throws IOException {
+        return connect(server, identity, false, timeout);
+    }
+
+    /**
+     * Logs in as {@code identity} to dial only ({@link ControlWire#MODE_DIALER}): it may ask for
+     * connections while the identity's own session (a listener) runs elsewhere, and has no events.
+     */
+    public static ControlClient connectDialer(Server server, Identity identity, Duration timeout) throws IOException {
+        return connect(server, Objects.requireNonNull(identity, "identity"), true, timeout);
+    }
+
+    private static ControlClient connect(Server server, Identity identity, boolean dialer, Duration timeout) throws IOException {
         InetSocketAddress address = HostPort.resolve(server.address());
         Socket socket;
         String name;
@@ -134,7 +147,7 @@ public final class ControlClient implements AutoCloseable {
             throw e;
         }
         try {
-            c.login(identity, timeout);
+            c.login(identity, dialer, timeout);
             if (socket instanceof SSLSocket ssl) {
                 Pinning.remember(ssl, server.pin());
             }
@@ -167,8 +180,9 @@ public final class ControlClient implements AutoCloseable {
         }
     }
 
-    private void login(Identity identity, Duration timeout) throws IOException {
-        send(new Connect(ControlWire.PROTOCOL_VERSION, identity == null ? null : Bytes.of(identity.publicKey().bytes())));
+    private void login(Identity identity, boolean dialer, Duration timeout) throws IOException {
+        send(identity == null ? Connect.anonymous() : dialer ? Connect.dialer(Bytes.of(identity.publicKey().bytes()))
+                : Connect.identity(Bytes.of(identity.publicKey().bytes())));
         if (identity != null) {
             Packet p = next(timeout);
             if (!(p instanceof Challenge c)) {

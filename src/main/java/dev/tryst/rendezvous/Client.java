@@ -36,6 +36,8 @@ final class Client implements Bus.Endpoint, ControlSession.Listener {
     byte[] challenge;
     /** Set once logged in. */
     volatile Bytes identity;
+    /** Logged in to dial only ({@link dev.tryst.wire.ControlWire#MODE_DIALER}): asks for connections, holds no place, has no events. */
+    volatile boolean dialer;
     /** The last event order given to this identity when it logged in. */
     volatile long loginLastOrder;
 

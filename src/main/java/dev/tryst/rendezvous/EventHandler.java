@@ -51,7 +51,7 @@ final class EventHandler {
     }
 
     void onResume(Client c, Resume r) {
-        if (c.identity == null || c.resumed) {
+        if (c.identity == null || c.dialer || c.resumed) { // a dialer has no events
             c.io.invalid();
             return;
         }
@@ -79,7 +79,7 @@ final class EventHandler {
     }
 
     void onRequest(Client c, Request r) {
-        if (c.identity == null) {
+        if (c.identity == null || c.dialer) { // the sequence is the identity session's
             c.io.invalid();
             return;
         }

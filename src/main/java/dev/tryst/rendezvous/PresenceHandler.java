@@ -63,6 +63,8 @@ final class PresenceHandler {
     static final int REQUESTS_PER_IDENTITY = 10;
     static final int REQUESTS_PER_SOURCE = 30;
     private static final Duration RATE_WINDOW = Duration.ofMinutes(1);
+    /** Dialing sessions at once per identity (each `tryst connect` is one; ssh opens one per connection). */
+    static final int MAX_DIALERS = 16;
 
     private final Presence presence;
     private final Bus bus;
@@ -101,6 +103,7 @@ final class PresenceHandler {
         byte[] nonce = new byte[Identity.CHALLENGE_LENGTH];
         random.nextBytes(nonce);
         c.claimed = key;
+        c.dialer = connect.mode() == ControlWire.MODE_DIALER;
         c.challenge = nonce;
         c.send(new Challenge(Bytes.of(nonce)));
     }
@@ -124,13 +127,13 @@ final class PresenceHandler {
             return;
         }
         synchronized (lock) {
-            if (!presence.claim(id, c.ref)) {
-                c.io.disconnect(ControlWire.REASON_ALREADY_CONNECTED);
+            if (c.dialer ? !presence.claimDialer(id, c.ref, MAX_DIALERS) : !presence.claim(id, c.ref)) {
+                c.io.disconnect(c.dialer ? RendezvousServer.REASON_TOO_MANY_DIALERS : ControlWire.REASON_ALREADY_CONNECTED);
                 return;
             }
             c.identity = id;
             if (c.io.isClosing()) { // ended meanwhile: it must not hold the identity
-                presence.release(id, c.ref);
+                release(c);
                 return;
             }
             c.loginLastOrder = lastOrder;
@@ -148,10 +151,10 @@ final class PresenceHandler {
         }
         synchronized (lock) {
             // requests from a session that has ended have nobody to answer
-            presence.dropPending(r.peer(), p -> !p.from().equals(presence.lookup(p.requester())));
+            presence.dropPending(r.peer(), p -> !presence.holds(p.requester(), p.from()));
             List<Pending> made = presence.pending(r.peer());
-            if (made.stream().anyMatch(p -> p.requester().equals(c.identity))) {
-                return; // asked already: not forwarded again (no flooding the target), answered once
+            if (made.stream().anyMatch(p -> p.from().equals(c.ref))) {
+                return; // this session asked already: not forwarded again (no flooding the target), answered once
             }
             if (!perSource.count(c.group, now) || !perIdentity.count(c.identity, now)) {
                 counters.requestLimitDisconnects.increment();
@@ -175,13 +178,13 @@ final class PresenceHandler {
     }
 
     void onAccept(Client c, ConnectionRequestAccept a) {
-        if (c.identity == null) {
+        if (c.identity == null || c.dialer) { // a dialer is never shown a request
             c.io.invalid();
             return;
         }
         synchronized (lock) {
             Pending p = presence.takePending(c.identity, a.requester());
-            if (p == null || !p.from().equals(presence.lookup(a.requester()))) {
+            if (p == null || !presence.holds(a.requester(), p.from())) {
                 c.send(new ConnectionRequestDenied(a.requester(), RendezvousServer.DENIED_NOT_AVAILABLE));
                 return;
             }
@@ -196,7 +199,7 @@ final class PresenceHandler {
      * time is over, like every request not accepted (the target's reason is not passed on).
      */
     void onDeny(Client c, ConnectionRequestDenied d) {
-        if (c.identity == null) {
+        if (c.identity == null || c.dialer) {
             c.io.invalid();
             return;
         }
@@ -225,7 +228,11 @@ final class PresenceHandler {
         Bytes id = c.identity;
         if (id != null) {
             synchronized (lock) {
-                presence.release(id, c.ref);
+                if (c.dialer) {
+                    presence.releaseDialer(id, c.ref);
+                } else {
+                    presence.release(id, c.ref);
+                }
             }
         }
     }

@@ -72,6 +72,7 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String REASON_TOO_MANY_LOOKUPS = "Too many failed lookups";
     public static final String REASON_TOO_MANY_JOINS = "Too many joins";
     public static final String REASON_TOO_MANY_REQUESTS = "Too many connection requests";
+    public static final String REASON_TOO_MANY_DIALERS = "Too many dialing sessions for this identity";
     public static final String REASON_QUEUE_FULL = "Room message queue full";
     public static final String REASON_TOO_SLOW = "Too slow";
     public static final String REASON_SERVER_CLOSING = "Server closing";
@@ -281,7 +282,7 @@ public final class RendezvousServer implements AutoCloseable {
                 }
             } else if (!(f instanceof Connect connect) || c.claimed != null) {
                 c.io.invalid();
-            } else if (connect.mode() == ControlWire.MODE_IDENTITY) {
+            } else if (connect.mode() == ControlWire.MODE_IDENTITY || connect.mode() == ControlWire.MODE_DIALER) {
                 presence.onIdentityConnect(c, connect);
             } else {
                 c.io.connected();

@@ -53,13 +53,25 @@ public interface Presence {
     /** The session {@code identity} is online on, or null. */
     SessionRef lookup(Bytes identity);
 
+    /**
+     * Registers {@code session} as one of {@code identity}'s dialing sessions (it may ask for
+     * connections, is never asked), unless {@code max} already are; false then.
+     */
+    boolean claimDialer(Bytes identity, SessionRef session, int max);
+
+    /** {@code session} is no longer one of {@code identity}'s dialing sessions. */
+    void releaseDialer(Bytes identity, SessionRef session);
+
+    /** Whether {@code session} is {@code identity}'s online session or one of its dialing sessions. */
+    boolean holds(Bytes identity, SessionRef session);
+
     /** The requests made to {@code target}. */
     List<Pending> pending(Bytes target);
 
-    /** Adds {@code request}, or replaces the one of the same requester to the same target. */
+    /** Adds {@code request}, or replaces the one from the same requesting session to the same target. */
     void putPending(Pending request);
 
-    /** Removes and returns the request of {@code requester} to {@code target}, or null. */
+    /** Removes and returns the oldest standing request of {@code requester} (from any of its sessions) to {@code target}, or null. */
     Pending takePending(Bytes target, Bytes requester);
 
     /** Removes the requests to {@code target} for which {@code drop} holds. */

@@ -41,8 +41,8 @@ import java.util.Objects;
  *  integers are big-endian
  *
  *  op  packet                    payload                                         sent by
- *   0  CONNECT                   version u8 | mode u8 (0 anonymous, 1 identity)  client
- *                                | identity mode only: Ed25519 public key (32)
+ *   0  CONNECT                   version u8 | mode u8 (0 anonymous, 1 identity,  client
+ *                                2 dialer) | modes 1 and 2: Ed25519 public key (32)
  *   1  DISCONNECT                reason String                                   both
  *   2  CONNECTED                 (empty)                                         server
  *   3  PING                      id i64                                          server
@@ -181,6 +181,12 @@ public final class ControlWire {
     public static final int PROTOCOL_VERSION = 1;
     public static final int MODE_ANONYMOUS = 0;
     public static final int MODE_IDENTITY = 1;
+    /**
+     * An identity that only dials: it proves its key like {@link #MODE_IDENTITY} and may send
+     * CONNECTION_REQUESTs, but does not hold the identity's place (requests to it keep going to its
+     * identity session, if any) and has no events; several may run beside one identity session.
+     */
+    public static final int MODE_DIALER = 2;
 
     /** Largest frame length (opcode + payload): 64 KiB. */
     public static final int MAX_FRAME = 64 * 1024;
@@ -223,13 +229,24 @@ public final class ControlWire {
     /** A frame whose opcode this code does not know; its payload was skipped. */
     public record Unknown(int opcode) implements Frame {}
 
-    /** {@code publicKey} is null in anonymous mode, the 32-byte Ed25519 key in identity mode. */
-    public record Connect(int version, Bytes publicKey) implements Packet {
+    /** {@code publicKey} is null in anonymous mode, the 32-byte Ed25519 key in identity and dialer mode. */
+    public record Connect(int version, int mode, Bytes publicKey) implements Packet {
         public Connect {
             u8(version, "version");
+            if (mode != MODE_ANONYMOUS && mode != MODE_IDENTITY && mode != MODE_DIALER) {
+                throw new IllegalArgumentException("unknown mode " + mode);
+            }
+            if ((mode == MODE_ANONYMOUS) != (publicKey == null)) {
+                throw new IllegalArgumentException("a public key in identity and dialer mode, and only there");
+            }
             if (publicKey != null) {
                 length(publicKey, PUBLIC_KEY_LENGTH, "public key");
             }
+        }
+
+        /** Anonymous with a null key, identity mode with one. */
+        public Connect(int version, Bytes publicKey) {
+            this(version, publicKey == null ? MODE_ANONYMOUS : MODE_IDENTITY, publicKey);
         }
 
         public static Connect anonymous() {
@@ -240,8 +257,8 @@ public final class ControlWire {
             return new Connect(PROTOCOL_VERSION, Objects.requireNonNull(publicKey));
         }
 
-        public int mode() {
-            return publicKey == null ? MODE_ANONYMOUS : MODE_IDENTITY;
+        public static Connect dialer(Bytes publicKey) {
+            return new Connect(PROTOCOL_VERSION, MODE_DIALER, Objects.requireNonNull(publicKey));
         }
     }
 
@@ -805,7 +822,7 @@ public final class ControlWire {
                 int mode = in.u8("mode");
                 yield switch (mode) {
                     case MODE_ANONYMOUS -> new Connect(version, null);
-                    case MODE_IDENTITY -> new Connect(version, in.bytes(PUBLIC_KEY_LENGTH, "public key"));
+                    case MODE_IDENTITY, MODE_DIALER -> new Connect(version, mode, in.bytes(PUBLIC_KEY_LENGTH, "public key"));
                     default -> throw in.fault("unknown mode " + mode);
                 };
             }

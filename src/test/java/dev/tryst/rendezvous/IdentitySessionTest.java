@@ -767,6 +767,66 @@ class IdentitySessionTest {
     }
 
     /**
+     * Dialing sessions (each `tryst connect`, one per ssh connection) beside the identity's own
+     * session (its `tryst listen`): each asks on its own, gets its own CLIENT_INFO with its own key,
+     * is never asked itself, and has no events nor requests.
+     */
+    @Test
+    void dialersAskBesideTheIdentitySessionEachOnItsOwn() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        Identity bob = Identity.generate();
+        Bytes aliceId = id(alice);
+        Bytes bobId = id(bob);
+        EventClient aliceListens = login(alice);
+        EventClient b = login(bob);
+        ControlClient d1 = dialer(alice);
+        ControlClient d2 = dialer(alice);
+        d1.send(new ConnectionRequest(bobId, List.of()));
+        d2.send(new ConnectionRequest(bobId, List.of()));
+        assertEquals(new ConnectionRequest(aliceId, List.of()), b.control().next(T));
+        assertEquals(new ConnectionRequest(aliceId, List.of()), b.control().next(T), "each dialer's request is shown");
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
+        b.control().send(new ConnectionRequestAccept(aliceId, List.of()));
+        ClientInfo one = assertInstanceOf(ClientInfo.class, d1.next(T));
+        ClientInfo two = assertInstanceOf(ClientInfo.class, d2.next(T));
+        assertEquals(bobId, one.peer());
+        assertNotEquals(one.relayPairingKey(), two.relayPairingKey());
+        assertEquals(Address.of(d1.localAddress()), assertInstanceOf(ClientInfo.class, b.control().next(T)).publicAddress(),
+                "the first accept answers the first dialer");
+        assertEquals(Address.of(d2.localAddress()), assertInstanceOf(ClientInfo.class, b.control().next(T)).publicAddress());
+
+        // requests to alice still go to her identity session, never to a dialer
+        b.control().send(new ConnectionRequest(aliceId, List.of()));
+        assertEquals(new ConnectionRequest(bobId, List.of()), aliceListens.control().next(T));
+        assertThrows(SocketTimeoutException.class, () -> d1.next(Duration.ofMillis(300)));
+
+        // a dialer neither resumes events nor sends messages: the sequence is the identity session's
+        ControlClient d3 = dialer(alice);
+        d3.send(new ControlWire.Resume(0));
+        var closed = assertThrows(ControlClient.ControlClosedException.class, () -> d3.next(T));
+        assertEquals(ControlWire.REASON_INVALID_PACKET, closed.reason());
+    }
+
+    @Test
+    void dialersPerIdentityAreBounded() throws IOException {
+        start();
+        Identity alice = Identity.generate();
+        for (int i = 0; i < PresenceHandler.MAX_DIALERS; i++) {
+            dialer(alice);
+        }
+        var refused = assertThrows(ControlClient.ControlClosedException.class, () -> dialer(alice));
+        assertEquals(RendezvousServer.REASON_TOO_MANY_DIALERS, refused.reason());
+        assertInstanceOf(LoginState.class, login(alice).control().loginState(), "the identity session is not one of them");
+    }
+
+    private ControlClient dialer(Identity id) throws IOException {
+        ControlClient c = ControlClient.connectDialer(plain(), id, T);
+        open.add(c);
+        return c;
+    }
+
+    /**
      * A requester the target has not accepted learns nothing of whether it is online: an offline
      * target, and an online one that refuses, are both answered "Not available", and only when the
      * request's lifetime is over (an immediate "Not online" told anyone whether a key was online).

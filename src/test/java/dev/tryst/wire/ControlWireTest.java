@@ -90,6 +90,7 @@ class ControlWireTest {
         GOLDEN.put(Connect.anonymous(), "03 00 01 00");
         // version 1, mode 1, 32-byte key: payload 34, length 35 = 0x23
         GOLDEN.put(Connect.identity(rep(0x11, 32)), "23 00 01 01" + "11".repeat(32));
+        GOLDEN.put(Connect.dialer(rep(0x11, 32)), "23 00 01 02" + "11".repeat(32));
         // "Time out" is 8 ASCII bytes: payload 1 + 8, length 10 = 0x0a
         GOLDEN.put(new Disconnect(ControlWire.REASON_TIME_OUT), "0a 01 08 54696d65206f7574");
         // "é" is c3 a9 in UTF-8: payload 1 + 2, length 4
@@ -463,6 +464,9 @@ class ControlWireTest {
     void recordsRefuseWhatCannotBeSent() {
         assertThrows(IllegalArgumentException.class, () -> new Connect(256, null));
         assertThrows(IllegalArgumentException.class, () -> new Connect(1, rep(0, 31)));
+        assertThrows(IllegalArgumentException.class, () -> new Connect(1, 3, rep(0, 32)));
+        assertThrows(IllegalArgumentException.class, () -> new Connect(1, ControlWire.MODE_DIALER, null));
+        assertThrows(IllegalArgumentException.class, () -> new Connect(1, ControlWire.MODE_ANONYMOUS, rep(0, 32)));
         assertThrows(IllegalArgumentException.class, () -> new Disconnect("z".repeat(ControlWire.MAX_STRING + 1)));
         assertThrows(IllegalArgumentException.class, () -> new Disconnect("é".repeat(513)));
         assertThrows(IllegalArgumentException.class, () -> new Disconnect("\ud800"));
