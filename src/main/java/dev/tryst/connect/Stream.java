@@ -1,0 +1,393 @@
+package dev.tryst.connect;
+
+import dev.tryst.wire.PeerWire;
+import dev.tryst.wire.WireException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One stream of a {@link Mux}: a byte stream each way, with its own window, so that a reader that
+ * stops reading stops only this stream. Its {@link #input()} ends (-1) at the peer's FIN; its
+ * {@link #output()}'s {@code close()} sends ours; a RESET from either side fails both, with the
+ * reason. Thread-safe: one thread may read while another writes.
+ *
+ * <p>Locks: the mux's reader calls in here holding the mux's lock; an application thread never
+ * holds this stream's lock while it hands a frame to the mux.
+ */
+public final class Stream implements Closeable {
+    private final Mux mux;
+    final int id;
+    private final byte service;
+    private final int port;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    // receive (guarded by lock)
+    private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
+    private int chunkOffset;
+    private long buffered;
+    private long receivedTotal;
+    private long granted = PeerWire.INITIAL_WINDOW;
+    private long consumedSinceGrant;
+    private boolean peerFin;
+    private boolean inputClosed;
+
+    // send
+    private long credit = PeerWire.INITIAL_WINDOW;
+    private boolean finSent;
+
+    // the end
+    private String reset;
+    private boolean sessionEnded;
+    private IOException sessionWhy;
+    private boolean done;
+
+    private final InputStream in = new In();
+    private final OutputStream out = new Out();
+
+    Stream(Mux mux, int id, byte service, int port) {
+        this.mux = mux;
+        this.id = id;
+        this.service = service;
+        this.port = port;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** What the stream was opened for: {@link PeerWire#SERVICE_PIPE} or {@link PeerWire#SERVICE_PORT}. */
+    public byte service() {
+        return service;
+    }
+
+    /** The port asked for (service port), else 0. */
+    public int port() {
+        return port;
+    }
+
+    public InputStream input() {
+        return in;
+    }
+
+    public OutputStream output() {
+        return out;
+    }
+
+    /** Ends the stream at once, both ways, telling the peer why. */
+    public void reset(String reason) {
+        String r = reason.length() > 256 ? reason.substring(0, 256) : reason;
+        lock.lock();
+        try {
+            if (reset != null || done || sessionEnded) {
+                return;
+            }
+            reset = "reset here: " + r;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            mux.enqueue(PeerWire.encode(new PeerWire.Reset(id, r)), false);
+        } catch (IOException ignored) {
+            // the session is over: so is the stream
+        }
+        finish();
+    }
+
+    /** Sends FIN (once) and stops reading: what still comes is dropped, and granted again so the peer is never stuck. */
+    @Override
+    public void close() {
+        closeOutput();
+        try {
+            in.close();
+        } catch (IOException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    private void closeOutput() {
+        lock.lock();
+        try {
+            if (finSent || reset != null || sessionEnded) {
+                return;
+            }
+            finSent = true;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            mux.enqueue(PeerWire.encode(new PeerWire.Fin(id)), false);
+        } catch (IOException ignored) {
+            // the session ended: the stream too
+        }
+        finish();
+    }
+
+    private void grant(long n) {
+        while (n > 0) {
+            int inc = (int) Math.min(n, PeerWire.MAX_INCREMENT);
+            try {
+                mux.enqueue(PeerWire.encode(new PeerWire.Window(id, inc)), false);
+            } catch (IOException e) {
+                return; // the session ended
+            }
+            n -= inc;
+        }
+    }
+
+    /** Done both ways, or reset: the mux forgets it (what is buffered can still be read). */
+    private void finish() {
+        lock.lock();
+        try {
+            if (done || !((finSent && peerFin) || reset != null)) {
+                return;
+            }
+            done = true;
+        } finally {
+            lock.unlock();
+        }
+        mux.done(this);
+    }
+
+    // ---------------------------------------------------------------- from the mux's reader
+
+    void delivered(ByteBuffer bytes) throws WireException {
+        int n = bytes.remaining();
+        long give = 0;
+        lock.lock();
+        try {
+            if (peerFin) {
+                throw new WireException("DATA on stream " + id + " after its FIN");
+            }
+            receivedTotal += n;
+            if (receivedTotal > granted) {
+                throw new WireException("stream " + id + " sent " + (receivedTotal - granted) + " bytes beyond its window");
+            }
+            if (inputClosed || reset != null) {
+                give = n; // nobody reads it: drop it and grant it again
+                granted += give;
+            } else {
+                byte[] copy = new byte[n];
+                bytes.get(copy);
+                chunks.add(copy);
+                buffered += n;
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        grant(give);
+    }
+
+    void granted(int increment) throws WireException {
+        lock.lock();
+        try {
+            credit += increment;
+            if (credit > (1L << 32)) {
+                throw new WireException("stream " + id + " was granted a window of " + credit + " bytes");
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void peerFinished() {
+        lock.lock();
+        try {
+            peerFin = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        finish();
+    }
+
+    void peerReset(String reason) {
+        lock.lock();
+        try {
+            if (reset == null) {
+                reset = "reset by " + mux.peer() + ": " + reason;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        finish();
+    }
+
+    void sessionEnded(IOException why) {
+        lock.lock();
+        try {
+            sessionEnded = true;
+            sessionWhy = why;
+            done = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private IOException ended() {
+        if (reset != null) {
+            return new IOException("stream " + id + " " + reset);
+        }
+        return new IOException(sessionWhy == null ? "the session with " + mux.peer() + " ended"
+                : "the session with " + mux.peer() + " ended: " + sessionWhy.getMessage(), sessionWhy);
+    }
+
+    // ---------------------------------------------------------------- the application's side
+
+    private int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        long give = 0;
+        int n;
+        lock.lock();
+        try {
+            while (chunks.isEmpty() && !peerFin && reset == null && !sessionEnded && !inputClosed) {
+                changed.await();
+            }
+            if (inputClosed) {
+                return -1;
+            }
+            if (chunks.isEmpty()) {
+                if (reset == null && peerFin) {
+                    return -1;
+                }
+                throw ended();
+            }
+            byte[] c = chunks.peekFirst();
+            n = Math.min(len, c.length - chunkOffset);
+            System.arraycopy(c, chunkOffset, b, off, n);
+            chunkOffset += n;
+            if (chunkOffset == c.length) {
+                chunks.removeFirst();
+                chunkOffset = 0;
+            }
+            buffered -= n;
+            consumedSinceGrant += n;
+            if (consumedSinceGrant >= PeerWire.INITIAL_WINDOW / 2 && !peerFin && !sessionEnded && reset == null) {
+                give = consumedSinceGrant;
+                granted += give;
+                consumedSinceGrant = 0;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted reading stream " + id);
+        } finally {
+            lock.unlock();
+        }
+        grant(give);
+        return n;
+    }
+
+    private void write(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            int n;
+            lock.lock();
+            try {
+                while (credit == 0 && reset == null && !sessionEnded && !finSent) {
+                    changed.await();
+                }
+                if (reset != null || sessionEnded) {
+                    throw ended();
+                }
+                if (finSent) {
+                    throw new IOException("stream " + id + " is closed for writing");
+                }
+                n = (int) Math.min(Math.min(len, credit), PeerWire.MAX_DATA);
+                credit -= n;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted writing stream " + id);
+            } finally {
+                lock.unlock();
+            }
+            mux.enqueue(PeerWire.data(id, b, off, n), true);
+            off += n;
+            len -= n;
+        }
+    }
+
+    private final class In extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = Stream.this.read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            return Stream.this.read(b, off, len);
+        }
+
+        @Override
+        public int available() {
+            lock.lock();
+            try {
+                return (int) Math.min(Integer.MAX_VALUE, buffered);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Stops reading (the peer's further data is dropped); the stream's output stays open. */
+        @Override
+        public void close() {
+            long give;
+            lock.lock();
+            try {
+                if (inputClosed) {
+                    return;
+                }
+                inputClosed = true;
+                give = peerFin || reset != null ? 0 : consumedSinceGrant + buffered;
+                chunks.clear();
+                buffered = 0;
+                consumedSinceGrant = 0;
+                granted += give;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            grant(give);
+        }
+    }
+
+    private final class Out extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            Stream.this.write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            Stream.this.write(b, off, len);
+        }
+
+        /** Sends FIN: the peer's input ends after what was written. */
+        @Override
+        public void close() {
+            closeOutput();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Stream[" + id + (service == PeerWire.SERVICE_PORT ? " port " + port : " pipe") + "]";
+    }
+}
