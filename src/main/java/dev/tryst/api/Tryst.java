@@ -377,6 +377,8 @@ public final class Tryst {
                 case WRONG_CODE -> new TrystException(TrystException.Reason.WRONG_CODE, s.getMessage(), s);
                 case TIMED_OUT -> new TrystException(TrystException.Reason.TIMED_OUT, s.getMessage(), s);
                 case PEER_GONE, PROTOCOL -> new TrystException(TrystException.Reason.PEER_GONE, s.getMessage(), s);
+                case PEER_UNAVAILABLE -> new TrystException(TrystException.Reason.PEER_UNAVAILABLE, s.getMessage(), s);
+                case NOT_AUTHENTICATED -> new TrystException(TrystException.Reason.NOT_AUTHENTICATED, s.getMessage(), s);
             };
             case LocalIoException l -> new TrystException(TrystException.Reason.LOCAL_IO, l.getMessage(), l);
             case TransferException t -> switch (t.reason()) {

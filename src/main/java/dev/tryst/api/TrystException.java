@@ -37,6 +37,12 @@ public final class TrystException extends IOException {
         UNSAFE_OFFER,
         /** The server understood and refused (a full inbox, a login refused). */
         REFUSED,
+        /** The peer named is not a contact, nor a public key. */
+        UNKNOWN_PEER,
+        /** The identity asked for did not answer: it is offline, not listening, or does not have us as a contact. */
+        PEER_UNAVAILABLE,
+        /** Whoever answered could not prove to be the peer named: nothing was sent to it. */
+        NOT_AUTHENTICATED,
     }
 
     private final Reason reason;

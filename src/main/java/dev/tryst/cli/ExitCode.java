@@ -14,7 +14,10 @@ public enum ExitCode {
     LOCAL_IO(9, "our own input or output failed (closed pipe, full disk)"),
     CONFLICT(10, "a received file would replace a different existing one; nothing was overwritten"),
     NO_SPACE(11, "not enough free space for what was offered; nothing was received"),
-    UNSAFE_OFFER(12, "the offer was refused as unsafe (names outside the target folder, impossible sizes)");
+    UNSAFE_OFFER(12, "the offer was refused as unsafe (names outside the target folder, impossible sizes)"),
+    UNKNOWN_PEER(13, "no contact has that name (see 'tryst contacts'); nothing was sent"),
+    PEER_UNAVAILABLE(14, "the peer did not answer: it is offline, not running 'tryst listen', or does not have you as a contact"),
+    NOT_AUTHENTICATED(15, "whoever answered could not prove to be the peer named (or the server misbehaved); nothing was sent");
 
     final int code;
     final String meaning;

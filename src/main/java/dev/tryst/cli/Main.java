@@ -85,6 +85,9 @@ public final class Main implements Runnable {
             case CONFLICT -> ExitCode.CONFLICT;
             case NO_SPACE -> ExitCode.NO_SPACE;
             case UNSAFE_OFFER -> ExitCode.UNSAFE_OFFER;
+            case UNKNOWN_PEER -> ExitCode.UNKNOWN_PEER;
+            case PEER_UNAVAILABLE -> ExitCode.PEER_UNAVAILABLE;
+            case NOT_AUTHENTICATED -> ExitCode.NOT_AUTHENTICATED;
         };
     }
 

@@ -70,17 +70,11 @@ public final class Mux implements AutoCloseable {
         default void ended(IOException why) {}
     }
 
-    /** A new path to the same peer, with the same keys: the relay, once the old path died. */
-    @FunctionalInterface
-    public interface Reconnect {
-        Session connect() throws IOException;
-    }
-
     private enum State { UP, MOVING, CLOSING, ENDED }
 
     private final Handshake.Role role;
     private final String peer;
-    private final Reconnect reconnect;
+    private final Session.Fallback reconnect;
     private final Acceptor acceptor;
     private final Events events;
 
@@ -115,7 +109,7 @@ public final class Mux implements AutoCloseable {
     private int lastPeerId;
     private final AtomicInteger threads = new AtomicInteger();
 
-    private Mux(Handshake.Role role, String peer, Reconnect reconnect, Acceptor acceptor, Events events) {
+    private Mux(Handshake.Role role, String peer, Session.Fallback reconnect, Acceptor acceptor, Events events) {
         this.role = role;
         this.peer = peer;
         this.reconnect = reconnect;
@@ -133,7 +127,7 @@ public final class Mux implements AutoCloseable {
      * @param reconnect a new path when this one dies, or null: the session then ends with its path
      * @param acceptor  streams the peer opens, or null to refuse them all
      */
-    public static Mux start(Session first, Handshake.Role role, String peer, Reconnect reconnect, Acceptor acceptor,
+    public static Mux start(Session first, Handshake.Role role, String peer, Session.Fallback reconnect, Acceptor acceptor,
                             Events events) throws IOException {
         Mux m = new Mux(role, Objects.requireNonNull(peer), reconnect, acceptor, events == null ? new Events() {} : events);
         m.attach(first, 0);

@@ -64,6 +64,11 @@ public final class Stream implements Closeable {
         return id;
     }
 
+    /** The peer at the other end, by name. */
+    public String peer() {
+        return mux.peer();
+    }
+
     /** What the stream was opened for: {@link PeerWire#SERVICE_PIPE} or {@link PeerWire#SERVICE_PORT}. */
     public byte service() {
         return service;

@@ -200,7 +200,7 @@ public final class PathRace {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, relayError, null);
         }
         if (strangers.get() > 0) {
-            throw new SessionException(SessionException.Kind.PEER_GONE, plan.keys().stranger() + " answered at the"
+            throw new SessionException(SessionException.Kind.NOT_AUTHENTICATED, plan.keys().stranger() + " answered at the"
                     + " relay with this session's key (" + strangers.get() + " time" + (strangers.get() == 1 ? "" : "s")
                     + ", turned away: they learned nothing), and the other side did not come within "
                     + plan.deadline().toSeconds() + " s; try again, and if it happens again the path to the relay is watched", null);

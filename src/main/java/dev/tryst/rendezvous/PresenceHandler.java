@@ -70,6 +70,8 @@ final class PresenceHandler {
     private final Bus bus;
     private final EventLog events;
     private final String serverName;
+    /** Announced in CLIENT_INFO with the pairing key (the relay is on the control port's host). */
+    private final int relayPort;
     private final SecureRandom random;
     private final RendezvousCounters counters;
     private final Object lock = new Object();
@@ -77,8 +79,9 @@ final class PresenceHandler {
     private final RateWindow<InetAddress> perSource = new RateWindow<>(REQUESTS_PER_SOURCE, RATE_WINDOW);
     private final RateWindow<Bytes> perIdentity = new RateWindow<>(REQUESTS_PER_IDENTITY, RATE_WINDOW);
 
-    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, SecureRandom random,
+    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, int relayPort, SecureRandom random,
                     RendezvousCounters counters) {
+        this.relayPort = relayPort;
         this.presence = presence;
         this.bus = bus;
         this.events = events;
@@ -189,8 +192,8 @@ final class PresenceHandler {
                 return;
             }
             Bytes key = RendezvousServer.newPairingKey(random);
-            bus.deliver(p.from(), new ClientInfo(c.identity, c.io.publicAddress, a.privateAddresses(), key));
-            c.send(new ClientInfo(p.requester(), p.publicAddress(), p.privates(), key));
+            bus.deliver(p.from(), new ClientInfo(c.identity, c.io.publicAddress, a.privateAddresses(), key, relayPort));
+            c.send(new ClientInfo(p.requester(), p.publicAddress(), p.privates(), key, relayPort));
         }
     }
 

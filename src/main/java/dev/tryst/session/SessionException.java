@@ -4,7 +4,13 @@ import java.io.IOException;
 
 /** Why a session could not be set up or was lost, in words for a person, with a kind for the exit code. */
 public final class SessionException extends IOException {
-    public enum Kind { RELAY_UNREACHABLE, WRONG_CODE, PEER_GONE, TIMED_OUT, PROTOCOL }
+    public enum Kind {
+        RELAY_UNREACHABLE, WRONG_CODE, PEER_GONE, TIMED_OUT, PROTOCOL,
+        /** An identity asked for did not answer: offline, not listening, or it does not take us. */
+        PEER_UNAVAILABLE,
+        /** Whoever answered could not prove to be the peer (a stranger with the meeting key, or a server that lied). */
+        NOT_AUTHENTICATED
+    }
 
     private final Kind kind;
 

@@ -55,6 +55,7 @@ import java.util.Objects;
  *   7  CONNECTION_REQUEST_DENIED requester id32 | reason String                 both
  *   8  CLIENT_INFO               peer id32 | public Address (as the server saw it)  server
  *                                | private Address* | relay pairing key (33)
+ *                                | relay port u16 (0: no relay)
  *   9  CHALLENGE                 nonce (32)                                      server
  *  10  CHALLENGE_RESPONSE        Ed25519 signature (64)                          client
  *  11  ROOM_CREATE               nameplate String (empty: the server picks one)  client
@@ -298,13 +299,14 @@ public final class ControlWire {
     }
 
     /** About the other party of an accepted request: who, where the server saw it, where it says it is. */
-    public record ClientInfo(Bytes peer, Address publicAddress, List<Address> privateAddresses, Bytes relayPairingKey)
-            implements Packet {
+    public record ClientInfo(Bytes peer, Address publicAddress, List<Address> privateAddresses, Bytes relayPairingKey,
+                             int relayPort) implements Packet {
         public ClientInfo {
             length(peer, ID_LENGTH, "peer id");
             Objects.requireNonNull(publicAddress, "public address");
             privateAddresses = addresses(privateAddresses);
             length(relayPairingKey, PAIRING_KEY_LENGTH, "relay pairing key");
+            u16(relayPort, "relay port");
         }
     }
 
@@ -398,9 +400,7 @@ public final class ControlWire {
     public record RoomRelay(Bytes pairingKey, int relayPort) implements Packet {
         public RoomRelay {
             length(pairingKey, PAIRING_KEY_LENGTH, "pairing key");
-            if (relayPort < 0 || relayPort > 0xFFFF) {
-                throw new IllegalArgumentException("relay port " + relayPort + " is not in 0 .. 65535");
-            }
+            u16(relayPort, "relay port");
         }
     }
 
@@ -550,7 +550,8 @@ public final class ControlWire {
                 yield CONNECTION_REQUEST_DENIED;
             }
             case ClientInfo i -> {
-                o.bytes(i.peer()).address(i.publicAddress()).addresses(i.privateAddresses()).bytes(i.relayPairingKey());
+                o.bytes(i.peer()).address(i.publicAddress()).addresses(i.privateAddresses()).bytes(i.relayPairingKey())
+                        .u16(i.relayPort());
                 yield CLIENT_INFO;
             }
             case Challenge c -> {
@@ -837,7 +838,7 @@ public final class ControlWire {
             case CONNECTION_REQUEST_DENIED ->
                 new ConnectionRequestDenied(in.bytes(ID_LENGTH, "requester id"), in.string("reason"));
             case CLIENT_INFO -> new ClientInfo(in.bytes(ID_LENGTH, "peer id"), in.address("public address"),
-                    in.addresses("private addresses"), in.bytes(PAIRING_KEY_LENGTH, "relay pairing key"));
+                    in.addresses("private addresses"), in.bytes(PAIRING_KEY_LENGTH, "relay pairing key"), in.u16("relay port"));
             case CHALLENGE -> new Challenge(in.bytes(NONCE_LENGTH, "nonce"));
             case CHALLENGE_RESPONSE -> new ChallengeResponse(in.bytes(SIGNATURE_LENGTH, "signature"));
             case ROOM_CREATE -> new RoomCreate(in.string("nameplate"));
@@ -1041,6 +1042,12 @@ public final class ControlWire {
     }
 
     // ---------------------------------------------------------------- record checks
+
+    private static void u16(int v, String what) {
+        if (v < 0 || v > 0xFFFF) {
+            throw new IllegalArgumentException(what + " " + v + " is not in 0 .. 65535");
+        }
+    }
 
     private static void u8(int v, String what) {
         if (v < 0 || v > 0xFF) {

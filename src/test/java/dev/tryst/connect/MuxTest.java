@@ -12,6 +12,7 @@ import dev.tryst.channel.SecureChannel;
 import dev.tryst.net.Await;
 import dev.tryst.net.Watchdog;
 import dev.tryst.session.Session;
+import dev.tryst.session.SessionException;
 import dev.tryst.wire.PeerWire;
 import dev.tryst.wire.WireException;
 import java.io.IOException;
@@ -83,8 +84,8 @@ class MuxTest {
             for (int i = 0; i <= spare; i++) {
                 paths.add(path());
             }
-            Mux.Reconnect forI = () -> next(initiatorMoves).initiator();
-            Mux.Reconnect forR = () -> next(responderMoves).responder();
+            Session.Fallback forI = () -> next(initiatorMoves).initiator();
+            Session.Fallback forR = () -> next(responderMoves).responder();
             CompletableFuture<Mux> r = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
                 try {
@@ -99,10 +100,10 @@ class MuxTest {
             open.add(initiator);
         }
 
-        private Path next(AtomicInteger moves) throws IOException {
+        private Path next(AtomicInteger moves) throws SessionException {
             int n = moves.incrementAndGet();
             if (n >= paths.size()) {
-                throw new IOException("no more paths");
+                throw new SessionException(SessionException.Kind.PEER_GONE, "no more paths", null);
             }
             return paths.get(n);
         }
@@ -243,7 +244,7 @@ class MuxTest {
         CompletableFuture<Mux> r = CompletableFuture.supplyAsync(() -> {
             try {
                 return Mux.start(path.responder(), Handshake.Role.RESPONDER, "mallory", () -> {
-                    throw new IOException("a move was tried");
+                    throw new SessionException(SessionException.Kind.PEER_GONE, "a move was tried", null);
                 }, s -> { }, null);
             } catch (IOException e) {
                 throw new RuntimeException(e);

@@ -753,6 +753,7 @@ class IdentitySessionTest {
         assertEquals(List.of(aliceLan), toBob.privateAddresses());
         assertEquals(Address.of(a.control().localAddress()), toBob.publicAddress());
         assertEquals(toAlice.relayPairingKey(), toBob.relayPairingKey());
+        assertEquals(8080, toAlice.relayPort(), "the relay port comes with the key");
 
         // a second request gets a fresh key
         a.control().send(new ConnectionRequest(bobId, List.of()));

@@ -109,9 +109,9 @@ class ControlWireTest {
         GOLDEN.put(new ConnectionRequestAccept(rep(0xbb, 32), List.of()), "22 06" + "bb".repeat(32) + "00");
         // id 32 + string 1 + 2 = 35, length 36 = 0x24
         GOLDEN.put(new ConnectionRequestDenied(rep(0xcc, 32), "no"), "24 07" + "cc".repeat(32) + "02 6e6f");
-        // id 32 + public 7 + (count 1 + 7) + key 33 = 80, length 81 = 0x51
-        GOLDEN.put(new ClientInfo(rep(0xdd, 32), PUBLIC4, List.of(PRIVATE4), rep(0xee, 33)),
-                "51 08" + "dd".repeat(32) + "04 cb007107 9c40" + "01 04 0a000002 9c40" + "ee".repeat(33));
+        // id 32 + public 7 + (count 1 + 7) + key 33 + port 2 = 82, length 83 = 0x53
+        GOLDEN.put(new ClientInfo(rep(0xdd, 32), PUBLIC4, List.of(PRIVATE4), rep(0xee, 33), 8080),
+                "53 08" + "dd".repeat(32) + "04 cb007107 9c40" + "01 04 0a000002 9c40" + "ee".repeat(33) + "1f90");
         // nonce 32, length 33 = 0x21
         GOLDEN.put(new Challenge(rep(0x5a, 32)), "21 09" + "5a".repeat(32));
         // signature 64, length 65 = 0x41
@@ -333,9 +333,9 @@ class ControlWireTest {
         all.add(new ConnectionRequest(rep(1, 32), eight));
         all.add(new ConnectionRequestAccept(rep(2, 32), eight));
         all.add(new ConnectionRequestDenied(rep(3, 32), ""));
-        all.add(new ClientInfo(rep(4, 32), LINK6, eight, rep(5, 33)));
+        all.add(new ClientInfo(rep(4, 32), LINK6, eight, rep(5, 33), 0));
         all.add(new ClientInfo(rep(4, 32), new Address(Bytes.fromHex("00000000000000000000ffff01020304"), 0), List.of(),
-                rep(5, 33))); // IPv4-mapped IPv6 stays version 6
+                rep(5, 33), 65535)); // IPv4-mapped IPv6 stays version 6
 
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         for (Packet p : all) {
@@ -474,7 +474,8 @@ class ControlWireTest {
         assertThrows(IllegalArgumentException.class, () -> new ConnectionRequest(rep(0, 33), List.of()));
         assertThrows(IllegalArgumentException.class,
                 () -> new ConnectionRequest(rep(0, 32), java.util.Collections.nCopies(9, LAN4)));
-        assertThrows(IllegalArgumentException.class, () -> new ClientInfo(rep(0, 32), LAN4, List.of(), rep(0, 32)));
+        assertThrows(IllegalArgumentException.class, () -> new ClientInfo(rep(0, 32), LAN4, List.of(), rep(0, 32), 0));
+        assertThrows(IllegalArgumentException.class, () -> new ClientInfo(rep(0, 32), LAN4, List.of(), rep(0, 33), 65536));
         assertThrows(IllegalArgumentException.class, () -> new Challenge(rep(0, 64)));
         assertThrows(IllegalArgumentException.class, () -> new ChallengeResponse(rep(0, 32)));
         assertThrows(IllegalArgumentException.class, () -> new Address(rep(0, 5), 1));
