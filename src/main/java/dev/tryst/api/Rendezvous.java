@@ -105,6 +105,17 @@ final class Rendezvous {
         }
     }
 
+    /** Why reaching a peer through {@code server} failed: the session's reason, or the server's. */
+    static TrystException dialFailure(ControlClient.Server server, IOException e) {
+        return switch (e) {
+            case dev.tryst.session.SessionException s -> Tryst.translate(s);
+            case PinMismatchException p -> pinMismatch(p);
+            case ControlClient.ControlClosedException c -> new TrystException(TrystException.Reason.REFUSED,
+                    "the server at " + server.describe() + " ended the session: " + (c.reason() != null ? c.reason() : c.getMessage()), c);
+            default -> unreachable(server, e);
+        };
+    }
+
     static TrystException pinMismatch(PinMismatchException e) {
         return new TrystException(TrystException.Reason.UNREACHABLE, "refused: " + e.getMessage(), e);
     }

@@ -103,7 +103,7 @@ public final class Tryst {
      * Sends the files; if a direct path dies on the way, goes on through the relay by itself (the
      * receiver keeps what it verified, so only the rest moves). The relay session has no further fallback.
      */
-    private static FileSender.Sent sendFiles(Session first, Offer offer, Consumer<? super TransferEvent> events)
+    static FileSender.Sent sendFiles(Session first, Offer offer, Consumer<? super TransferEvent> events)
             throws IOException {
         long total = offer.totalBytes();
         Session s = first;
@@ -350,6 +350,11 @@ public final class Tryst {
     }
 
     private ConnectConfig config(Handshake.Role role) {
+        return codeConfig(options, role);
+    }
+
+    /** The time bounds of a code's meeting, from the options. */
+    static ConnectConfig codeConfig(TrystOptions options, Handshake.Role role) {
         ConnectConfig d = ConnectConfig.defaults(role);
         return d.withWaitForPeer(options.waitForPeer() != null ? options.waitForPeer() : d.waitForPeer())
                 .withDirect(options.direct()).withPaths(d.paths().withRelayDelay(options.relayDelay()));

@@ -1,0 +1,54 @@
+package dev.tryst.api;
+
+import dev.tryst.connect.Pipes;
+import dev.tryst.connect.Stream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+
+/**
+ * One stream to a peer ({@link PeerSession#openPipe}, {@link PeerSession#openPort}): bytes each
+ * way with flow control of their own. Its {@link #input()} ends at the peer's end of its output;
+ * closing {@link #output()} ends ours. A refusal or a reset shows as an {@link IOException} with
+ * the peer's reason.
+ */
+public final class PeerStream implements AutoCloseable {
+    private final Stream stream;
+
+    PeerStream(Stream stream) {
+        this.stream = stream;
+    }
+
+    public InputStream input() {
+        return stream.input();
+    }
+
+    public OutputStream output() {
+        return stream.output();
+    }
+
+    /** Ends the stream both ways at once, telling the peer {@code reason}. */
+    public void reset(String reason) {
+        stream.reset(reason);
+    }
+
+    /**
+     * Joins the stream to {@code in} and {@code out} until both directions end, passing each end
+     * on ({@code outEnded} runs when the peer ended its side); returns the first failure or null.
+     */
+    public IOException join(InputStream in, OutputStream out, Runnable outEnded) {
+        return Pipes.join(stream, in, out, outEnded::run);
+    }
+
+    /** Joins the stream to a TCP connection, both ways, then closes the connection. */
+    public IOException join(Socket socket) {
+        return Pipes.join(stream, socket);
+    }
+
+    /** Ends our output and stops reading. */
+    @Override
+    public void close() {
+        stream.close();
+    }
+}
