@@ -48,6 +48,17 @@ public record ListenOptions(InputStream pipeIn, OutputStream pipeOut, Path folde
         return new ListenOptions(pipeIn, pipeOut, folder, accept, overwrite, m);
     }
 
+    /**
+     * Exposes a port as {@code spec} says: {@code PORT} (to the same port on localhost) or
+     * {@code PORT=[HOST:]TARGET_PORT}.
+     *
+     * @throws IllegalArgumentException {@code spec} is not one of those
+     */
+    public ListenOptions withExposed(String spec) {
+        var e = dev.tryst.connect.Services.parseExpose(spec);
+        return withExposed(e.getKey(), dev.tryst.net.HostPort.format(e.getValue()));
+    }
+
     boolean offersStreams() {
         return pipeIn != null || !expose.isEmpty();
     }

@@ -88,7 +88,7 @@ public final class Listening implements AutoCloseable {
             }
         }
         Services.Pipe pipe = o.pipeIn() == null ? null : new Services.Pipe(o.pipeIn(), o.pipeOut(), o.pipeOut()::close);
-        return new Services("this listener", ports, pipe, new Services.Events() {
+        return new Services(ports, pipe, new Services.Events() {
             @Override
             public void opened(String peer, String what) {
                 events.accept(new ListenEvent.StreamOpened(peer, what));

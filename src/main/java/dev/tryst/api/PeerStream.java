@@ -37,13 +37,23 @@ public final class PeerStream implements AutoCloseable {
      * Joins the stream to {@code in} and {@code out} until both directions end, passing each end
      * on ({@code outEnded} runs when the peer ended its side); returns the first failure or null.
      */
-    public IOException join(InputStream in, OutputStream out, Runnable outEnded) {
-        return Pipes.join(stream, in, out, outEnded::run);
+    public TrystException join(InputStream in, OutputStream out, Runnable outEnded) {
+        return failure(Pipes.join(stream, in, out, outEnded::run));
     }
 
-    /** Joins the stream to a TCP connection, both ways, then closes the connection. */
-    public IOException join(Socket socket) {
-        return Pipes.join(stream, socket);
+    /** Joins the stream to a TCP connection, both ways, then closes the connection; returns the first failure or null. */
+    public TrystException join(Socket socket) {
+        return failure(Pipes.join(stream, socket));
+    }
+
+    /** A reset by the peer is its refusal (DECLINED, with its reason); anything else a broken session. */
+    private static TrystException failure(IOException e) {
+        if (e == null) {
+            return null;
+        }
+        return e instanceof Stream.ResetException r && r.byPeer()
+                ? new TrystException(TrystException.Reason.DECLINED, e.getMessage(), e)
+                : new TrystException(TrystException.Reason.PEER_GONE, e.getMessage(), e);
     }
 
     /** Ends our output and stops reading. */

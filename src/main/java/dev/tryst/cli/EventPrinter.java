@@ -18,6 +18,8 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
     String offering;
     /** What the other side must add to its command to meet us (a server or relay that is not the default), or "". */
     String meetAt = "";
+    /** The command the other side runs with the code. */
+    String peerCommand;
     /** Whether progress is drawn (files only). */
     boolean bars;
     private LazyProgress bar;
@@ -47,7 +49,8 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
                         err.println("Offering " + offering + ".");
                     }
                     err.println("Code: " + c.code());
-                    say("On the other machine run:  tryst " + (label.equals("Sending") ? "receive " : "netcheck ") + meetAt + c.code());
+                    String cmd = peerCommand != null ? peerCommand : label.equals("Sending") ? "receive" : "netcheck";
+                    say("On the other machine run:  tryst " + cmd + " " + meetAt + c.code());
                 }
             }
             case TransferEvent.Notice n -> {

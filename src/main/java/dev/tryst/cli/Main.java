@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tryst", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Two machines meet through a server and talk end-to-end encrypted.",
         subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
-            InboxCommand.class, NetcheckCommand.class,
+            InboxCommand.class, NetcheckCommand.class, PairCommand.class, ContactsCommand.class, ListenCommand.class,
+            ConnectCommand.class, ForwardCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n")
 public final class Main implements Runnable {
@@ -96,7 +97,8 @@ public final class Main implements Runnable {
         String advice = switch (t.reason()) {
             case UNREACHABLE -> t.getMessage().startsWith("refused:") ? null
                     : "Point elsewhere with --server HOST (TRYST_SERVER) or --relay HOST:PORT (TRYST_RELAY)";
-            case CONFLICT -> "Use --overwrite to replace them, or --out to choose another folder";
+            case CONFLICT -> t.getMessage().startsWith("a contact named") ? null
+                    : "Use --overwrite to replace them, or --out to choose another folder";
             default -> null;
         };
         if (advice != null) {

@@ -114,8 +114,8 @@ final class ReceiveCommand implements Callable<Integer> {
         return ExitCode.OK.code;
     }
 
-    /** Shows what is offered and asks; --yes accepts; without a terminal to ask on, declines with the remedy. */
-    private boolean confirm(OfferSummary sum, PrintWriter err) {
+    /** What is offered, in words: counts, sizes, what lands where, hidden and executable files. */
+    static String describe(OfferSummary sum) {
         StringBuilder b = new StringBuilder("Offered: ").append(SendCommand.count(sum.files(), "file"));
         if (sum.directories() > 0) {
             b.append(" and ").append(SendCommand.count(sum.directories(), "folder"));
@@ -155,6 +155,12 @@ final class ReceiveCommand implements Callable<Integer> {
             b.append(System.lineSeparator()).append("  note: ").append(sum.executables()).append(" executable file")
                     .append(sum.executables() == 1 ? "" : "s");
         }
+        return b.toString();
+    }
+
+    /** Shows what is offered and asks; --yes accepts; without a terminal to ask on, declines with the remedy. */
+    private boolean confirm(OfferSummary sum, PrintWriter err) {
+        String b = describe(sum);
         if (events != null) {
             events.emit("offer", "files", sum.files(), "directories", sum.directories(), "bytes", sum.totalBytes(),
                     "fetch", sum.bytesToFetch());

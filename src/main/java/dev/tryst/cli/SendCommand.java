@@ -1,6 +1,7 @@
 package dev.tryst.cli;
 
 import dev.tryst.api.Offer;
+import dev.tryst.api.Peers;
 import dev.tryst.api.Sent;
 import dev.tryst.api.Tryst;
 import dev.tryst.api.TrystException;
@@ -41,9 +42,16 @@ final class SendCommand implements Callable<Integer> {
             description = "Secret words in a generated code (2 to 8; 3 gives 38.8 bits). Default: ${DEFAULT-VALUE}.")
     int words;
 
-    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
-            description = "How long to wait for the receiver. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--wait", paramLabel = "DURATION", converter = Durations.class,
+            description = "How long to wait for the receiver. Default: 10m with a code, 30s with --to.")
     Duration wait;
+
+    @Option(names = "--to", paramLabel = "PEER", description = "Send the files to this contact, which listens with"
+            + " 'tryst listen --receive DIR', instead of with a code.")
+    String to;
+
+    @Option(names = "--identity", paramLabel = "PATH", description = "With --to: be this identity (default: this machine's).")
+    Path identityFile;
 
     @Option(names = "--json", description = "Report on standard error as JSON lines (code, connected, fallback, done)"
             + " instead of sentences; implies --quiet.")
@@ -76,16 +84,31 @@ final class SendCommand implements Callable<Integer> {
         }
         TrystOptions options;
         try {
-            options = meeting.options(wait).withWords(words);
+            options = meeting.options(wait != null ? wait : to != null ? Duration.ofSeconds(30) : Duration.ofMinutes(10))
+                    .withWords(words);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException("--words: " + e.getMessage());
+        }
+        if (to != null && (!offer.isFiles() || code != null)) {
+            throw new Main.UsageException("--to sends files and folders to a contact, without a code");
         }
         Sent sent;
         try (EventPrinter printer = new EventPrinter(err, events, quiet, "Sending", "sending")) {
             printer.offering = offer.isFiles() ? offer.describe() : null;
             printer.bars = offer.isFiles();
             printer.meetAt = meeting.forThePeer();
-            sent = new Tryst(options).send(offer, code, printer);
+            if (to != null) {
+                Peers peers = new Peers(options, IdentityFiles.load(identityFile, err));
+                String name = peers.resolve(to).name(); // an unknown peer is said before anything is sent
+                if (!quiet) {
+                    err.println("Offering " + offer.describe() + " to " + name + ".");
+                    err.flush();
+                }
+                printer.offering = null;
+                sent = peers.send(to, offer, printer);
+            } else {
+                sent = new Tryst(options).send(offer, code, printer);
+            }
         }
         double seconds = seconds(sent.elapsed());
         if (events != null) {

@@ -35,19 +35,16 @@ public final class Services implements Mux.Acceptor {
         default void pipeDone() {}
     }
 
-    private final String me;
     private final Map<Integer, InetSocketAddress> ports;
     private final Pipe pipe;
     private final AtomicBoolean pipeTaken = new AtomicBoolean();
     private final Events events;
 
     /**
-     * @param me    how the peer calls us, for its messages
      * @param ports exposed port → the local address it reaches
      * @param pipe  the pipe, or null if not offered
      */
-    public Services(String me, Map<Integer, InetSocketAddress> ports, Pipe pipe, Events events) {
-        this.me = me;
+    public Services(Map<Integer, InetSocketAddress> ports, Pipe pipe, Events events) {
         this.ports = new TreeMap<>(ports);
         this.pipe = pipe;
         this.events = events == null ? new Events() {} : events;
@@ -98,9 +95,9 @@ public final class Services implements Mux.Acceptor {
         String peer = s.peer();
         if (s.service() == PeerWire.SERVICE_PIPE) {
             if (pipe == null) {
-                refuse(s, "the pipe", me + " offers no pipe (it offers " + describe() + ")");
+                refuse(s, "the pipe", "no pipe is offered (" + describe() + " is)");
             } else if (!pipeTaken.compareAndSet(false, true)) {
-                refuse(s, "the pipe", me + "'s pipe is in use or was used (it joins one connection)");
+                refuse(s, "the pipe", "the pipe is in use or was used (it joins one connection)");
             } else {
                 events.opened(peer, "the pipe");
                 events.closed(peer, "the pipe", Pipes.join(s, pipe.in(), pipe.out(), pipe.outEnded()));
@@ -111,7 +108,7 @@ public final class Services implements Mux.Acceptor {
         String what = "port " + s.port();
         InetSocketAddress target = ports.get(s.port());
         if (target == null) {
-            refuse(s, what, "port " + s.port() + " is not exposed by " + me + " (it offers " + describe() + ")");
+            refuse(s, what, "port " + s.port() + " is not exposed (" + describe() + " is)");
             return;
         }
         Socket socket = new Socket();
@@ -120,7 +117,7 @@ public final class Services implements Mux.Acceptor {
             socket.connect(new InetSocketAddress(target.getHostString(), target.getPort()), (int) CONNECT_TIMEOUT.toMillis());
         } catch (IOException e) {
             close(socket);
-            refuse(s, what, me + " cannot reach " + target.getHostString() + ":" + target.getPort() + " (" + e.getMessage() + ")");
+            refuse(s, what, "cannot reach " + target.getHostString() + ":" + target.getPort() + " (" + e.getMessage() + ")");
             return;
         }
         events.opened(peer, what + " → " + target.getHostString() + ":" + target.getPort());

@@ -46,11 +46,27 @@ public final class Stream implements Closeable {
 
     // the end
     private String reset;
+    private boolean resetByPeer;
     private boolean sessionEnded;
     private IOException sessionWhy;
     private boolean done;
 
     private final InputStream in = new In();
+
+    /** The stream was reset: by the peer (its reason in the message), or here. */
+    public static final class ResetException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final boolean byPeer;
+
+        ResetException(String message, boolean byPeer) {
+            super(message);
+            this.byPeer = byPeer;
+        }
+
+        public boolean byPeer() {
+            return byPeer;
+        }
+    }
     private final OutputStream out = new Out();
 
     Stream(Mux mux, int id, byte service, int port) {
@@ -221,7 +237,8 @@ public final class Stream implements Closeable {
         lock.lock();
         try {
             if (reset == null) {
-                reset = "reset by " + mux.peer() + ": " + reason;
+                reset = mux.peer() + ": " + reason;
+                resetByPeer = true;
             }
             changed.signalAll();
         } finally {
@@ -244,7 +261,7 @@ public final class Stream implements Closeable {
 
     private IOException ended() {
         if (reset != null) {
-            return new IOException("stream " + id + " " + reset);
+            return new ResetException(reset, resetByPeer);
         }
         return new IOException(sessionWhy == null ? "the session with " + mux.peer() + " ended"
                 : "the session with " + mux.peer() + " ended: " + sessionWhy.getMessage(), sessionWhy);

@@ -222,8 +222,9 @@ class MuxTest {
     void aResetPassesThroughWithItsReason() throws Exception {
         Pair p = new Pair(s -> s.reset("port 22 is not exposed"), 0);
         Stream s = p.initiator.open(PeerWire.SERVICE_PORT, 22);
-        IOException e = assertThrows(IOException.class, () -> s.input().read());
-        assertTrue(e.getMessage().contains("reset by bob: port 22 is not exposed"), e.getMessage());
+        var e = assertThrows(Stream.ResetException.class, () -> s.input().read());
+        assertTrue(e.byPeer());
+        assertEquals("bob: port 22 is not exposed", e.getMessage());
         Await.until("the reset stream is forgotten", () -> p.initiator.openStreams() == 0);
         assertEquals(0, p.initiator.moves(), "a reset is not a broken path");
     }
