@@ -155,6 +155,9 @@ ms() { date +%s%3N; }
 
 start_server() {
   mkdir -p "$WORK/srv"
+  # the last run's log says 'control listening' too: without this, a loaded machine could read it
+  # before the new server's shell truncated the file, and the run then met a server not yet there
+  rm -f "$WORK/srv.log"
   ns srv env XDG_STATE_HOME="$WORK/srv" "$JAVA" "${JOPTS[@]}" -jar "$JAR" server --bind 198.18.0.1 --relay-port 8080 \
       --control-port 2311 --stun-port 3478 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
   await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
