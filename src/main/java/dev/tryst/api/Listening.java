@@ -113,18 +113,50 @@ public final class Listening implements AutoCloseable {
 
     /** What it offers, in words: "the pipe, port 22, files into /srv/in". */
     public String describe() {
+        return describe(true);
+    }
+
+    /** What it offers; for a peer, without the folder's path. */
+    private String describe(boolean local) {
         String streams = services == null ? "" : services.describe();
-        String files = offer.folder() == null ? "" : "files into " + offer.folder().toAbsolutePath().normalize();
+        String files = offer.folder() == null ? "" : local ? "files into " + offer.folder().toAbsolutePath().normalize() : "files";
         return streams.isEmpty() ? (files.isEmpty() ? "nothing" : files) : files.isEmpty() ? streams : streams + ", " + files;
+    }
+
+    /** Sessions at once from one contact, and in all: a contact cannot tie up the listener with sessions. */
+    static final int MAX_SESSIONS_PER_PEER = 16;
+    static final int MAX_SESSIONS = 256;
+    private final Map<String, Integer> perPeer = new java.util.HashMap<>();
+    private int total;
+
+    private synchronized boolean take(String peer) {
+        int n = perPeer.getOrDefault(peer, 0);
+        if (n >= MAX_SESSIONS_PER_PEER || total >= MAX_SESSIONS) {
+            return false;
+        }
+        perPeer.put(peer, n + 1);
+        total++;
+        return true;
+    }
+
+    private synchronized void give(String peer) {
+        perPeer.merge(peer, -1, Integer::sum);
+        perPeer.remove(peer, 0);
+        total--;
     }
 
     /** One admitted contact's session, on its own thread. */
     private void serve(PeerConnector.Connection c) {
         Session s = c.session();
         String name = c.peerName();
+        boolean counted = take(name);
         try {
             byte purpose = Opening.read(s, name);
-            if (purpose == PeerWire.PURPOSE_STREAMS && services != null) {
+            if (!counted) {
+                Opening.refuse(s, "too many sessions at once (" + MAX_SESSIONS_PER_PEER + " from one contact, "
+                        + MAX_SESSIONS + " in all)");
+                events.accept(new ListenEvent.Failed(name, "refused: too many sessions at once"));
+            } else if (purpose == PeerWire.PURPOSE_STREAMS && services != null) {
                 Opening.accept(s);
                 events.accept(new ListenEvent.Connected(name, PathInfo.of(s.path()), "streams"));
                 Mux mux = Mux.start(s, Handshake.Role.RESPONDER, name, c.reconnect(), services, new Mux.Events() {
@@ -145,8 +177,8 @@ public final class Listening implements AutoCloseable {
                 events.accept(new ListenEvent.Connected(name, PathInfo.of(s.path()), "files"));
                 receiveFiles(c, name);
             } else {
-                String why = purpose == PeerWire.PURPOSE_STREAMS ? "it offers no streams (it offers " + describe() + ")"
-                        : purpose == PeerWire.PURPOSE_FILES ? "it does not receive files (it offers " + describe() + ")"
+                String why = purpose == PeerWire.PURPOSE_STREAMS ? "it offers no streams (it offers " + describe(false) + ")"
+                        : purpose == PeerWire.PURPOSE_FILES ? "it does not receive files (it offers " + describe(false) + ")"
                         : "it does not know what the session is for (purpose " + purpose + ")";
                 Opening.refuse(s, why);
                 events.accept(new ListenEvent.Failed(name, "refused: " + why));
@@ -156,6 +188,9 @@ public final class Listening implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (counted) {
+                give(name);
+            }
             try {
                 s.close();
             } catch (IOException ignored) {

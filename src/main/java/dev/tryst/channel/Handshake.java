@@ -264,7 +264,8 @@ public final class Handshake {
         RecordCipher opener = RecordCipher.opener(
                 Hkdf.expand(prk, label(prefix + "key " + back, suffix), RecordWire.KEY_LENGTH),
                 Hkdf.expand(prk, label(prefix + "iv " + back, suffix), RecordWire.NONCE_LENGTH));
-        return new SecureChannel(io, sealer, opener);
+        byte[] exporter = Hkdf.expand(prk, label(prefix + "exporter", suffix), 32); // the same on both ends
+        return new SecureChannel(io, sealer, opener, exporter);
     }
 
     private static void check(ByteChannel io, byte[] expected, int n, String what) throws IOException {

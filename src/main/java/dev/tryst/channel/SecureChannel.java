@@ -53,10 +53,29 @@ public final class SecureChannel implements Closeable {
     private volatile long recordsSent;
     private volatile Runnable onAuthenticatedRecord = () -> {};
 
+    /** A value both ends of this channel share and nobody else knows (RFC 5705's idea), or null. */
+    private final byte[] exporter;
+
     SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener) {
+        this(io, sealer, opener, null);
+    }
+
+    SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener, byte[] exporter) {
         this.io = io;
         this.sealer = sealer;
         this.opener = opener;
+        this.exporter = exporter;
+    }
+
+    /**
+     * 32 bytes that both ends of this very channel derived from its keys and nobody else has: what
+     * a signature made over it is bound to (so it cannot be relayed into another channel).
+     */
+    public byte[] exporter() {
+        if (exporter == null) {
+            throw new IllegalStateException("this channel was made without an exporter");
+        }
+        return exporter.clone();
     }
 
     /** Sends {@code len} bytes (1 to {@value RecordWire#MAX_PLAINTEXT}) as one record. */

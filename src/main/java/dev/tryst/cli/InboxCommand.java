@@ -75,22 +75,8 @@ final class InboxCommand implements Callable<Integer> {
         return m.sent().truncatedTo(ChronoUnit.SECONDS) + apart + " " + m.sender() + ": " + printable(m.text());
     }
 
-    /**
-     * A message's text as one safe line: control characters (a newline that would fake a second
-     * message from someone else, terminal escapes) and bidirectional overrides are shown as
-     * {@code \\uXXXX} and a backslash is doubled, so nothing a sender writes can pose as
-     * tryst's output.
-     */
+    /** A message's text as one safe line ({@link dev.tryst.wire.Printable}). */
     static String printable(String text) {
-        StringBuilder b = new StringBuilder(text.length());
-        text.codePoints().forEach(c -> {
-            boolean bidi = (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F;
-            if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || bidi || c == '\\') {
-                b.append(c == '\\' ? "\\\\" : String.format("\\u%04x", c));
-            } else {
-                b.appendCodePoint(c);
-            }
-        });
-        return b.toString();
+        return dev.tryst.wire.Printable.of(text);
     }
 }

@@ -275,7 +275,7 @@ public final class ControlClient implements AutoCloseable {
                     case Unknown u -> { } // a newer server's packet
                     case Ping p -> send(new Pong(p.id()));
                     case Disconnect d -> {
-                        endReason = d.reason();
+                        endReason = dev.tryst.wire.Printable.of(d.reason()); // shown to a person, as the server put it
                         return;
                     }
                     case ControlWire.RoomMessage m -> inbox.offer(m); // dropped when nobody keeps up

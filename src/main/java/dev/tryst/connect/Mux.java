@@ -46,8 +46,15 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Mux implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Mux.class.getName());
 
-    /** Unacknowledged bytes of frames kept to be sent again; writers wait beyond it. */
+    /** Unacknowledged bytes of frames kept to be sent again; writers of DATA wait beyond it. */
     static final long LOG_LIMIT = 8L << 20;
+    /**
+     * What the small frames that never wait (WINDOW, FIN, RESET, OPEN) may add beyond it: a peer that
+     * makes us answer without ever acknowledging (a flood of OPENs, each answered RESET) ends its
+     * session here instead of growing the log without end.
+     */
+    static final long LOG_HARD_LIMIT = LOG_LIMIT + (1L << 20);
+    static final int LOG_MAX_FRAMES = 65_536;
     static final int ACK_EVERY_FRAMES = 16;
     static final long ACK_EVERY_BYTES = 256 << 10;
     /** Streams open at once in one session, both directions together. */
@@ -88,6 +95,7 @@ public final class Mux implements AutoCloseable {
     private State state = State.UP;
     private IOException failure;
     private int moves;
+    private boolean closeRequested;
 
     // outbound: numbered frames not yet acknowledged, from logStart; the next to send is sendCursor
     private final List<byte[]> log = new ArrayList<>();
@@ -105,6 +113,11 @@ public final class Mux implements AutoCloseable {
 
     // streams
     private final Map<Integer, Stream> streams = new HashMap<>();
+    /**
+     * Streams that still hold a place: not yet done both ways, or whose acceptor still runs (a
+     * stream reset at once must not free its place while its acceptor still connects somewhere).
+     */
+    private int held;
     private int nextLocalId;
     private int lastPeerId;
     private final AtomicInteger threads = new AtomicInteger();
@@ -141,13 +154,14 @@ public final class Mux implements AutoCloseable {
         lock.lock();
         try {
             checkOpen();
-            if (streams.size() >= MAX_STREAMS) {
+            if (held >= MAX_STREAMS) {
                 throw new IOException("too many streams open to " + peer + " (" + MAX_STREAMS + ")");
             }
             o = new PeerWire.Open(nextLocalId, service, port);
             nextLocalId += 2;
-            s = new Stream(this, o.stream(), service, port);
+            s = new Stream(this, o.stream(), service, port, Stream.Place.OPENED);
             streams.put(o.stream(), s);
+            held++;
         } finally {
             lock.unlock();
         }
@@ -180,11 +194,11 @@ public final class Mux implements AutoCloseable {
         }
     }
 
-    /** Streams open now. */
+    /** Streams that hold a place now (open, or still being served). */
     public int openStreams() {
         lock.lock();
         try {
-            return streams.size();
+            return held;
         } finally {
             lock.unlock();
         }
@@ -224,6 +238,7 @@ public final class Mux implements AutoCloseable {
             if (state == State.ENDED) {
                 return;
             }
+            closeRequested = true; // a session moving now closes once it is on its new path
             if (state == State.UP) {
                 state = State.CLOSING;
                 changed.signalAll();
@@ -260,21 +275,32 @@ public final class Mux implements AutoCloseable {
      * the log is full; the small control frames never wait, so a WINDOW or an ACK always gets out.
      */
     void enqueue(byte[] frame, boolean data) throws IOException {
+        boolean unacknowledged = false;
         lock.lock();
         try {
             while (data && logBytes >= LOG_LIMIT && state != State.ENDED) {
                 changed.await();
             }
             checkOpen();
-            log.add(frame);
-            logBytes += frame.length;
-            nextNumber++;
-            changed.signalAll();
+            if (logBytes + frame.length > LOG_HARD_LIMIT || log.size() - logHead >= LOG_MAX_FRAMES) {
+                unacknowledged = true;
+            } else {
+                log.add(frame);
+                logBytes += frame.length;
+                nextNumber++;
+                changed.signalAll();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while sending to " + peer);
         } finally {
             lock.unlock();
+        }
+        if (unacknowledged) {
+            WireException why = new WireException(peer + " does not acknowledge what it is sent ("
+                    + LOG_MAX_FRAMES + " frames or " + LOG_HARD_LIMIT + " bytes held for it)");
+            end(generationNow(), why);
+            throw why;
         }
     }
 
@@ -412,14 +438,22 @@ public final class Mux implements AutoCloseable {
                 throw new WireException("OPEN of stream " + id + " out of turn");
             }
             lastPeerId = id;
-            Stream s = new Stream(this, id, o.service(), o.port());
-            if (acceptor == null || streams.size() >= MAX_STREAMS) {
+            if (acceptor == null || held >= MAX_STREAMS) {
+                Stream refused = new Stream(this, id, o.service(), o.port(), Stream.Place.NONE);
                 String why = acceptor == null ? "streams are not served here" : "too many streams (" + MAX_STREAMS + ")";
-                after.add(() -> s.reset(why));
+                after.add(() -> refused.reset(why));
                 return;
             }
+            Stream s = new Stream(this, id, o.service(), o.port(), Stream.Place.SERVED);
             streams.put(id, s);
-            after.add(() -> spawn("mux-stream-" + id, () -> acceptor.accept(s)));
+            held++;
+            after.add(() -> spawn("mux-stream-" + id, () -> {
+                try {
+                    acceptor.accept(s);
+                } finally {
+                    s.served();
+                }
+            }));
             return;
         }
         Stream s = streams.get(id);
@@ -439,11 +473,22 @@ public final class Mux implements AutoCloseable {
         }
     }
 
-    /** A stream is over in both directions: it no longer counts. */
+    /** A stream is over in both directions: frames for it are no longer taken. */
     void done(Stream s) {
         lock.lock();
         try {
             streams.remove(s.id, s);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A stream is done and nothing serves it any more: its place is free (once per stream). */
+    void release() {
+        lock.lock();
+        try {
+            held--;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -493,7 +538,7 @@ public final class Mux implements AutoCloseable {
             sendCursor = n;
             session = s;
             if (state == State.MOVING) {
-                state = State.UP;
+                state = closeRequested ? State.CLOSING : State.UP;
             }
             ackDue = received > acknowledged;
             changed.signalAll();

@@ -57,7 +57,11 @@ public final class Opening {
     }
 
     public static void refuse(Session s, String reason) throws IOException {
-        s.channel().send(PeerWire.encode(new PeerWire.SessionRefused(reason)));
+        String r = reason;
+        while (r.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > PeerWire.MAX_REASON) {
+            r = r.substring(0, r.length() - 16);
+        }
+        s.channel().send(PeerWire.encode(new PeerWire.SessionRefused(r)));
         s.channel().shutdownOutput();
     }
 }

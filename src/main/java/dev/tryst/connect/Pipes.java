@@ -41,7 +41,7 @@ public final class Pipes {
                 s.output().close(); // FIN: the peer reads to the end
             } catch (IOException e) {
                 if (failure.compareAndSet(null, e)) {
-                    s.reset("the other side's local input failed: " + e.getMessage());
+                    s.reset("the other side's local input failed"); // the details stay here
                 }
             }
         });
@@ -56,7 +56,7 @@ public final class Pipes {
             outEnded.end();
         } catch (IOException e) {
             if (failure.compareAndSet(null, e)) {
-                s.reset("the other side's local output failed: " + e.getMessage());
+                s.reset("the other side's local output failed");
             }
             s.close();
             return failure.get(); // the caller closes what the upload may still block on
@@ -75,7 +75,7 @@ public final class Pipes {
         try (socket) {
             return join(s, socket.getInputStream(), socket.getOutputStream(), socket::shutdownOutput);
         } catch (IOException e) {
-            s.reset("the connection failed: " + e.getMessage());
+            s.reset("the other side's connection failed");
             return e;
         }
     }

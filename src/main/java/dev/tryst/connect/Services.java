@@ -117,7 +117,9 @@ public final class Services implements Mux.Acceptor {
             socket.connect(new InetSocketAddress(target.getHostString(), target.getPort()), (int) CONNECT_TIMEOUT.toMillis());
         } catch (IOException e) {
             close(socket);
-            refuse(s, what, "cannot reach " + target.getHostString() + ":" + target.getPort() + " (" + e.getMessage() + ")");
+            // the peer learns that the service does not answer, not where it is nor why
+            events.refused(s.peer(), what, "cannot reach " + target.getHostString() + ":" + target.getPort() + " (" + e.getMessage() + ")");
+            s.reset("port " + s.port() + " does not answer");
             return;
         }
         events.opened(peer, what + " → " + target.getHostString() + ":" + target.getPort());

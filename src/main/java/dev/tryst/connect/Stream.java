@@ -31,8 +31,12 @@ public final class Stream implements Closeable {
     private final Condition changed = lock.newCondition();
 
     // receive (guarded by lock)
-    private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
-    private int chunkOffset;
+    /**
+     * What arrived and is not read yet, in chunks of {@link #CHUNK} bytes filled one after the
+     * other, so that many tiny DATA frames cost what their bytes cost, not an array each.
+     */
+    private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
+    static final int CHUNK = 64 * 1024;
     private long buffered;
     private long receivedTotal;
     private long granted = PeerWire.INITIAL_WINDOW;
@@ -50,6 +54,9 @@ public final class Stream implements Closeable {
     private boolean sessionEnded;
     private IOException sessionWhy;
     private boolean done;
+    private final boolean holdsPlace;
+    private boolean serving;
+    private boolean released;
 
     private final InputStream in = new In();
 
@@ -69,15 +76,53 @@ public final class Stream implements Closeable {
     }
     private final OutputStream out = new Out();
 
-    Stream(Mux mux, int id, byte service, int port) {
+    private static final class Chunk {
+        final byte[] bytes = new byte[CHUNK];
+        int start;
+        int end;
+    }
+
+    /** How the stream counts against the session's {@link Mux#MAX_STREAMS}. */
+    enum Place {
+        /** Refused at once: it never held a place. */
+        NONE,
+        /** Opened here: its place is free once it is done. */
+        OPENED,
+        /** Opened by the peer and handed to an acceptor: free once it is done and the acceptor returned. */
+        SERVED
+    }
+
+    Stream(Mux mux, int id, byte service, int port, Place place) {
         this.mux = mux;
         this.id = id;
         this.service = service;
         this.port = port;
+        this.holdsPlace = place != Place.NONE;
+        this.serving = place == Place.SERVED;
     }
 
     public int id() {
         return id;
+    }
+
+    /** Bytes not read yet: for tests. */
+    long bufferedBytes() {
+        lock.lock();
+        try {
+            return buffered;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Buffers holding what is not read yet: for tests. */
+    int chunks() {
+        lock.lock();
+        try {
+            return chunks.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The peer at the other end, by name. */
@@ -177,6 +222,32 @@ public final class Stream implements Closeable {
             lock.unlock();
         }
         mux.done(this);
+        releaseIfFree();
+    }
+
+    /** Its acceptor returned. */
+    void served() {
+        lock.lock();
+        try {
+            serving = false;
+        } finally {
+            lock.unlock();
+        }
+        releaseIfFree();
+    }
+
+    /** Frees its place in the session once it is done and nothing serves it, once. */
+    private void releaseIfFree() {
+        lock.lock();
+        try {
+            if (!holdsPlace || released || !done || serving) {
+                return;
+            }
+            released = true;
+        } finally {
+            lock.unlock();
+        }
+        mux.release();
     }
 
     // ---------------------------------------------------------------- from the mux's reader
@@ -197,9 +268,16 @@ public final class Stream implements Closeable {
                 give = n; // nobody reads it: drop it and grant it again
                 granted += give;
             } else {
-                byte[] copy = new byte[n];
-                bytes.get(copy);
-                chunks.add(copy);
+                while (bytes.hasRemaining()) {
+                    Chunk last = chunks.peekLast();
+                    if (last == null || last.end == CHUNK) {
+                        last = new Chunk();
+                        chunks.add(last);
+                    }
+                    int k = Math.min(bytes.remaining(), CHUNK - last.end);
+                    bytes.get(last.bytes, last.end, k);
+                    last.end += k;
+                }
                 buffered += n;
                 changed.signalAll();
             }
@@ -277,25 +355,27 @@ public final class Stream implements Closeable {
         int n;
         lock.lock();
         try {
-            while (chunks.isEmpty() && !peerFin && reset == null && !sessionEnded && !inputClosed) {
+            while (buffered == 0 && !peerFin && reset == null && !sessionEnded && !inputClosed) {
                 changed.await();
             }
             if (inputClosed) {
                 return -1;
             }
-            if (chunks.isEmpty()) {
+            if (buffered == 0) {
                 if (reset == null && peerFin) {
                     return -1;
                 }
                 throw ended();
             }
-            byte[] c = chunks.peekFirst();
-            n = Math.min(len, c.length - chunkOffset);
-            System.arraycopy(c, chunkOffset, b, off, n);
-            chunkOffset += n;
-            if (chunkOffset == c.length) {
+            Chunk c = chunks.peekFirst();
+            n = Math.min(len, c.end - c.start);
+            System.arraycopy(c.bytes, c.start, b, off, n);
+            c.start += n;
+            if (c.start == c.end && (c.end == CHUNK || chunks.size() > 1)) {
                 chunks.removeFirst();
-                chunkOffset = 0;
+            } else if (c.start == c.end) {
+                c.start = 0; // the last chunk, read to its end: filled again from the start
+                c.end = 0;
             }
             buffered -= n;
             consumedSinceGrant += n;

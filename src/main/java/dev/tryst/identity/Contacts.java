@@ -5,10 +5,12 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -84,11 +86,18 @@ public final class Contacts {
     public static Contacts load(Path file) throws IOException {
         List<String> lines;
         try {
-            if (Files.size(file) > (long) MAX_CONTACTS * 160 + 4096) {
-                throw new ContactsException(file + " is too large to be a contacts file");
+            checkTrust(file);
+            try (var ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                long size = ch.size();
+                if (size > (long) MAX_CONTACTS * 160 + 4096) {
+                    throw new ContactsException(file + " is too large to be a contacts file");
+                }
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) size);
+                while (b.hasRemaining() && ch.read(b) >= 0) {
+                    // until the whole file is read
+                }
+                lines = StandardCharsets.UTF_8.decode(b.flip()).toString().lines().toList();
             }
-            checkPermissions(file);
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             return new Contacts(file, List.of());
         }
@@ -128,15 +137,48 @@ public final class Contacts {
         return new Contacts(file, read);
     }
 
-    private static void checkPermissions(Path file) throws IOException {
+    /**
+     * Whoever can change this file decides who may connect: it must be a file of ours (not a
+     * symbolic link, not another user's), that nobody else may write, in a folder nobody else may
+     * change — unless that folder is sticky (like /tmp), where others cannot replace our file.
+     */
+    private static void checkTrust(Path file) throws IOException {
         if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             return;
         }
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        if (!Collections.disjoint(perms, OTHERS_WRITE)) {
+        PosixFileAttributes a = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (a.isSymbolicLink()) {
+            throw new ContactsException(file + " is a symbolic link; the contacts file must be a file of its own");
+        }
+        Integer me = currentUid();
+        if (me != null) {
+            int owner = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != me) {
+                throw new ContactsException(file + " belongs to another user (" + a.owner().getName() + "); anyone who can"
+                        + " change it can connect as a contact. Remove it, or make it yours");
+            }
+        }
+        if (!Collections.disjoint(a.permissions(), OTHERS_WRITE)) {
             throw new ContactsException(file + " may be changed by other users (mode "
-                    + PosixFilePermissions.toString(perms) + "); anyone who can add a key there can connect as a contact."
+                    + PosixFilePermissions.toString(a.permissions()) + "); anyone who can add a key there can connect as a contact."
                     + " Make it private: chmod 600 " + file);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+        boolean othersWrite = (mode & 0022) != 0;
+        boolean sticky = (mode & 01000) != 0;
+        if (othersWrite && !sticky) {
+            throw new ContactsException("the folder " + dir + " may be changed by other users, who could replace " + file
+                    + " with their own; keep the identity and its contacts in a private folder");
+        }
+    }
+
+    /** The uid this process runs as (the owner of /proc/self on Linux), or null where that cannot be known. */
+    private static Integer currentUid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
         }
     }
 
@@ -257,7 +299,8 @@ public final class Contacts {
         }
         Path lockFile = dir.resolve("." + abs.getFileName() + ".lock");
         synchronized (IN_THIS_PROCESS) { // a file lock orders processes; threads of one process need this too
-            try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
                  var held = lock.lock()) {
                 List<Contact> list = new ArrayList<>(load(abs).contacts);
                 edit.apply(list);

@@ -30,8 +30,9 @@ public final class Pairing {
         if (!(read(ch) instanceof PairWire.Nonce(Bytes theirNonce))) {
             throw new WireException("the other side did not begin the pairing with its nonce");
         }
+        Bytes binding = Bytes.of(ch.exporter());
         Bytes key = Bytes.of(me.publicKey().bytes());
-        byte[] sig = me.sign(PairWire.signed(roleByte(role), theirNonce, ownNonce, key, ourName));
+        byte[] sig = me.sign(PairWire.signed(roleByte(role), binding, theirNonce, ownNonce, key, ourName));
         ch.send(PairWire.encode(new PairWire.IdentityMessage(key, ourName, Bytes.of(sig))));
         if (!(read(ch) instanceof PairWire.IdentityMessage theirs)) {
             throw new WireException("the other side did not send its identity");
@@ -42,7 +43,7 @@ public final class Pairing {
         } catch (IllegalArgumentException e) {
             throw new WireException("the other side's identity is not a valid key: " + e.getMessage());
         }
-        byte[] signed = PairWire.signed(roleByte(role.other()), ownNonce, theirNonce, theirs.key(), theirs.name());
+        byte[] signed = PairWire.signed(roleByte(role.other()), binding, ownNonce, theirNonce, theirs.key(), theirs.name());
         if (!Identity.verify(peer, signed, theirs.signature().toByteArray())) {
             throw new WireException("the other side's identity is not proven: its signature does not verify");
         }

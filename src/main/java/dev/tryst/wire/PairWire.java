@@ -16,12 +16,15 @@ import java.nio.charset.StandardCharsets;
  *  0x04 NOT_STORED  reason, UTF-8, rest of the record (0 .. 1 024 bytes)   instead of STORED
  *
  *  signature = Ed25519(key, "tryst/v1 pair" ‖ 0x00 ‖ role u8 (1 initiator, 2 responder)
- *                           ‖ the other's nonce (16) ‖ own nonce (16) ‖ key (32) ‖ name)
+ *                           ‖ channel binding (32) ‖ the other's nonce (16) ‖ own nonce (16) ‖ key (32) ‖ name)
+ *  channel binding = the session channel's exporter: HKDF-Expand(prk, keys prefix ‖ "exporter" ‖ path id, 32)
  * </pre>
  *
  * The name is the one the sender suggests to be called by. The signature proves the sender holds
  * the key it names, in this very exchange: the other's fresh nonce is in it, so an IDENTITY from
- * another pairing cannot be replayed here.
+ * another pairing cannot be replayed here, and so is the channel binding, so whoever holds two
+ * codes cannot relay two pairings into each other (each side would store the other's key while
+ * believing it paired with the relayer).
  */
 public final class PairWire {
     private PairWire() {}
@@ -31,6 +34,7 @@ public final class PairWire {
     public static final byte STORED = 0x03;
     public static final byte NOT_STORED = 0x04;
     public static final int NONCE_LENGTH = 16;
+    public static final int BINDING_LENGTH = 32;
     public static final int KEY_LENGTH = 32;
     public static final int SIGNATURE_LENGTH = 64;
     public static final int MAX_NAME = 63;
@@ -67,11 +71,15 @@ public final class PairWire {
     }
 
     /** The bytes an IDENTITY's signature covers. */
-    public static byte[] signed(byte role, Bytes theirNonce, Bytes ownNonce, Bytes key, String name) {
+    public static byte[] signed(byte role, Bytes binding, Bytes theirNonce, Bytes ownNonce, Bytes key, String name) {
+        if (binding.length() != BINDING_LENGTH) {
+            throw new IllegalArgumentException("a channel binding is " + BINDING_LENGTH + " bytes");
+        }
         byte[] label = LABEL.getBytes(StandardCharsets.US_ASCII);
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(label.length + 2 + 2 * NONCE_LENGTH + KEY_LENGTH + n.length).put(label).put((byte) 0)
-                .put(role).put(theirNonce.toByteArray()).put(ownNonce.toByteArray()).put(key.toByteArray()).put(n).array();
+        return ByteBuffer.allocate(label.length + 2 + BINDING_LENGTH + 2 * NONCE_LENGTH + KEY_LENGTH + n.length).put(label)
+                .put((byte) 0).put(role).put(binding.toByteArray()).put(theirNonce.toByteArray()).put(ownNonce.toByteArray())
+                .put(key.toByteArray()).put(n).array();
     }
 
     public static byte[] encode(Message m) {
@@ -110,7 +118,7 @@ public final class PairWire {
                     if (b.remaining() > MAX_REASON) {
                         throw new WireException("a reason of " + b.remaining() + " bytes");
                     }
-                    yield new NotStored(text(bytes(b, b.remaining()).toByteArray()));
+                    yield new NotStored(Printable.of(text(bytes(b, b.remaining()).toByteArray()))); // shown to a person
                 }
                 default -> throw new WireException("unknown pairing message type 0x" + Integer.toHexString(type & 0xff));
             };

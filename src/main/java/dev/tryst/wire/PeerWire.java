@@ -236,9 +236,9 @@ public final class PeerWire {
             throw new WireException("a reason of " + b.remaining() + " bytes (at most " + MAX_REASON + ")");
         }
         try {
-            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(b).toString();
-            return s;
+            // a reason is shown to a person on the other side: never with its control characters
+            return Printable.of(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(b).toString());
         } catch (CharacterCodingException e) {
             throw new WireException("a reason that is not UTF-8");
         }

@@ -109,4 +109,36 @@ class ContactsTest {
         assertEquals("laptop-2", Contacts.load(f).freeName("laptop"));
         assertEquals("desk", Contacts.load(f).freeName("desk"));
     }
+
+    @Test
+    void aFileOfAnotherUserOrALinkIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/self")), "needs /proc to know our uid");
+        IdentityKey mallory = Identity.generate().publicKey();
+        Path f = dir.resolve("contacts");
+        Files.writeString(f, "tryst/v1 contacts\nlaptop " + mallory.toHex() + "\n");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        var users = f.getFileSystem().getUserPrincipalLookupService();
+        boolean chowned;
+        try {
+            Files.setOwner(f, users.lookupPrincipalByName("nobody"));
+            chowned = true;
+        } catch (java.io.IOException e) {
+            chowned = false; // not root: nobody can give a file away here, which is the point
+        }
+        if (chowned) {
+            var theirs = assertThrows(Contacts.ContactsException.class, () -> Contacts.load(f));
+            assertTrue(theirs.getMessage().contains("belongs to another user"), theirs.getMessage());
+        }
+        Path elsewhere = dir.resolve("elsewhere");
+        Files.writeString(elsewhere, "tryst/v1 contacts\nlaptop " + mallory.toHex() + "\n");
+        Path link = dir.resolve("linked");
+        Files.createSymbolicLink(link, elsewhere);
+        var linked = assertThrows(Contacts.ContactsException.class, () -> Contacts.load(link));
+        assertTrue(linked.getMessage().contains("symbolic link"), linked.getMessage());
+        Path open = Files.createDirectories(dir.resolve("shared"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.writeString(open.resolve("contacts"), "tryst/v1 contacts\n");
+        var folder = assertThrows(Contacts.ContactsException.class, () -> Contacts.load(open.resolve("contacts")));
+        assertTrue(folder.getMessage().contains("may be changed by other users"), folder.getMessage());
+    }
 }

@@ -74,8 +74,10 @@ public final class LocalPresence implements Presence {
         if (m == null) {
             return null;
         }
-        Pending p = m.values().stream().filter(x -> x.requester().equals(requester))
-                .findFirst().orElse(null);
+        // the oldest the target was shown first: its ACCEPT answers what it saw
+        Pending p = m.values().stream().filter(x -> x.requester().equals(requester) && x.status() == Status.WAITING)
+                .findFirst().orElseGet(() -> m.values().stream().filter(x -> x.requester().equals(requester))
+                        .findFirst().orElse(null));
         if (p != null) {
             m.remove(p.from());
         }
