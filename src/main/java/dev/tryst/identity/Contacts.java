@@ -291,12 +291,8 @@ public final class Contacts {
     private static Contacts change(Path file, Edit edit) throws IOException {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
-        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
-        if (posix) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectories(dir);
-        }
+        boolean posix = PrivateFiles.posix(dir);
+        PrivateFiles.makeDirectories(dir);
         Path lockFile = dir.resolve("." + abs.getFileName() + ".lock");
         synchronized (IN_THIS_PROCESS) { // a file lock orders processes; threads of one process need this too
             try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -316,14 +312,8 @@ public final class Contacts {
             text.append(c.name).append(' ').append(c.key.toHex()).append('\n');
         }
         Path dir = file.getParent();
-        Path tmp = posix
-                ? Files.createTempFile(dir, ".contacts-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, ".contacts-", ".tmp");
+        Path tmp = PrivateFiles.writeTemporary(dir, ".contacts-", text.toString());
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(StandardCharsets.UTF_8.encode(text.toString()));
-                ch.force(true);
-            }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

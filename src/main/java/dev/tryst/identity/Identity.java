@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.MessageDigest;
@@ -178,21 +177,10 @@ public final class Identity {
     public void save(Path file) throws IOException {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
-        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
-        if (posix) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectories(dir);
-        }
-        Path tmp = posix
-                ? Files.createTempFile(dir, ".identity-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, ".identity-", ".tmp");
+        PrivateFiles.makeDirectories(dir);
+        Path tmp = PrivateFiles.writeTemporary(dir, ".identity-",
+                FILE_HEADER + "\nseed " + HexFormat.of().formatHex(seed) + "\npublic " + publicKey.toHex() + "\n");
         try {
-            String text = FILE_HEADER + "\nseed " + HexFormat.of().formatHex(seed) + "\npublic " + publicKey.toHex() + "\n";
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
             try {
                 Files.createLink(abs, tmp); // atomic and never clobbers: fails if abs exists
             } catch (FileAlreadyExistsException e) {
