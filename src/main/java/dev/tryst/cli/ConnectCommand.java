@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = {"Join standard input and output to a contact's 'tryst listen --pipe', or to a TCP port it"
             + " exposes (PEER:PORT), mutually authenticated end to end, directly when the network allows and through"
             + " the relay otherwise; a broken path moves to the relay without losing a byte.",
-            "Examples:  tryst connect laptop < notes.txt     ssh -o ProxyCommand='tryst connect -q %h:22' me@laptop"})
+            "Examples:  tryst connect laptop < notes.txt     ssh -o ProxyCommand='tryst connect -q %%h:22' me@laptop"})
 final class ConnectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -287,6 +287,10 @@ public final class PathRace {
             }
             String label;
             try {
+                // as on the side that connects: without it, small records (a stream's WINDOW, an ACK)
+                // from the accepting side wait for Nagle and the peer's delayed ACK, ~40 ms each, and a
+                // stream whose window they open crawls at ~20 MB/s (bench/connect.sh saw it)
+                s.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 label = "direct, tcp " + HostPort.format((InetSocketAddress) s.getRemoteAddress());
             } catch (IOException e) {
                 closeQuietly(s);
