@@ -213,6 +213,29 @@ class PeersTest {
     }
 
     @Test
+    void aListenerComesBackWhenItsServerDoes() throws Exception {
+        Peers alice = peers("alice");
+        Peers bob = peers("bob");
+        pair(alice, "bob", bob, "alice");
+        List<ListenEvent> seen = new CopyOnWriteArrayList<>();
+        try (Listening l = bob.listen(ListenOptions.nothing().withExposed(2222, "127.0.0.1:" + echo.getLocalPort()), seen::add)) {
+            Await.until("bob online", l::online);
+            int control = server.controlAddress().getPort();
+            server.close(); // the server goes away (a restart, a network gone): the listener says so and waits
+            Await.until("bob offline", () -> seen.stream().anyMatch(e -> e instanceof ListenEvent.Offline));
+            server = TrystServer.start(new ServerConfig("127.0.0.1", 0, control, -1, dir.resolve("server"), null, null, true,
+                    null, null, null, null), n -> { });
+            Await.until("bob online again", Duration.ofSeconds(90),
+                    () -> seen.stream().filter(e -> e instanceof ListenEvent.Online).count() == 2);
+            try (PeerSession s = alice.connect("bob", e -> { }); PeerStream port = s.openPort(2222)) {
+                port.output().write("back\n".getBytes(StandardCharsets.UTF_8));
+                port.output().close();
+                assertEquals("back\n", new String(port.input().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
     void anUnknownPeerIsRefusedBeforeAnythingIsSent() throws Exception {
         TrystException e = assertThrows(TrystException.class, () -> peers("alice").connect("nobody", x -> { }));
         assertEquals(TrystException.Reason.UNKNOWN_PEER, e.reason());
