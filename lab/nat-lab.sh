@@ -160,23 +160,59 @@ start_server() {
   await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
 }
 
+TRYST=("$JAVA" "${JOPTS[@]}" -jar "$JAR")
+
+# on SIDE DIR COMMAND...: COMMAND on host SIDE (a|b), with its own identity, contacts and state under
+# DIR/SIDE, for at most 180 s
+on() {
+  local side="$1" d="$2"; shift 2
+  ns "h$side" env XDG_CONFIG_HOME="$d/$side/config" XDG_STATE_HOME="$d/$side/state" timeout 180 "$@"
+}
+
+# lab_up NAME A B: the lab A B with its server up, and RUN, a fresh folder for one run (RUN/a, RUN/b)
+lab_up() {
+  RUN="$WORK/$1-$2-$3"
+  rm -rf "$RUN"; mkdir -p "$RUN/a" "$RUN/b"
+  topology "$2" "$3"
+  start_server
+}
+
+# random_file FILE: SIZE_MIB of random bytes
+random_file() { head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$1"; }
+
+# cut_direct: drop everything between the two NATs; the server stays reachable from both
+cut_direct() {
+  ns na nft add rule inet tfilter through ip daddr 198.18.0.12 drop
+  ns na nft add rule inet tfilter through ip saddr 198.18.0.12 drop
+  ns nb nft add rule inet tfilter through ip daddr 198.18.0.11 drop
+  ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
+}
+
+# report RESULT A B PATH MS NOTE LOG...: the result line; on FAIL, the LOG files on stderr
+report() {
+  echo -e "$1\t$2\t$3\t$4\t$5\t$6"
+  if [ "$1" = FAIL ]; then
+    shift 6
+    local f; for f in "$@"; do echo "--- $(basename "$f")"; cat "$f" 2>/dev/null; done >&2
+  fi
+}
+
 # transfer A B [cut]: one run; prints the result line
 transfer() {
-  local ta="$1" tb="$2" cut="${3:-}" dir="$WORK/run-$1-$2"
-  rm -rf "$dir"; mkdir -p "$dir/a" "$dir/b/out"
-  topology "$ta" "$tb"
-  start_server
-  head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$dir/a/file.bin"
-  local env_a=(env XDG_CONFIG_HOME="$dir/a/config" XDG_STATE_HOME="$dir/a/state")
-  local env_b=(env XDG_CONFIG_HOME="$dir/b/config" XDG_STATE_HOME="$dir/b/state")
-  local send_cmd=("$JAVA" "${JOPTS[@]}" -jar "$JAR" send --server 198.18.0.1)
+  local ta="$1" tb="$2" cut="${3:-}"
+  lab_up run "$ta" "$tb"
+  local dir="$RUN"
+  mkdir -p "$dir/b/out"
+  random_file "$dir/a/file.bin"
+  local send_cmd=("${TRYST[@]}" send --server 198.18.0.1)
   if [ -n "${LAB_SEND:-}" ]; then read -ra send_cmd <<< "$LAB_SEND"; fi
-  ns ha "${env_a[@]}" timeout 180 "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
+  on a "$dir" "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
   local send_pid=$!
   local code
-  code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/send.err" >&2; return 0; }
+  code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) \
+    || { report FAIL "$ta" "$tb" - - "no code" "$dir/send.err"; cleanup; return 0; }
   local t0; t0=$(ms)
-  ns hb "${env_b[@]}" timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$JAR" receive --server 198.18.0.1 --yes --out "$dir/b/out" "$code" \
+  on b "$dir" "${TRYST[@]}" receive --server 198.18.0.1 --yes --out "$dir/b/out" "$code" \
       >"$dir/recv.out" 2>"$dir/recv.err" &
   local recv_pid=$!
   local path="-" connect="-"
@@ -186,11 +222,7 @@ transfer() {
   fi
   if [ -n "$cut" ]; then
     sleep 3
-    # cut the path between the two NATs; the server stays reachable from both
-    ns na nft add rule inet tfilter through ip daddr 198.18.0.12 drop
-    ns na nft add rule inet tfilter through ip saddr 198.18.0.12 drop
-    ns nb nft add rule inet tfilter through ip daddr 198.18.0.11 drop
-    ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
+    cut_direct
   fi
   local rs=0 ss=0
   wait "$recv_pid" || rs=$?
@@ -214,26 +246,21 @@ transfer() {
       result=FAIL; note="$note; no fallback to the relay seen"
     fi
   fi
-  echo -e "$result\t$ta\t$tb\t$path\t$connect\t$note"
-  if [ "$result" = FAIL ]; then
-    { echo "--- send.err"; cat "$dir/send.err"; echo "--- recv.err"; cat "$dir/recv.err"; } >&2
-  fi
+  report "$result" "$ta" "$tb" "$path" "$connect" "$note" "$dir/send.err" "$dir/recv.err"
   cleanup
 }
 
 # netcheck A B: tryst netcheck on both hosts; prints the udp result line
 netcheck() {
-  local ta="$1" tb="$2" dir="$WORK/check-$1-$2"
-  rm -rf "$dir"; mkdir -p "$dir"
-  topology "$ta" "$tb"
-  start_server
-  ns ha env XDG_CONFIG_HOME="$dir/a" XDG_STATE_HOME="$dir/a" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
-      --server 198.18.0.1 >"$dir/a.out" 2>"$dir/a.err" &
+  local ta="$1" tb="$2"
+  lab_up check "$ta" "$tb"
+  local dir="$RUN"
+  on a "$dir" "${TRYST[@]}" netcheck --server 198.18.0.1 >"$dir/a.out" 2>"$dir/a.err" &
   local a_pid=$!
   local code
-  code=$(await "$dir/a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/a.err" >&2; return 0; }
-  ns hb env XDG_CONFIG_HOME="$dir/b" XDG_STATE_HOME="$dir/b" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
-      --server 198.18.0.1 "$code" >"$dir/b.out" 2>"$dir/b.err" &
+  code=$(await "$dir/a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) \
+    || { report FAIL "$ta" "$tb" - - "no code" "$dir/a.err"; cleanup; return 0; }
+  on b "$dir" "${TRYST[@]}" netcheck --server 198.18.0.1 "$code" >"$dir/b.out" 2>"$dir/b.err" &
   local b_pid=$!
   local as=0 bs=0
   wait "$b_pid" || bs=$?
@@ -250,33 +277,25 @@ netcheck() {
   elif { [ "$udp_a" = none ] && [ "$udp_b" != none ]; } || { [ "$udp_a" != none ] && [ "$udp_b" = none ]; }; then
     result=FAIL; note="one side found udp, the other did not ($udp_a / $udp_b)"
   fi
-  echo -e "$result\t$ta\t$tb\t${udp_b:-none}\t${ms:--}\t$note"
-  if [ "$result" = FAIL ]; then
-    { echo "--- a"; cat "$dir/a.out" "$dir/a.err"; echo "--- b"; cat "$dir/b.out" "$dir/b.err"; } >&2
-  fi
+  report "$result" "$ta" "$tb" "${udp_b:-none}" "${ms:--}" "$note" "$dir/a.out" "$dir/a.err" "$dir/b.out" "$dir/b.err"
   cleanup
 }
 
+# every_pair RUN: RUN A B for every pair of NAT types, and for a cone NAT's hairpin
+every_pair() {
+  local types=(none fullcone cone symmetric) i j
+  for ((i = 0; i < ${#types[@]}; i++)); do
+    for ((j = i; j < ${#types[@]}; j++)); do
+      "$1" "${types[$i]}" "${types[$j]}"
+    done
+  done
+  "$1" cone hairpin
+}
+
 case "${1:-matrix}" in
-  udp)
-    types=(none fullcone cone symmetric)
-    for ((i = 0; i < ${#types[@]}; i++)); do
-      for ((j = i; j < ${#types[@]}; j++)); do
-        netcheck "${types[$i]}" "${types[$j]}"
-      done
-    done
-    netcheck cone hairpin
-    ;;
+  udp) every_pair netcheck ;;
   netcheck) netcheck "$2" "$3" ;;
-  matrix)
-    types=(none fullcone cone symmetric)
-    for ((i = 0; i < ${#types[@]}; i++)); do
-      for ((j = i; j < ${#types[@]}; j++)); do
-        transfer "${types[$i]}" "${types[$j]}"
-      done
-    done
-    transfer cone hairpin
-    ;;
+  matrix) every_pair transfer ;;
   pair) transfer "$2" "$3" ;;
   shell)
     # builds the topology for A B with a running server and opens a shell in the lab's folder;
