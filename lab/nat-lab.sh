@@ -155,6 +155,7 @@ ms() { date +%s%3N; }
 
 start_server() {
   mkdir -p "$WORK/srv"
+  rm -f "$WORK/srv.log"   # not the last run's 'control listening': the new server's truncates it only once it runs
   ns srv env XDG_STATE_HOME="$WORK/srv" "$JAVA" "${JOPTS[@]}" -jar "$JAR" server --bind 198.18.0.1 --relay-port 8080 \
       --control-port 2311 --stun-port 3478 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
   await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
@@ -193,8 +194,9 @@ report() {
   echo -e "$1\t$2\t$3\t$4\t$5\t$6"
   if [ "$1" = FAIL ]; then
     shift 6
-    local f; for f in "$@"; do echo "--- $(basename "$f")"; cat "$f" 2>/dev/null; done >&2
+    local f; for f in "$@"; do echo "--- $(basename "$f")"; cat "$f" 2>/dev/null || echo "(none)"; done >&2
   fi
+  return 0
 }
 
 # transfer A B [cut]: one run; prints the result line
