@@ -7,8 +7,14 @@
 #                                (LAB_SEND="COMMAND ARGS": the sender to run instead of 'tryst send --server
 #                                198.18.0.1', given the file last; it must print "Code: CODE" on stderr)
 #   lab/nat-lab.sh udp           'tryst netcheck' on every pair: can a direct UDP path be punched?
+#   lab/nat-lab.sh connect A B   identities: b pairs with a (a code at the server), a runs 'tryst listen --pipe',
+#                                b 'tryst connect a'; SIZE_MIB each way through the pipe, both verified
+#   lab/nat-lab.sh connect-matrix  connect on every pair, like matrix
+#   lab/nat-lab.sh connect-cut   a direct connect session whose path is cut midway: it must move to the relay
+#                                and finish, both ways intact, and both sides must say it moved
 #
-# Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE";
+# Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE" (A sends or
+# listens, B receives or connects);
 # for udp: "RESULT<TAB>A<TAB>B<TAB>UDP (address or none)<TAB>MS<TAB>NOTE (sprayed, tcp path)".
 # Needs root, iproute2 (ip netns) and nftables; JAVA and TRYST_JAR say what to run
 # (default: JDK 25 found by scripts/jdk.sh, target/tryst.jar).
@@ -155,31 +161,66 @@ ms() { date +%s%3N; }
 
 start_server() {
   mkdir -p "$WORK/srv"
-  # the last run's log says 'control listening' too: without this, a loaded machine could read it
-  # before the new server's shell truncated the file, and the run then met a server not yet there
-  rm -f "$WORK/srv.log"
+  rm -f "$WORK/srv.log"   # not the last run's 'control listening': the new server's truncates it only once it runs
   ns srv env XDG_STATE_HOME="$WORK/srv" "$JAVA" "${JOPTS[@]}" -jar "$JAR" server --bind 198.18.0.1 --relay-port 8080 \
       --control-port 2311 --stun-port 3478 --state-dir "$WORK/srv/state" >"$WORK/srv.log" 2>&1 &
   await "$WORK/srv.log" 'control listening' 60 >/dev/null || { echo "nat-lab: server did not start" >&2; cat "$WORK/srv.log" >&2; return 1; }
 }
 
+TRYST=("$JAVA" "${JOPTS[@]}" -jar "$JAR")
+
+# on SIDE DIR COMMAND...: COMMAND on host SIDE (a|b), with its own identity, contacts and state under
+# DIR/SIDE, for at most 180 s
+on() {
+  local side="$1" d="$2"; shift 2
+  ns "h$side" env XDG_CONFIG_HOME="$d/$side/config" XDG_STATE_HOME="$d/$side/state" timeout 180 "$@"
+}
+
+# lab_up NAME A B: the lab A B with its server up, and RUN, a fresh folder for one run (RUN/a, RUN/b)
+lab_up() {
+  RUN="$WORK/$1-$2-$3"
+  rm -rf "$RUN"; mkdir -p "$RUN/a" "$RUN/b"
+  topology "$2" "$3"
+  start_server
+}
+
+# random_file FILE: SIZE_MIB of random bytes
+random_file() { head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$1"; }
+
+# cut_direct: drop everything between the two NATs; the server stays reachable from both
+cut_direct() {
+  ns na nft add rule inet tfilter through ip daddr 198.18.0.12 drop
+  ns na nft add rule inet tfilter through ip saddr 198.18.0.12 drop
+  ns nb nft add rule inet tfilter through ip daddr 198.18.0.11 drop
+  ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
+}
+
+# report RESULT A B PATH MS NOTE LOG...: the result line; on FAIL, the LOG files on stderr
+report() {
+  echo -e "$1\t$2\t$3\t$4\t$5\t$6"
+  if [ "$1" = FAIL ]; then
+    shift 6
+    local f; for f in "$@"; do echo "--- $(basename "$f")"; cat "$f" 2>/dev/null || echo "(none)"; done >&2
+  fi
+  return 0
+}
+
 # transfer A B [cut]: one run; prints the result line
 transfer() {
-  local ta="$1" tb="$2" cut="${3:-}" dir="$WORK/run-$1-$2"
-  rm -rf "$dir"; mkdir -p "$dir/a" "$dir/b/out"
-  topology "$ta" "$tb"
-  start_server
-  head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$dir/a/file.bin"
-  local env_a=(env XDG_CONFIG_HOME="$dir/a/config" XDG_STATE_HOME="$dir/a/state")
-  local env_b=(env XDG_CONFIG_HOME="$dir/b/config" XDG_STATE_HOME="$dir/b/state")
-  local send_cmd=("$JAVA" "${JOPTS[@]}" -jar "$JAR" send --server 198.18.0.1)
+  local ta="$1" tb="$2" cut="${3:-}"
+  lab_up run "$ta" "$tb"
+  local dir="$RUN"
+  mkdir -p "$dir/b/out"
+  random_file "$dir/a/file.bin"
+  local send_cmd=("${TRYST[@]}" send --server 198.18.0.1)
   if [ -n "${LAB_SEND:-}" ]; then read -ra send_cmd <<< "$LAB_SEND"; fi
-  ns ha "${env_a[@]}" timeout 180 "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
+  on a "$dir" "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
   local send_pid=$!
   local code
-  code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/send.err" >&2; return 0; }
+  code=$(await "$dir/send.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) \
+    || { report FAIL "$ta" "$tb" - - "no code" "$dir/send.err"; cleanup; return 0; }
   local t0; t0=$(ms)
-  ns hb "${env_b[@]}" timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$JAR" receive --server 198.18.0.1 --yes --out "$dir/b/out" "$code" \
+  on b "$dir" "${TRYST[@]}" receive --server 198.18.0.1 --yes --out "$dir/b/out" "$code" \
       >"$dir/recv.out" 2>"$dir/recv.err" &
   local recv_pid=$!
   local path="-" connect="-"
@@ -189,11 +230,7 @@ transfer() {
   fi
   if [ -n "$cut" ]; then
     sleep 3
-    # cut the path between the two NATs; the server stays reachable from both
-    ns na nft add rule inet tfilter through ip daddr 198.18.0.12 drop
-    ns na nft add rule inet tfilter through ip saddr 198.18.0.12 drop
-    ns nb nft add rule inet tfilter through ip daddr 198.18.0.11 drop
-    ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
+    cut_direct
   fi
   local rs=0 ss=0
   wait "$recv_pid" || rs=$?
@@ -217,26 +254,21 @@ transfer() {
       result=FAIL; note="$note; no fallback to the relay seen"
     fi
   fi
-  echo -e "$result\t$ta\t$tb\t$path\t$connect\t$note"
-  if [ "$result" = FAIL ]; then
-    { echo "--- send.err"; cat "$dir/send.err"; echo "--- recv.err"; cat "$dir/recv.err"; } >&2
-  fi
+  report "$result" "$ta" "$tb" "$path" "$connect" "$note" "$dir/send.err" "$dir/recv.err"
   cleanup
 }
 
 # netcheck A B: tryst netcheck on both hosts; prints the udp result line
 netcheck() {
-  local ta="$1" tb="$2" dir="$WORK/check-$1-$2"
-  rm -rf "$dir"; mkdir -p "$dir"
-  topology "$ta" "$tb"
-  start_server
-  ns ha env XDG_CONFIG_HOME="$dir/a" XDG_STATE_HOME="$dir/a" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
-      --server 198.18.0.1 >"$dir/a.out" 2>"$dir/a.err" &
+  local ta="$1" tb="$2"
+  lab_up check "$ta" "$tb"
+  local dir="$RUN"
+  on a "$dir" "${TRYST[@]}" netcheck --server 198.18.0.1 >"$dir/a.out" 2>"$dir/a.err" &
   local a_pid=$!
   local code
-  code=$(await "$dir/a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { echo -e "FAIL\t$ta\t$tb\t-\t-\tno code"; cat "$dir/a.err" >&2; return 0; }
-  ns hb env XDG_CONFIG_HOME="$dir/b" XDG_STATE_HOME="$dir/b" timeout 120 "$JAVA" "${JOPTS[@]}" -jar "$JAR" netcheck \
-      --server 198.18.0.1 "$code" >"$dir/b.out" 2>"$dir/b.err" &
+  code=$(await "$dir/a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) \
+    || { report FAIL "$ta" "$tb" - - "no code" "$dir/a.err"; cleanup; return 0; }
+  on b "$dir" "${TRYST[@]}" netcheck --server 198.18.0.1 "$code" >"$dir/b.out" 2>"$dir/b.err" &
   local b_pid=$!
   local as=0 bs=0
   wait "$b_pid" || bs=$?
@@ -253,34 +285,138 @@ netcheck() {
   elif { [ "$udp_a" = none ] && [ "$udp_b" != none ]; } || { [ "$udp_a" != none ] && [ "$udp_b" = none ]; }; then
     result=FAIL; note="one side found udp, the other did not ($udp_a / $udp_b)"
   fi
-  echo -e "$result\t$ta\t$tb\t${udp_b:-none}\t${ms:--}\t$note"
-  if [ "$result" = FAIL ]; then
-    { echo "--- a"; cat "$dir/a.out" "$dir/a.err"; echo "--- b"; cat "$dir/b.out" "$dir/b.err"; } >&2
-  fi
+  report "$result" "$ta" "$tb" "${udp_b:-none}" "${ms:--}" "$note" "$dir/a.out" "$dir/a.err" "$dir/b.out" "$dir/b.err"
   cleanup
 }
 
+# pair_hosts DIR: a and b become each other's contacts, "a" and "b", through a code at the lab's server
+# (pairing meets like send and receive: through the NATs, directly or relayed)
+pair_hosts() {
+  local d="$1" code as=0 bs=0
+  on a "$d" "${TRYST[@]}" pair --server 198.18.0.1 --as a --name b >"$d/pair-a.out" 2>"$d/pair-a.err" &
+  local a_pid=$!
+  code=$(await "$d/pair-a.err" 'Code: [0-9a-z-]+' 60 | cut -d' ' -f2) || { kill "$a_pid" 2>/dev/null; return 1; }
+  on b "$d" "${TRYST[@]}" pair --server 198.18.0.1 --as b --name a "$code" >"$d/pair-b.out" 2>"$d/pair-b.err" || bs=$?
+  if [ "$bs" != 0 ]; then kill "$a_pid" 2>/dev/null || true; fi   # b gave up: a would wait for nobody
+  wait "$a_pid" || as=$?
+  [ "$as" = 0 ] && [ "$bs" = 0 ]
+}
+
+# await_size FILE BYTES SECONDS: wait until FILE holds at least BYTES
+await_size() {
+  local deadline=$((SECONDS + $3))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# feed FILE GO: FILE's first half, then, once the file GO exists (at most 120 s later), the rest
+feed() {
+  local half=$(( $(stat -c %s "$1") / 2 )) deadline=$((SECONDS + 120))
+  head -c "$half" "$1"
+  while [ ! -e "$2" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  tail -c +$((half + 1)) "$1"
+}
+
+# session A B [cut]: one connect run, a behind A listening with --pipe, b behind B pairing with it and
+# connecting; SIZE_MIB each way, both verified; prints the result line. With cut, each side holds back
+# its second half until both have received the first and the path between the NATs is cut: the
+# session must move to the relay, say so on both sides, and finish with nothing lost.
+session() {
+  local ta="$1" tb="$2" cut="${3:-}"
+  lab_up conn "$ta" "$tb"
+  local dir="$RUN"
+  local logs=("$dir/pair-a.err" "$dir/pair-b.err" "$dir/listen.err" "$dir/connect.err")
+  if ! pair_hosts "$dir"; then
+    report FAIL "$ta" "$tb" - - "pairing failed: $(tail -qn1 "$dir/pair-a.err" "$dir/pair-b.err" 2>/dev/null | tr '\n' ' ')" "${logs[@]}"; cleanup; return 0
+  fi
+  random_file "$dir/a/file.bin"; random_file "$dir/b/file.bin"
+  local in_a="$dir/a/file.bin" in_b="$dir/b/file.bin" feeders=()
+  if [ -n "$cut" ]; then
+    mkfifo "$dir/a/in" "$dir/b/in"
+    feed "$in_a" "$dir/go" >"$dir/a/in" & feeders+=($!)
+    feed "$in_b" "$dir/go" >"$dir/b/in" & feeders+=($!)
+    in_a="$dir/a/in"; in_b="$dir/b/in"
+  fi
+  on a "$dir" "${TRYST[@]}" listen --server 198.18.0.1 --pipe <"$in_a" >"$dir/a/got.bin" 2>"$dir/listen.err" &
+  local listen_pid=$!
+  if ! await "$dir/listen.err" 'Listening as this identity' 60 >/dev/null; then
+    kill "$listen_pid" "${feeders[@]}" 2>/dev/null || true
+    report FAIL "$ta" "$tb" - - "the listener did not come online" "${logs[@]}"; cleanup; return 0
+  fi
+  local t0; t0=$(ms)
+  on b "$dir" "${TRYST[@]}" connect --server 198.18.0.1 a <"$in_b" >"$dir/b/got.bin" 2>"$dir/connect.err" &
+  local connect_pid=$!
+  local path="-" connect="-"
+  if await "$dir/connect.err" 'Connected to a, [^;]+' 60 >/dev/null; then
+    connect=$(( $(ms) - t0 ))
+    path=$(grep -oE 'Connected to a, [^;]+' "$dir/connect.err" | head -1 | sed 's/^Connected to a, //')
+  fi
+  local was_cut=""
+  if [ -n "$cut" ]; then
+    local half=$((SIZE_MIB * 512 * 1024))
+    if await_size "$dir/a/got.bin" "$half" 60 && await_size "$dir/b/got.bin" "$half" 60; then
+      cut_direct; was_cut=1
+    fi
+    touch "$dir/go"
+  fi
+  local cs=0 ls=0
+  wait "$connect_pid" || cs=$?
+  if [ "$cs" != 0 ]; then
+    kill "$listen_pid" 2>/dev/null || true   # the connector gave up: the listener would wait for nobody
+  fi
+  wait "$listen_pid" || ls=$?
+  kill "${feeders[@]}" 2>/dev/null || true
+  local result=OK note="$SIZE_MIB MiB each way verified (sha256)" there paired
+  paired=$(grep -oE 'Connected, [^;]+; pairing' "$dir/pair-b.err" | head -1 | sed 's/^Connected, //; s/; pairing$//')
+  note="$note; paired ${paired:-?}"
+  there=$(grep -oE 'b connected, [^(]+' "$dir/listen.err" | head -1 | sed 's/^b connected, //; s/ $//')
+  if [ "$cs" != 0 ] || [ "$ls" != 0 ]; then
+    result=FAIL; note="exit listen $ls connect $cs: $(tail -1 "$dir/connect.err")"
+  elif [ "$(sha256sum <"$dir/a/file.bin")" != "$(sha256sum <"$dir/b/got.bin")" ]; then
+    result=FAIL; note="b received other bytes than a sent"
+  elif [ "$(sha256sum <"$dir/b/file.bin")" != "$(sha256sum <"$dir/a/got.bin")" ]; then
+    result=FAIL; note="a received other bytes than b sent"
+  elif [ "${there%%,*}" != "${path%%,*}" ]; then
+    result=FAIL; note="the two sides disagree on the path: listener $there, connector $path"
+  fi
+  if [ -n "$cut" ]; then
+    # both sides must say the session moved to the relay: the connector in words, the listener in its log
+    local moved_b moved_a
+    moved_b=$(sed -nE 's/^The path to a broke \((.*)\); going on (relayed via [^ ]+)\.$/\2 (\1)/p' "$dir/connect.err" | head -1)
+    moved_a=$(grep -oE 'b moved to relayed via [^ ]+' "$dir/listen.err" | head -1 | sed 's/^b moved to //')
+    if [ "${path%%,*}" != direct ] || [ -z "$was_cut" ]; then
+      result=FAIL; note="$note; no direct path to cut (path $path, halves received: ${was_cut:-no})"
+    elif [ -n "$moved_b" ] && [ -n "$moved_a" ]; then
+      note="$note; after the cut: $moved_b"
+    else
+      result=FAIL; note="$note; no move to the relay seen (connector: ${moved_b:-none}, listener: ${moved_a:-none})"
+    fi
+  fi
+  report "$result" "$ta" "$tb" "$path" "$connect" "$note" "${logs[@]}"
+  cleanup
+}
+
+# every_pair RUN: RUN A B for every pair of NAT types, and for a cone NAT's hairpin
+every_pair() {
+  local types=(none fullcone cone symmetric) i j
+  for ((i = 0; i < ${#types[@]}; i++)); do
+    for ((j = i; j < ${#types[@]}; j++)); do
+      "$1" "${types[$i]}" "${types[$j]}"
+    done
+  done
+  "$1" cone hairpin
+}
+
 case "${1:-matrix}" in
-  udp)
-    types=(none fullcone cone symmetric)
-    for ((i = 0; i < ${#types[@]}; i++)); do
-      for ((j = i; j < ${#types[@]}; j++)); do
-        netcheck "${types[$i]}" "${types[$j]}"
-      done
-    done
-    netcheck cone hairpin
-    ;;
+  udp) every_pair netcheck ;;
   netcheck) netcheck "$2" "$3" ;;
-  matrix)
-    types=(none fullcone cone symmetric)
-    for ((i = 0; i < ${#types[@]}; i++)); do
-      for ((j = i; j < ${#types[@]}; j++)); do
-        transfer "${types[$i]}" "${types[$j]}"
-      done
-    done
-    transfer cone hairpin
-    ;;
+  matrix) every_pair transfer ;;
   pair) transfer "$2" "$3" ;;
+  connect-matrix) every_pair session ;;
+  connect) session "$2" "$3" ;;
   shell)
     # builds the topology for A B with a running server and opens a shell in the lab's folder;
     # hosts are "ip netns exec $ID-ha ..." (a) and "$ID-hb" (b); everything goes when the shell exits
@@ -293,5 +429,7 @@ case "${1:-matrix}" in
     THROTTLE_DIRECT=1
     transfer cone cone cut
     ;;
-  *) echo "usage: $0 matrix | pair A B | cut | udp | netcheck A B | shell A B" >&2; exit 2 ;;
+  connect-cut) session cone cone cut ;;
+  *) echo "usage: $0 matrix | pair A B | cut | udp | netcheck A B | connect A B | connect-matrix | connect-cut | shell A B" >&2
+     exit 2 ;;
 esac

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The NAT lab ({@code lab/nat-lab.sh}): real {@code tryst server}, {@code send} and
- * {@code receive} processes in network namespaces behind nftables NATs. Needs root, {@code ip
+ * {@code receive} processes (and {@code pair}, {@code listen} and {@code connect} between identities) in
+ * network namespaces behind nftables NATs. Needs root, {@code ip
  * netns} and {@code nft}; skipped, saying so, where they are not allowed (.ci/run installs
  * nftables and runs as root).
  *
@@ -130,6 +132,48 @@ class NatLabIT {
         String[] row = rows(r.out()).get("cone cone");
         assertEquals("OK", row[0], String.join(" | ", row) + "\n" + r.err());
         assertTrue(row[3].startsWith("direct, tcp "), row[3]);
+        assertTrue(row[5].contains("after the cut: relayed via 198.18.0.1:8080"), row[5]);
+    }
+
+    /** A few MiB each way through the pipe: enough to verify, small enough for the suite. */
+    static final Map<String, String> CONNECT_SIZE = Map.of("SIZE_MIB", "2");
+
+    /** {@code lab/nat-lab.sh connect A B} (or another connect mode): its one row, after checking it passed. */
+    static String[] connectRow(String pair, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+        cmd.addAll(List.of(args));
+        Result r = run(cmd, 300, CONNECT_SIZE);
+        assertEquals(0, r.code(), r.out() + r.err());
+        String[] row = rows(r.out()).get(pair);
+        assertTrue(row != null, "no row for " + pair + ":\n" + r.out() + r.err());
+        assertEquals("OK", row[0], String.join(" | ", row) + "\n" + r.err());
+        return row;
+    }
+
+    /** Identities behind two cone NATs pair through a code and connect directly, like send and receive. */
+    @Test
+    void identitiesBehindConeNatsPairAndConnectDirectly() throws Exception {
+        String[] row = connectRow("cone cone", "connect", "cone", "cone");
+        assertTrue(row[3].startsWith("direct, tcp "), "connected " + row[3]);
+        assertTrue(row[5].contains("paired direct, tcp "), row[5]);
+    }
+
+    /** Two symmetric NATs: no direct TCP path, so the pairing and the session go through the relay. */
+    @Test
+    void identitiesBehindSymmetricNatsPairAndConnectThroughTheRelay() throws Exception {
+        String[] row = connectRow("symmetric symmetric", "connect", "symmetric", "symmetric");
+        assertTrue(row[3].startsWith("relayed via 198.18.0.1:8080"), "connected " + row[3]);
+        assertTrue(row[5].contains("paired relayed via 198.18.0.1:8080"), row[5]);
+    }
+
+    /**
+     * A direct connect session whose path between the NATs is cut midway (each side holds back its
+     * second half until the cut) moves to the relay, both sides say so, and both halves arrive intact.
+     */
+    @Test
+    void aDirectConnectSessionCutMidwayGoesOnOverTheRelay() throws Exception {
+        String[] row = connectRow("cone cone", "connect-cut");
+        assertTrue(row[3].startsWith("direct, tcp "), "connected " + row[3]);
         assertTrue(row[5].contains("after the cut: relayed via 198.18.0.1:8080"), row[5]);
     }
 }
