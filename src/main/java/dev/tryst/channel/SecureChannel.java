@@ -154,7 +154,8 @@ public final class SecureChannel implements Closeable {
             }
         } catch (IOException e) {
             // Half a record may be on the wire: nothing may follow it.
-            ChannelCutException cut = new ChannelCutException("connection broken while sending: " + e.getMessage(), e);
+            ChannelCutException cut = new ChannelCutException("connection broken while sending"
+                    + (e.getMessage() == null ? " (" + e.getClass().getSimpleName() + ")" : ": " + e.getMessage()), e);
             failure = cut;
             throw cut;
         }

@@ -575,7 +575,9 @@ public final class Mux implements AutoCloseable {
             return;
         }
         closeQuietly(old);
-        String why = e.getMessage();
+        // the watchdog closing a silent path shows as a socket closed under us: say what happened
+        String why = old.timedOut() ? peer + " fell silent for " + old.idle().toSeconds() + " s"
+                : e.getMessage() != null ? e.getMessage() : e.toString();
         LOG.log(System.Logger.Level.DEBUG, "path to {0} broke ({1}); moving", peer, why);
         int next = gen + 1;
         spawn("mux-move", () -> {
