@@ -72,7 +72,7 @@ class MuxHostileTest {
 
     /** Reads and drops all the victim sends, never acknowledging; returns the RESET reasons seen. */
     private static List<String> drain(SecureChannel ch) {
-        List<String> resets = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> resets = new java.util.concurrent.CopyOnWriteArrayList<>(); // read while it grows
         Thread.ofVirtual().start(() -> {
             try {
                 for (var r = ch.receive(); r != null; r = ch.receive()) {
