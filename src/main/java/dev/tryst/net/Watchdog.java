@@ -111,6 +111,11 @@ public final class Watchdog implements AutoCloseable {
         paused.decrementAndGet();
     }
 
+    /** How long the peer has been silent, on this watchdog's clock. */
+    public Duration silence() {
+        return Duration.ofNanos(ticker.nanoTime() - lastKick);
+    }
+
     /** The clock this watchdog reads. */
     public Ticker ticker() {
         return ticker;

@@ -248,8 +248,27 @@ class StreamTransferTest {
      * and the transfer completes; the same for a slow local output.
      */
     @Test
+    @Timeout(180)
     void slowLocalInputAndOutputDoNotTimeOut() throws Exception {
-        reconnect(Duration.ofMillis(400), Duration.ofMillis(400));
+        // Both sides' silence is measured on a clock the test moves: each slow read or write lets
+        // twice the idle timeout pass, in steps of half of it. The slow side's own watchdog is
+        // paused (its slowness is not its peer's silence); the peer, still reading, must be kept
+        // alive by the slow side's keep-alives: after each step the test waits for one to arrive,
+        // however late the loaded machine delivers it, and a missing one fails the wait.
+        senderSession.close();
+        receiverSession.close();
+        connectChannelsOnly();
+        var clock = new dev.tryst.net.FakeTicker();
+        Duration idle = Duration.ofMillis(600);
+        senderSession = Session.start(sender, Watchdog.watch(sender, idle, clock), idle, "loopback");
+        receiverSession = Session.start(receiver, Watchdog.watch(receiver, idle, clock), idle, "loopback");
+        java.util.function.Consumer<Session> slowly = peer -> {
+            for (int step = 0; step < 4; step++) {
+                clock.advance(idle.dividedBy(2));
+                dev.tryst.net.Await.until("a keep-alive reaching the peer", Duration.ofSeconds(20),
+                        () -> peer.watchdog().silence().compareTo(idle.dividedBy(2)) < 0);
+            }
+        };
         InputStream slow = new InputStream() {
             int calls;
 
@@ -263,7 +282,7 @@ class StreamTransferTest {
                 if (calls++ >= 3) {
                     return -1;
                 }
-                sleep(1000);
+                slowly.accept(receiverSession);
                 b[off] = (byte) calls;
                 return 1;
             }
@@ -271,13 +290,13 @@ class StreamTransferTest {
         var out = new ByteArrayOutputStream() {
             @Override
             public synchronized void write(byte[] b, int off, int len) {
-                sleep(1000);
+                slowly.accept(senderSession);
                 super.write(b, off, len);
             }
         };
         Future<StreamTransfer.Received> got = pool.submit(() -> StreamTransfer.receive(receiverSession, out, StreamTransfer.Progress.NONE));
         assertEquals(3, StreamTransfer.send(senderSession, TransferWire.KIND_STREAM, slow, -1, StreamTransfer.Progress.NONE));
-        assertEquals(3, got.get(20, TimeUnit.SECONDS).bytes());
+        assertEquals(3, got.get(60, TimeUnit.SECONDS).bytes());
         assertArrayEquals(new byte[] {1, 2, 3}, out.toByteArray());
         assertFalse(senderSession.timedOut() || receiverSession.timedOut());
     }
