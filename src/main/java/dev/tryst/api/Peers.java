@@ -274,9 +274,13 @@ public final class Peers {
         Objects.requireNonNull(offer, "offer");
         Objects.requireNonNull(events, "events");
         load(); // a broken contacts file is said now, not at the first request
-        if (offer.folder() != null && !java.nio.file.Files.isDirectory(offer.folder())) {
-            throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, offer.folder() + " is not a folder",
-                    "receive into an existing folder", null);
+        if (offer.folder() != null && Tryst.folderToMake(offer.folder())) {
+            try {
+                java.nio.file.Files.createDirectories(offer.folder());
+            } catch (IOException e) {
+                throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, "could not make " + offer.folder() + ": " + e,
+                        "receive into a folder you may write in", e);
+            }
         }
         ControlClient.Server server = Rendezvous.server(options.server() != null ? options.server() : "localhost", options);
         InetSocketAddress relay = options.relay() == null ? null : Rendezvous.relay(options.relay());

@@ -8,7 +8,7 @@ import java.util.function.Predicate;
 /**
  * Where what is received goes, and who says yes.
  *
- * @param folder    where files and folders go (must exist)
+ * @param folder    where files and folders go (made when files are offered, if missing)
  * @param overwrite replace existing files that differ from the ones received (never silently otherwise)
  * @param accept    asked once per offer of files, with what it holds; false declines
  * @param output    where a text (once verified) or a stream (as it arrives) is written

@@ -15,6 +15,7 @@ import dev.tryst.transfer.TransferException;
 import dev.tryst.wire.TransferWire;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,10 +141,7 @@ public final class Tryst {
         Objects.requireNonNull(receive, "receive");
         Objects.requireNonNull(events, "events");
         Code c = parse(code);
-        if (!Files.isDirectory(receive.folder())) { // before the code is spent
-            throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, receive.folder() + " is not a folder",
-                    "receive into an existing folder", null);
-        }
+        boolean makeFolder = folderToMake(receive.folder()); // before the code is spent
         ConnectConfig config = config(Handshake.Role.RESPONDER);
         Session session;
         try (Rendezvous.Way way = Rendezvous.open(options, t -> events.accept(new TransferEvent.Notice(t)))) {
@@ -164,7 +162,24 @@ public final class Tryst {
             try {
                 offer = StreamTransfer.awaitOffer(s);
                 if (offer instanceof TransferWire.OfferFiles files) {
-                    FileReceiver.Result r = receiveFiles(s, files, receive, events);
+                    FileReceiver.Result r;
+                    if (makeFolder) {
+                        Path made;
+                        try {
+                            made = Files.createDirectories(receive.folder());
+                        } catch (IOException e) {
+                            throw new LocalIoException("could not make the folder " + receive.folder() + ": " + e.getMessage(),
+                                    "could not make its folder", e);
+                        }
+                        try {
+                            r = receiveFiles(s, files, receive, events);
+                        } catch (IOException | RuntimeException e) {
+                            removeIfEmpty(made); // declined or failed before anything landed: no stray folder
+                            throw e;
+                        }
+                    } else {
+                        r = receiveFiles(s, files, receive, events);
+                    }
                     return new Received(Received.Kind.FILES, r.bytesReceived(), r.files(), r.directories(), r.skipped(),
                             r.resumed(), receive.folder().toAbsolutePath().normalize(), since(t0));
                 }
@@ -177,6 +192,42 @@ public final class Tryst {
                     got.bytes(), 0, 0, 0, 0, null, since(t0));
         } catch (IOException e) {
             throw translate(e);
+        }
+    }
+
+    /**
+     * Whether {@code folder} must be made when files are offered: it is a folder already (false), or
+     * missing with a folder we may write in as its nearest existing parent (true, as croc and
+     * magic-wormhole make it). Anything else is said before the code is spent.
+     */
+    static boolean folderToMake(Path folder) throws TrystException {
+        if (Files.isDirectory(folder)) {
+            return false;
+        }
+        if (Files.exists(folder, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, folder + " is not a folder",
+                    "receive into a folder, or name one that does not exist yet to have it made", null);
+        }
+        Path parent = folder.toAbsolutePath().normalize().getParent();
+        while (parent != null && !Files.exists(parent)) {
+            parent = parent.getParent();
+        }
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, folder + " cannot be made: "
+                    + (parent == null ? "no part of its path exists" : parent + " is not a folder"), "receive into a folder", null);
+        }
+        if (!Files.isWritable(parent)) {
+            throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, folder + " cannot be made: " + parent
+                    + " is not writable", "receive into a folder you may write in", null);
+        }
+        return true;
+    }
+
+    private static void removeIfEmpty(Path made) {
+        try {
+            Files.deleteIfExists(made); // only an empty folder can be deleted
+        } catch (IOException ignored) {
+            // it holds something now (a part file to resume): it stays
         }
     }
 

@@ -50,7 +50,7 @@ final class ReceiveCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print nothing but what was received.")
     boolean quiet;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "FOLDER", description = "Where received files go (default: the current folder).")
+    @Option(names = {"-o", "--out"}, paramLabel = "FOLDER", description = "Where received files go (default: the current folder; made if missing, when files arrive).")
     Path out = Path.of(".");
 
     @Option(names = {"-y", "--yes"}, description = "Accept offered files without asking.")
