@@ -77,6 +77,18 @@ final class ReceiveCommand implements Callable<Integer> {
                 throw new Main.UsageException("no code entered");
             }
         }
+        if (!yes && !canAsk()) { // said before the code is spent
+            if (spec.commandLine().getParseResult().hasMatchedOption("--out")) {
+                throw new Main.UsageException("files for --out " + out + " would be declined: there is no terminal to ask on"
+                        + (json ? " with --json" : "") + "; add --yes to accept them");
+            }
+            if (events != null) {
+                events.emit("notice", "text", "no terminal to ask on: an offer of files will be declined (--yes accepts)");
+            } else if (!quiet) {
+                err.println("tryst: no terminal to ask on: an offer of files will be declined (--yes accepts)");
+                err.flush();
+            }
+        }
         OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
         Received got;
         try (EventPrinter printer = new EventPrinter(err, events, quiet, "Receiving", "receiving")) {
@@ -158,6 +170,11 @@ final class ReceiveCommand implements Callable<Integer> {
         return b.toString();
     }
 
+    /** Whether an offer of files can be asked about: a terminal, and sentences rather than JSON. */
+    private boolean canAsk() {
+        return events == null && System.console() != null && Terminal.isTerminal(0);
+    }
+
     /** Shows what is offered and asks; --yes accepts; without a terminal to ask on, declines with the remedy. */
     private boolean confirm(OfferSummary sum, PrintWriter err) {
         String b = describe(sum);
@@ -171,13 +188,12 @@ final class ReceiveCommand implements Callable<Integer> {
         if (yes) {
             return true;
         }
-        var console = System.console();
-        if (events != null || console == null || !Terminal.isTerminal(0)) {
+        if (!canAsk()) {
             err.println("tryst: not accepting without asking; run again with --yes to accept");
             err.flush();
             return false;
         }
-        String answer = console.readLine("Accept? [y/N] ");
+        String answer = System.console().readLine("Accept? [y/N] ");
         return answer != null && answer.strip().toLowerCase(java.util.Locale.ROOT).startsWith("y");
     }
 }
