@@ -151,8 +151,13 @@ public final class Peers {
         try (Rendezvous.Way way = Rendezvous.open(options, t -> events.accept(new TransferEvent.Notice(t)))) {
             Code c = given;
             if (c == null) {
-                c = way.control() != null ? Connector.createRoom(way.control(), null, options.words(), random)
-                        : Code.generate(random, options.words());
+                if (way.control() != null) {
+                    Connector.Room room = Connector.createRoom(way.control(), null, options.words(), config.waitForPeer(), random);
+                    c = room.code();
+                    config = Connector.within(room, config, t -> events.accept(new TransferEvent.Notice(t)));
+                } else {
+                    c = Code.generate(random, options.words());
+                }
                 events.accept(new TransferEvent.CodeReady(c.phrase()));
             } else if (way.control() != null) {
                 Connector.joinRoom(way.control(), c);

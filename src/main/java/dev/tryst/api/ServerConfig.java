@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param certPem            a certificate chain (PEM) to serve instead of a self-signed one, with {@code keyPem}; or null
  * @param keyPem             its private key (PKCS#8 PEM), or null
  * @param plainControl       serve the control port without TLS (tests, local use only)
- * @param relayWaitTimeout   how long a relay client may wait alone for its peer (null: 10 min)
+ * @param relayWaitTimeout   how long a client may wait alone for its peer, at the relay and in a rendezvous
+ *                           room (a room's creator may ask for less; null: 10 min)
  * @param relayIdleTimeout   a stapled relay pair without traffic this long is closed (null: 5 min)
  * @param relayMaxPerAddress concurrent relay connections per source address (null: 256)
  * @param relayBufferSize    relay copy buffer per direction of a pair, bytes (null: 262144)

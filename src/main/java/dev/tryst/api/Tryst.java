@@ -71,12 +71,21 @@ public final class Tryst {
         ConnectConfig config = config(Handshake.Role.INITIATOR);
         Session session;
         try (Rendezvous.Way way = Rendezvous.open(options, t -> events.accept(new TransferEvent.Notice(t)))) {
-            Code c = way.control() != null ? Connector.createRoom(way.control(), wanted, options.words(), random)
-                    : wanted != null ? wanted : Code.generate(random, options.words());
-            events.accept(new TransferEvent.CodeReady(c.phrase()));
-            session = way.control() != null
-                    ? Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, config, way.relay(), random)
-                    : Connector.viaRelay(way.relay(), c, Handshake.Role.INITIATOR, config, random);
+            Code c;
+            if (way.control() != null) {
+                Connector.Room room = Connector.createRoom(way.control(), wanted, options.words(), config.waitForPeer(), random);
+                c = room.code();
+                config = Connector.within(room, config, t -> events.accept(new TransferEvent.Notice(t)));
+                events.accept(new TransferEvent.CodeReady(c.phrase()));
+                session = Connector.viaRoom(way.control(), c, Handshake.Role.INITIATOR, config, way.relay(), random);
+            } else {
+                c = wanted != null ? wanted : Code.generate(random, options.words());
+                // At a bare relay the code is shown only once the relay holds our place: a code for a
+                // relay that is not there would only send the other side to wait in vain.
+                var socket = Connector.dialRelay(way.relay(), c, config);
+                events.accept(new TransferEvent.CodeReady(c.phrase()));
+                session = Connector.viaRelay(socket, way.relay(), c, Handshake.Role.INITIATOR, config, random);
+            }
         } catch (IOException e) {
             throw translate(e);
         }
@@ -308,7 +317,9 @@ public final class Tryst {
                         "name the server", null);
             }
             if (c == null) {
-                c = Connector.createRoom(way.control(), null, options.words(), random);
+                Connector.Room room = Connector.createRoom(way.control(), null, options.words(), config.waitForPeer(), random);
+                c = room.code();
+                config = Connector.within(room, config, t -> events.accept(new TransferEvent.Notice(t)));
                 events.accept(new TransferEvent.CodeReady(c.phrase()));
             } else {
                 Connector.joinRoom(way.control(), c);

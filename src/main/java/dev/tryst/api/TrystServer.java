@@ -77,6 +77,9 @@ public final class TrystServer implements AutoCloseable {
                 int relayPort = relay.address().getPort();
                 control = beside(config.controlPort() != null, "tcp " + config.bind() + ":" + controlPort, notices, () -> {
                     RendezvousConfig rc = RendezvousConfig.defaults().withBind(new InetSocketAddress(config.bind(), controlPort));
+                    if (config.relayWaitTimeout() != null) {
+                        rc = rc.withRoomLifetime(config.relayWaitTimeout()); // one wait for a peer, at the relay and in a room
+                    }
                     if (config.plainControl()) {
                         return RendezvousServer.start(rc, ServerSocketFactory.getDefault(),
                                 new RendezvousBackend(RendezvousBackend.PLAIN_NAME, relayPort, store));

@@ -82,9 +82,7 @@ final class ReceiveCommand implements Callable<Integer> {
                 throw new Main.UsageException("files for --out " + out + " would be declined: there is no terminal to ask on"
                         + (json ? " with --json" : "") + "; add --yes to accept them");
             }
-            if (events != null) {
-                events.emit("notice", "text", "no terminal to ask on: an offer of files will be declined (--yes accepts)");
-            } else if (!quiet) {
+            if (!quiet) { // --json and --quiet: whoever runs it knows --yes
                 err.println("tryst: no terminal to ask on: an offer of files will be declined (--yes accepts)");
                 err.flush();
             }

@@ -55,7 +55,8 @@ final class ServerCommand implements Callable<Integer> {
     Integer stunPort;
 
     @Option(names = "--wait-timeout", paramLabel = "DURATION", converter = Durations.class,
-            description = "How long a client may wait alone for its peer (default 10m).")
+            description = "How long a client may wait alone for its peer, in a room or at the relay (default 10m; a"
+                    + " sender's shorter --wait is kept, a longer one is cut to this, saying so).")
     Duration waitTimeout;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Durations.class,

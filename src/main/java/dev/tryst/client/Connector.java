@@ -46,24 +46,36 @@ public final class Connector {
 
     public static Session viaRelay(InetSocketAddress relay, Code code, Handshake.Role role, ConnectConfig timeouts,
                                    SecureRandom random) throws SessionException {
-        String where = HostPort.format(relay);
-        SocketChannel socket;
+        return viaRelay(dialRelay(relay, code, timeouts), relay, code, role, timeouts, random);
+    }
+
+    /**
+     * Connects to the relay and presents the code's pairing key, so that a sender can know the relay
+     * is there before it shows anyone the code; {@link #viaRelay(SocketChannel, InetSocketAddress, Code,
+     * Handshake.Role, ConnectConfig, SecureRandom)} then waits there for the peer.
+     */
+    public static SocketChannel dialRelay(InetSocketAddress relay, Code code, ConnectConfig timeouts) throws SessionException {
         try {
-            socket = RelayClient.dial(HostPort.resolve(relay), code.relayPairingKey(), timeouts.connect());
+            return RelayClient.dial(HostPort.resolve(relay), code.relayPairingKey(), timeouts.connect());
         } catch (java.net.UnknownHostException e) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
                     "the relay: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
-                    "cannot reach the relay at " + where + " (" + e.getMessage() + "); is 'tryst server' running there?", e);
+            throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, "cannot reach the relay at "
+                    + HostPort.format(relay) + " (" + e.getMessage() + "); is 'tryst server' running there?", e);
         }
+    }
+
+    /** The handshake with the peer over {@code socket}, dialed to {@code relay} for {@code code}. */
+    public static Session viaRelay(SocketChannel socket, InetSocketAddress relay, Code code, Handshake.Role role,
+                                   ConnectConfig timeouts, SecureRandom random) throws SessionException {
         // A hard deadline for the whole handshake: nothing kicks this watchdog before it is done.
         Watchdog watchdog = Watchdog.watch(socket, timeouts.waitForPeer());
         try {
             Handshake.Start start = Handshake.start(role, code.password(), random);
             Handshake.writeHello(socket, start);
             SecureChannel channel = Handshake.finish(socket, start);
-            return Session.start(channel, watchdog, timeouts.idle(), "relayed via " + where);
+            return Session.start(channel, watchdog, timeouts.idle(), "relayed via " + HostPort.format(relay));
         } catch (IOException e) {
             watchdog.close();
             closeQuietly(socket);
@@ -192,6 +204,7 @@ public final class Connector {
                     relay = null;
                     hello();
                 }
+                case RoomClosed c when c.reason().equals(ControlWire.ROOM_CLOSED_EXPIRED) -> throw new SocketTimeoutException();
                 case RoomClosed c -> throw peerGone(c.reason());
                 default -> { } // our own contact
             }
@@ -305,13 +318,22 @@ public final class Connector {
      * Creates the room a sender waits in. The server picks the nameplate unless {@code wanted} has
      * one; the words are ours ({@code wanted}'s, or {@code words} new ones) and never reach the server.
      */
-    public static Code createRoom(ControlClient control, Code wanted, int words, SecureRandom random) throws SessionException {
+    /** A room made for a code: it closes after {@code lifetime}, which the server chose within what was asked. */
+    public record Room(Code code, Duration lifetime) {}
+
+    /**
+     * Makes a room that stays open for {@code wait} or for as long as the server allows, whichever is
+     * shorter (the server says which): one lifetime that both the server and the sender keep.
+     */
+    public static Room createRoom(ControlClient control, Code wanted, int words, Duration wait, SecureRandom random)
+            throws SessionException {
+        long asked = Math.min(0xFFFF_FFFFL, Math.max(1, (wait.toMillis() + 999) / 1000));
         try {
-            control.send(new ControlWire.RoomCreate(wanted == null ? "" : wanted.nameplate()));
+            control.send(new ControlWire.RoomCreate(wanted == null ? "" : wanted.nameplate(), asked));
             Packet p = control.next(Duration.ofSeconds(10));
             return switch (p) {
-                case ControlWire.RoomCreated c -> wanted != null ? wanted
-                        : new Code(c.nameplate(), Code.generate(random, words).words());
+                case ControlWire.RoomCreated c -> new Room(wanted != null ? wanted
+                        : new Code(c.nameplate(), Code.generate(random, words).words()), Duration.ofSeconds(c.lifetimeSeconds()));
                 case ControlWire.RoomTaken t -> throw new SessionException(SessionException.Kind.PROTOCOL,
                         "the code's number " + t.nameplate() + " is in use at the server; choose another code", null);
                 default -> throw new SessionException(SessionException.Kind.PROTOCOL,
@@ -322,6 +344,20 @@ public final class Connector {
         } catch (IOException e) {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE, "the rendezvous server: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The wait a sender keeps in {@code room}: its own, or the room's shorter lifetime, said in a
+     * notice (so that --wait 15m at a server that keeps rooms 10m ends at 10m, saying why, not with
+     * the room's closing racing the sender's own timer).
+     */
+    public static ConnectConfig within(Room room, ConnectConfig config, java.util.function.Consumer<String> notice) {
+        if (room.lifetime().compareTo(config.waitForPeer()) >= 0) {
+            return config;
+        }
+        notice.accept("the server keeps a room open at most " + human(room.lifetime()) + "; waiting that long, not "
+                + human(config.waitForPeer()) + ".");
+        return config.withWaitForPeer(room.lifetime());
     }
 
     /** Joins the sender's room, named by the code's nameplate. */

@@ -77,8 +77,8 @@ public final class RendezvousServer implements AutoCloseable {
     public static final String REASON_TOO_SLOW = "Too slow";
     public static final String REASON_SERVER_CLOSING = "Server closing";
     public static final String REASON_BYE = "Bye";
-    public static final String ROOM_REASON_PEER_LEFT = "Peer left";
-    public static final String ROOM_REASON_EXPIRED = "Expired";
+    public static final String ROOM_REASON_PEER_LEFT = ControlWire.ROOM_CLOSED_PEER_LEFT;
+    public static final String ROOM_REASON_EXPIRED = ControlWire.ROOM_CLOSED_EXPIRED;
     public static final String REASON_NO_IDENTITIES = "This server does not serve identities";
     /**
      * The one answer to a connection request the target has not accepted, whether it is offline,

@@ -115,7 +115,10 @@ final class RoomHandler {
                 return;
             }
             String n = create.nameplate().isEmpty() ? pickNameplate() : create.nameplate();
-            Room r = new Room(n, c.group, now + lifetimeNanos, List.of(newMember(c)), List.of(), 0);
+            // The creator's own wait, within the server's limit: one lifetime both sides know.
+            long asked = create.lifetimeSeconds() * 1_000_000_000L; // < 2^32 s: no overflow
+            long lifetime = asked > 0 && asked < lifetimeNanos ? asked : lifetimeNanos;
+            Room r = new Room(n, c.group, now + lifetime, List.of(newMember(c)), List.of(), 0);
             if (!rooms.create(r)) {
                 if (countFailure(c, now)) {
                     c.send(new RoomTaken(n));
@@ -124,7 +127,7 @@ final class RoomHandler {
             }
             c.nameplate = n;
             counters.roomsCreated.increment();
-            c.send(new RoomCreated(n));
+            c.send(new RoomCreated(n, Math.max(1, lifetime / 1_000_000_000L)));
         }
     }
 

@@ -59,7 +59,8 @@ import java.util.Objects;
  *   9  CHALLENGE                 nonce (32)                                      server
  *  10  CHALLENGE_RESPONSE        Ed25519 signature (64)                          client
  *  11  ROOM_CREATE               nameplate String (empty: the server picks one)  client
- *  12  ROOM_CREATED              nameplate String                                server
+ *                                | lifetime u32 seconds (0: the server's longest)
+ *  12  ROOM_CREATED              nameplate String | lifetime u32 seconds granted  server
  *  13  ROOM_TAKEN                nameplate String                                server
  *  14  ROOM_JOIN                 nameplate String                                client
  *  15  ROOM_JOINED               nameplate String                                server
@@ -140,6 +141,10 @@ public final class ControlWire {
     public static final int ROOM_CONTACT = 19;
     public static final int ROOM_MESSAGE = 20;
     public static final int ROOM_CLOSED = 21;
+    /** ROOM_CLOSED's reason when a member left (or its session ended). */
+    public static final String ROOM_CLOSED_PEER_LEFT = "Peer left";
+    /** ROOM_CLOSED's reason at the room's lifetime (ROOM_CREATED said when). */
+    public static final String ROOM_CLOSED_EXPIRED = "Expired";
     public static final int ROOM_RELAY = 22;
     public static final int LOGIN_STATE = 23;
     public static final int RESUME = 24;
@@ -323,15 +328,24 @@ public final class ControlWire {
     }
 
     /** {@code nameplate} empty asks the server to choose one. */
-    public record RoomCreate(String nameplate) implements Packet {
+    /** A room asked for: {@code lifetimeSeconds} is how long its creator will wait (0: as long as the server allows). */
+    public record RoomCreate(String nameplate, long lifetimeSeconds) implements Packet {
         public RoomCreate {
             checkString(nameplate, "nameplate");
+            u32(lifetimeSeconds, "lifetime");
+        }
+
+        /** A room for as long as the server allows. */
+        public RoomCreate(String nameplate) {
+            this(nameplate, 0);
         }
     }
 
-    public record RoomCreated(String nameplate) implements Packet {
+    /** The room made: it closes {@code lifetimeSeconds} from now, asked for or the server's longest, whichever is shorter. */
+    public record RoomCreated(String nameplate, long lifetimeSeconds) implements Packet {
         public RoomCreated {
             checkString(nameplate, "nameplate");
+            u32(lifetimeSeconds, "lifetime");
         }
     }
 
@@ -563,11 +577,11 @@ public final class ControlWire {
                 yield CHALLENGE_RESPONSE;
             }
             case RoomCreate r -> {
-                o.string(r.nameplate());
+                o.string(r.nameplate()).u32(r.lifetimeSeconds());
                 yield ROOM_CREATE;
             }
             case RoomCreated r -> {
-                o.string(r.nameplate());
+                o.string(r.nameplate()).u32(r.lifetimeSeconds());
                 yield ROOM_CREATED;
             }
             case RoomTaken r -> {
@@ -841,8 +855,8 @@ public final class ControlWire {
                     in.addresses("private addresses"), in.bytes(PAIRING_KEY_LENGTH, "relay pairing key"), in.u16("relay port"));
             case CHALLENGE -> new Challenge(in.bytes(NONCE_LENGTH, "nonce"));
             case CHALLENGE_RESPONSE -> new ChallengeResponse(in.bytes(SIGNATURE_LENGTH, "signature"));
-            case ROOM_CREATE -> new RoomCreate(in.string("nameplate"));
-            case ROOM_CREATED -> new RoomCreated(in.string("nameplate"));
+            case ROOM_CREATE -> new RoomCreate(in.string("nameplate"), in.u32("lifetime"));
+            case ROOM_CREATED -> new RoomCreated(in.string("nameplate"), in.u32("lifetime"));
             case ROOM_TAKEN -> new RoomTaken(in.string("nameplate"));
             case ROOM_JOIN -> new RoomJoin(in.string("nameplate"));
             case ROOM_JOINED -> new RoomJoined(in.string("nameplate"));
@@ -905,6 +919,11 @@ public final class ControlWire {
         int u16(String field) throws ControlException {
             need(2, field);
             return Short.toUnsignedInt(b.getShort());
+        }
+
+        long u32(String field) throws ControlException {
+            need(4, field);
+            return Integer.toUnsignedLong(b.getInt());
         }
 
         long i64(String field) throws ControlException {
@@ -995,6 +1014,10 @@ public final class ControlWire {
             return this;
         }
 
+        Out u32(long v) {
+            return u16((int) (v >>> 16)).u16((int) v & 0xFFFF);
+        }
+
         Out blob(Bytes v) {
             byte[] len = varInt(v.length());
             write(len, 0, len.length);
@@ -1046,6 +1069,12 @@ public final class ControlWire {
     private static void u16(int v, String what) {
         if (v < 0 || v > 0xFFFF) {
             throw new IllegalArgumentException(what + " " + v + " is not in 0 .. 65535");
+        }
+    }
+
+    private static void u32(long v, String what) {
+        if (v < 0 || v > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(what + " " + v + " is not in 0 .. 4294967295");
         }
     }
 

@@ -110,7 +110,7 @@ class RoomMeetingTest {
 
     private Sending send() throws IOException {
         ControlClient sender = connect();
-        Code code = Connector.createRoom(sender, null, 3, random);
+        Code code = Connector.createRoom(sender, null, 3, Duration.ofMinutes(10), random).code();
         return new Sending(sender, code, meet(sender, code, Handshake.Role.INITIATOR));
     }
 

@@ -25,9 +25,11 @@ class RendezvousIT {
 
     /** A server on free ports; returns it with its control address and fingerprint. */
     record Server(TrystProcess process, String control, String fingerprint) implements AutoCloseable {
-        static Server start(Path dir, String name, Path state) throws Exception {
-            TrystProcess p = TrystProcess.start(dir, name, "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString());
+        static Server start(Path dir, String name, Path state, String... more) throws Exception {
+            List<String> args = new java.util.ArrayList<>(List.of("server", "--bind", "127.0.0.1", "--relay-port", "0",
+                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString()));
+            args.addAll(List.of(more));
+            TrystProcess p = TrystProcess.start(dir, name, args.toArray(String[]::new));
             String line = p.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
             String control = line.replaceAll(".* tls (\\S+),.*", "$1");
             return new Server(p, control, line.replaceAll(".* ", ""));
@@ -36,6 +38,22 @@ class RendezvousIT {
         @Override
         public void close() {
             process.close();
+        }
+    }
+
+    /**
+     * A sender's --wait longer than the server keeps a room is cut to the room's lifetime, saying so,
+     * and ends as a wait that ran out (exit 6), never as the other side leaving (issue 15, bug 2).
+     */
+    @Test
+    void aWaitLongerThanTheServerKeepsARoomEndsWithTheRoomSayingSo(@TempDir Path dir) throws Exception {
+        try (Server server = Server.start(dir, "server-short", dir.resolve("server-state"), "--wait-timeout", "3s");
+             var send = TrystProcess.start(dir, "send-long-wait", "send", "--server", server.control(), "--wait", "15m",
+                     "--text", "nobody comes")) {
+            assertEquals(6, send.await(T), send.stderr());
+            String err = send.stderr();
+            assertTrue(err.contains("the server keeps a room open at most 3 s; waiting that long, not 15 min"), err);
+            assertTrue(err.contains("nobody used the code within 3 s"), err);
         }
     }
 

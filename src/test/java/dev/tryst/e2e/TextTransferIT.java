@@ -106,6 +106,8 @@ class TextTransferIT {
         try (var send = TrystProcess.start(dir, "send-nowhere", "send", "--relay", "127.0.0.1:1", "--text", "x")) {
             assertEquals(4, send.await(T), send.stderr());
             assertTrue(send.stderr().contains("cannot reach the relay at 127.0.0.1:1"), send.stderr());
+            // No code for a relay that is not there (issue 15, bug 6): nobody is sent to wait in vain.
+            assertFalse(send.stderr().contains("Code:") || send.stderr().contains("On the other machine"), send.stderr());
         }
     }
 

@@ -204,7 +204,7 @@ class RendezvousServerTest {
         }
         // still a session: a room can be created
         c.send(new RoomCreate("alive"));
-        assertEquals(new RoomCreated("alive"), c.expect(RoomCreated.class));
+        assertEquals("alive", c.expect(RoomCreated.class).nameplate());
         assertEquals(0, server.stats().timeouts());
     }
 
@@ -287,7 +287,7 @@ class RendezvousServerTest {
         b.send(new RoomJoin("nope"));
         assertEquals(new RoomNotFound("nope"), b.expect(RoomNotFound.class));
         a.send(new RoomCreate("garden"));
-        assertEquals(new RoomCreated("garden"), a.expect(RoomCreated.class));
+        assertEquals("garden", a.expect(RoomCreated.class).nameplate());
         c.send(new RoomCreate("garden"));
         assertEquals(new RoomTaken("garden"), c.expect(RoomTaken.class));
         b.send(new RoomJoin("garden"));
@@ -313,7 +313,7 @@ class RendezvousServerTest {
         assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_PEER_LEFT), b.expect(RoomClosed.class));
         // the nameplate is free again, and b may open a room
         b.send(new RoomCreate("x1"));
-        assertEquals(new RoomCreated("x1"), b.expect(RoomCreated.class));
+        assertEquals("x1", b.expect(RoomCreated.class).nameplate());
         // a joiner that leaves once its creator is done closes it too, and the creator gets told;
         // a DISCONNECT is answered with one
         Client c = new Client().connected();
@@ -429,6 +429,29 @@ class RendezvousServerTest {
         b.expect(RoomNotFound.class);
     }
 
+    /** A room lives as long as its creator asked, within the server's limit, and says how long (issue 15, bug 2). */
+    @Test
+    void roomLivesAsLongAsItsCreatorAskedWithinTheServersLimit() throws IOException {
+        var clock = new dev.tryst.net.FakeTicker();
+        start(base().withTimes(Duration.ofMinutes(5), Duration.ofMinutes(20)), clock); // rooms: 600 s at most
+        Client a = new Client().connected();
+        Client b = new Client().connected();
+        a.send(new RoomCreate("asked-2m", 120));
+        assertEquals(new RoomCreated("asked-2m", 120), a.expect(RoomCreated.class));
+        b.send(new RoomCreate("asked-15m", 900));
+        assertEquals(new RoomCreated("asked-15m", 600), b.expect(RoomCreated.class), "no longer than the server allows");
+        clock.advance(Duration.ofSeconds(119));
+        sweptTwice();
+        assertEquals(0, server.stats().roomsExpired(), "not before the 120 s asked for");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_EXPIRED), a.expect(RoomClosed.class));
+        clock.advance(Duration.ofSeconds(479));
+        sweptTwice();
+        assertEquals(1, server.stats().roomsExpired(), "the other room keeps its 600 s");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(new RoomClosed(RendezvousServer.ROOM_REASON_EXPIRED), b.expect(RoomClosed.class));
+    }
+
     @Test
     void elevenFailedLookupsInAMinuteDisconnect() throws IOException {
         start(base().withFailedLookups(10, Duration.ofMinutes(1)));
@@ -533,7 +556,7 @@ class RendezvousServerTest {
         }
         assertEquals(1, server.stats().slowConsumers());
         a.send(new RoomCreate("after"));
-        assertEquals(new RoomCreated("after"), a.expect(RoomCreated.class));
+        assertEquals("after", a.expect(RoomCreated.class).nameplate());
     }
 
     @Test
@@ -545,7 +568,7 @@ class RendezvousServerTest {
         Client b = new Client().connected();
         b.send(new RoomCreate("r"));
         b.expect(RoomCreated.class);
-        b.send(new RoomCreated("r")); // a packet only the server sends
+        b.send(new RoomCreated("r", 1)); // a packet only the server sends
         assertEquals(ControlWire.REASON_INVALID_PACKET, b.disconnected());
         Client c = new Client().connected();
         c.send(new RoomCreate("s"));

@@ -116,10 +116,11 @@ class ControlWireTest {
         GOLDEN.put(new Challenge(rep(0x5a, 32)), "21 09" + "5a".repeat(32));
         // signature 64, length 65 = 0x41
         GOLDEN.put(new ChallengeResponse(rep(0x77, 64)), "41 0a" + "77".repeat(64));
-        // rooms. Empty nameplate: payload 1 (length 0), frame length 2
-        GOLDEN.put(new RoomCreate(""), "02 0b 00");
-        // "4217" is 4 ASCII bytes: payload 5, length 6
-        GOLDEN.put(new RoomCreated("4217"), "06 0c 04 34323137");
+        // rooms. Empty nameplate, the server's longest lifetime: payload 5 (length 0, u32 0), frame length 6
+        GOLDEN.put(new RoomCreate(""), "06 0b 00 00000000");
+        GOLDEN.put(new RoomCreate("", 900), "06 0b 00 00000384");
+        // "4217" is 4 ASCII bytes, then 600 s: payload 9, length 10
+        GOLDEN.put(new RoomCreated("4217", 600), "0a 0c 04 34323137 00000258");
         GOLDEN.put(new RoomTaken("42"), "04 0d 02 3432");
         GOLDEN.put(new RoomJoin("42"), "04 0e 02 3432");
         GOLDEN.put(new RoomJoined("42"), "04 0f 02 3432");
