@@ -4,8 +4,8 @@ package dev.tryst.api;
  * What {@code netcheck} found, one finding at a time, as each is known.
  */
 public sealed interface NetcheckResult {
-    /** The address and port the STUN server saw our UDP socket come from, or null if it did not answer. */
-    record Stun(String mapped) implements NetcheckResult {}
+    /** The address and port the STUN server saw our UDP socket come from, or null and why (no answer, no server). */
+    record Stun(String mapped, String why) implements NetcheckResult {}
 
     /** The path a transfer would take (null: none worked, and why), and how long the race took. */
     record Tcp(PathInfo path, long millis, String why) implements NetcheckResult {}

@@ -324,27 +324,34 @@ public final class Tryst {
             } else {
                 Connector.joinRoom(way.control(), c);
             }
+            // The server says where its STUN responder is (CONNECTED); one that runs none leaves
+            // the STUN check, and so the UDP one, unable to run unless --stun names another.
+            int stunPort = way.control().stunPort();
             java.net.InetSocketAddress stunServer = stun != null ? resolve(stun)
-                    : new java.net.InetSocketAddress(way.control().server().getAddress(), dev.tryst.wire.StunWire.DEFAULT_PORT);
+                    : stunPort == 0 ? null : new java.net.InetSocketAddress(way.control().server().getAddress(), stunPort);
             try (java.net.DatagramSocket udp = new java.net.DatagramSocket(0)) {
                 java.net.InetSocketAddress[] mapped = {null};
+                String[] stunWhy = {stunServer == null ? "the server runs no STUN responder (name one with --stun)" : null};
                 // asked for when the peer is there, so that the mapping is fresh (NATs forget idle UDP mappings)
                 Connector.Met met = Connector.meet(way.control(), c, role, config, () -> {
                     java.util.List<java.net.InetSocketAddress> mine = new java.util.ArrayList<>();
+                    if (stunServer == null) {
+                        return dev.tryst.wire.EndpointsWire.encode(mine);
+                    }
                     try {
                         mapped[0] = dev.tryst.stun.StunClient.mappedAddress(udp, stunServer, Duration.ofSeconds(3), random);
                         mine.add(mapped[0]);
                         for (var a : dev.tryst.path.Candidates.local(udp.getLocalPort(), dev.tryst.wire.EndpointsWire.MAX_ENDPOINTS - 1)) {
                             mine.add(a.toSocketAddress());
                         }
-                    } catch (IOException e) {
-                        events.accept(new TransferEvent.Notice("no STUN answer from "
-                                + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")"));
+                        } catch (IOException e) {
+                        stunWhy[0] = "no STUN answer from " + dev.tryst.net.HostPort.format(stunServer) + " (" + e.getMessage() + ")";
                     }
                     return dev.tryst.wire.EndpointsWire.encode(mine);
                 }, random);
                 try {
-                    results.accept(new NetcheckResult.Stun(mapped[0] == null ? null : dev.tryst.net.HostPort.format(mapped[0])));
+                    results.accept(new NetcheckResult.Stun(mapped[0] == null ? null : dev.tryst.net.HostPort.format(mapped[0]),
+                            mapped[0] == null ? stunWhy[0] : null));
                     long t0 = System.nanoTime();
                     try {
                         dev.tryst.path.PathRace.Won won = Connector.race(way.control(), met, config, way.relay(), random, false);

@@ -75,6 +75,7 @@ public final class TrystServer implements AutoCloseable {
                 events = openEvents(config);
                 EventStore store = events;
                 int relayPort = relay.address().getPort();
+                int stunPort = stun == null ? 0 : stun.address().getPort();
                 control = beside(config.controlPort() != null, "tcp " + config.bind() + ":" + controlPort, notices, () -> {
                     RendezvousConfig rc = RendezvousConfig.defaults().withBind(new InetSocketAddress(config.bind(), controlPort));
                     if (config.relayWaitTimeout() != null) {
@@ -82,7 +83,7 @@ public final class TrystServer implements AutoCloseable {
                     }
                     if (config.plainControl()) {
                         return RendezvousServer.start(rc, ServerSocketFactory.getDefault(),
-                                new RendezvousBackend(RendezvousBackend.PLAIN_NAME, relayPort, store));
+                                new RendezvousBackend(RendezvousBackend.PLAIN_NAME, relayPort, stunPort, store));
                     }
                     ServerIdentity identity = config.certPem() != null ? ServerIdentity.fromPem(config.certPem(), config.keyPem())
                             : ServerIdentity.loadOrCreate(config.stateDir());
@@ -91,7 +92,7 @@ public final class TrystServer implements AutoCloseable {
                     }
                     fp[0] = identity.fingerprint().hex();
                     return RendezvousServer.start(rc, Tls.serverSocketFactory(identity),
-                            new RendezvousBackend(fp[0], relayPort, store));
+                            new RendezvousBackend(fp[0], relayPort, stunPort, store));
                 });
                 if (control == null) {
                     events.close();

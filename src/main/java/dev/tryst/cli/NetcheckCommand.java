@@ -19,7 +19,8 @@ import picocli.CommandLine.Model.CommandSpec;
             + " the code the first prints. Reports the UDP address STUN sees, the path a transfer would take (direct"
             + " TCP or the relay) and whether a direct UDP path can be punched (the kind a mesh VPN uses), with"
             + " timings. Sends only probes.",
-            "Output, one line each: 'stun ADDRESS', 'tcp PATH MS', 'udp ADDRESS|none MS [sprayed]' (tab-separated)."})
+            "Output, one line each: 'stun ADDRESS', 'tcp PATH MS', 'udp ADDRESS|none MS [sprayed]' (tab-separated).",
+            "Exits 4 when a check could not run (no STUN answer or no STUN server, so no UDP check; no path at all)."})
 final class NetcheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -43,11 +44,18 @@ final class NetcheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String code = codeWords.isEmpty() ? null : String.join("-", codeWords);
+        java.util.List<String> notRun = new java.util.ArrayList<>();
         try (EventPrinter printer = new EventPrinter(err, null, false, "Checking", "checking")) {
             printer.meetAt = meeting.forThePeer();
             new Tryst(meeting.options(wait)).netcheck(code, stun, printer, r -> {
+                switch (r) {
+                    case NetcheckResult.Stun s when s.mapped() == null -> notRun.add("STUN: " + s.why());
+                    case NetcheckResult.Tcp t when t.path() == null -> notRun.add("TCP: " + t.why());
+                    case NetcheckResult.Udp u when u.why() != null -> notRun.add("UDP: " + u.why());
+                    default -> { }
+                }
                 out.println(switch (r) {
-                    case NetcheckResult.Stun s -> "stun\t" + (s.mapped() == null ? "none" : s.mapped());
+                    case NetcheckResult.Stun s -> "stun\t" + (s.mapped() == null ? "none\t(" + s.why() + ")" : s.mapped());
                     case NetcheckResult.Tcp t -> t.path() != null ? "tcp\t" + t.path() + "\t" + t.millis()
                             : "tcp\tnone\t" + t.millis() + "\t(" + t.why() + ")";
                     case NetcheckResult.Udp u -> u.why() != null ? "udp\tnone\t-\t(" + u.why() + ")"
@@ -56,6 +64,11 @@ final class NetcheckCommand implements Callable<Integer> {
                 });
                 out.flush();
             });
+        }
+        if (!notRun.isEmpty()) { // a check that could not run is not a finding: say so, and fail
+            err.println("tryst: not every check could run: " + String.join("; ", notRun));
+            err.flush();
+            return ExitCode.UNREACHABLE.code;
         }
         return ExitCode.OK.code;
     }

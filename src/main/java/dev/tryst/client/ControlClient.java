@@ -65,6 +65,7 @@ public final class ControlClient implements AutoCloseable {
     private final Thread reader;
     private volatile String endReason;
     private volatile LoginState loginState;
+    private volatile int stunPort;
 
     /** Where to meet: the control address, and whether and how to trust it. */
     public record Server(InetSocketAddress address, Pin pin, boolean plain) {
@@ -191,9 +192,10 @@ public final class ControlClient implements AutoCloseable {
             send(new ChallengeResponse(Bytes.of(identity.signChallenge(c.nonce().toByteArray(), serverName))));
         }
         Packet p = next(timeout);
-        if (!(p instanceof Connected)) {
+        if (!(p instanceof Connected connected)) {
             throw new ControlException("the server answered the login with " + p.getClass().getSimpleName());
         }
+        stunPort = connected.stunPort();
         if (identity != null) {
             Packet s = next(timeout);
             if (!(s instanceof LoginState state)) {
@@ -209,6 +211,11 @@ public final class ControlClient implements AutoCloseable {
     }
 
     /** The control server's address as connected. */
+    /** The port of the server's STUN responder, as CONNECTED said (0: it runs none). */
+    public int stunPort() {
+        return stunPort;
+    }
+
     public InetSocketAddress server() {
         return server;
     }

@@ -72,6 +72,7 @@ final class PresenceHandler {
     private final String serverName;
     /** Announced in CLIENT_INFO with the pairing key (the relay is on the control port's host). */
     private final int relayPort;
+    private final int stunPort;
     private final SecureRandom random;
     private final RendezvousCounters counters;
     private final Object lock = new Object();
@@ -79,9 +80,10 @@ final class PresenceHandler {
     private final RateWindow<InetAddress> perSource = new RateWindow<>(REQUESTS_PER_SOURCE, RATE_WINDOW);
     private final RateWindow<Bytes> perIdentity = new RateWindow<>(REQUESTS_PER_IDENTITY, RATE_WINDOW);
 
-    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, int relayPort, SecureRandom random,
+    PresenceHandler(Presence presence, Bus bus, EventLog events, String serverName, int relayPort, int stunPort, SecureRandom random,
                     RendezvousCounters counters) {
         this.relayPort = relayPort;
+        this.stunPort = stunPort;
         this.presence = presence;
         this.bus = bus;
         this.events = events;
@@ -141,7 +143,7 @@ final class PresenceHandler {
             }
             c.loginLastOrder = lastOrder;
             c.io.connected();
-            c.send(new Connected());
+            c.send(new Connected(stunPort));
             c.send(new LoginState(lastSequence, lastOrder, events.storeId()));
         }
         LOG.log(Level.DEBUG, "session {0} from {1}: identity {2}", c.io.id, c.io.remote, c.claimed.fingerprint());

@@ -20,12 +20,13 @@ import java.util.Objects;
  *                   on a plain control port. Binding the signature to it means a login made to one server
  *                   cannot be relayed to another.
  * @param relayPort  the relay port announced in ROOM_RELAY (same host as the control port); 0 if none
+ * @param stunPort   the STUN port announced in CONNECTED (same host); 0 if none
  * @param events     the event log behind identity sessions; null: identity sessions are refused
  * @param rooms      the rooms
  * @param presence   who is online, and the connection requests waiting for them
  * @param bus        how a packet reaches a session wherever it lives
  */
-public record RendezvousBackend(String serverName, int relayPort, EventLog events, RoomDirectory rooms,
+public record RendezvousBackend(String serverName, int relayPort, int stunPort, EventLog events, RoomDirectory rooms,
                                 Presence presence, Bus bus) {
     /** The login name of a server without TLS (tests and local use). */
     public static final String PLAIN_NAME = ControlWire.PLAIN_SERVER_NAME;
@@ -42,11 +43,19 @@ public record RendezvousBackend(String serverName, int relayPort, EventLog event
         if (relayPort < 0 || relayPort > 0xFFFF) {
             throw new IllegalArgumentException("relay port " + relayPort + " is not in 0 .. 65535");
         }
+        if (stunPort < 0 || stunPort > 0xFFFF) {
+            throw new IllegalArgumentException("STUN port " + stunPort + " is not in 0 .. 65535");
+        }
     }
 
     /** One node's state: rooms, presence and bus in memory, events in {@code events}. */
     public RendezvousBackend(String serverName, int relayPort, EventLog events) {
-        this(serverName, relayPort, events, new LocalRooms(), new LocalPresence(), new LocalBus());
+        this(serverName, relayPort, 0, events);
+    }
+
+    /** As above, announcing a STUN responder on {@code stunPort}. */
+    public RendezvousBackend(String serverName, int relayPort, int stunPort, EventLog events) {
+        this(serverName, relayPort, stunPort, events, new LocalRooms(), new LocalPresence(), new LocalBus());
     }
 
     /** Rooms only: no identities, no relay announced. */

@@ -129,7 +129,7 @@ public final class RendezvousServer implements AutoCloseable {
                 config.outgoingQueue());
         SecureRandom random = new SecureRandom();
         this.rooms = new RoomHandler(config, backend.rooms(), backend.bus(), counters, random, backend.relayPort());
-        this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), backend.relayPort(), random,
+        this.presence = new PresenceHandler(backend.presence(), backend.bus(), events, backend.serverName(), backend.relayPort(), backend.stunPort(), random,
                 counters);
         this.eventHandler = new EventHandler(events, backend.bus(), presence,
                 new SendBudget(ticker::nanoTime), new SendBudget(ticker::nanoTime));
@@ -286,7 +286,7 @@ public final class RendezvousServer implements AutoCloseable {
                 presence.onIdentityConnect(c, connect);
             } else {
                 c.io.connected();
-                c.send(new Connected());
+                c.send(new Connected(backend.stunPort()));
             }
             return;
         }

@@ -44,7 +44,7 @@ import java.util.Objects;
  *   0  CONNECT                   version u8 | mode u8 (0 anonymous, 1 identity,  client
  *                                2 dialer) | modes 1 and 2: Ed25519 public key (32)
  *   1  DISCONNECT                reason String                                   both
- *   2  CONNECTED                 (empty)                                         server
+ *   2  CONNECTED                 STUN port u16 (0: none; same host as the control port)  server
  *   3  PING                      id i64                                          server
  *   4  PONG                      id i64 (the last ping's)                        client
  *   5  CONNECTION_REQUEST        peer id32 | private Address*                    both
@@ -274,7 +274,12 @@ public final class ControlWire {
         }
     }
 
-    public record Connected() implements Packet {}
+    /** The session is open; {@code stunPort} is where the server's STUN responder answers (0: it runs none). */
+    public record Connected(int stunPort) implements Packet {
+        public Connected {
+            u16(stunPort, "STUN port");
+        }
+    }
 
     public record Ping(long id) implements Packet {}
 
@@ -542,7 +547,10 @@ public final class ControlWire {
                 o.string(d.reason());
                 yield DISCONNECT;
             }
-            case Connected c -> CONNECTED;
+            case Connected c -> {
+                o.u16(c.stunPort());
+                yield CONNECTED;
+            }
             case Ping ping -> {
                 o.i64(ping.id());
                 yield PING;
@@ -842,7 +850,7 @@ public final class ControlWire {
                 };
             }
             case DISCONNECT -> new Disconnect(in.string("reason"));
-            case CONNECTED -> new Connected();
+            case CONNECTED -> new Connected(in.u16("STUN port"));
             case PING -> new Ping(in.i64("id"));
             case PONG -> new Pong(in.i64("id"));
             case CONNECTION_REQUEST ->

@@ -57,6 +57,47 @@ class RendezvousIT {
         }
     }
 
+    /**
+     * netcheck asks the server where its STUN responder is, so one on any port is found; with none,
+     * the checks that could not run are said and the exit is 4, not 0 (issue 15, bug 3).
+     */
+    @Test
+    void netcheckFindsTheServersStunPortAndFailsWhenThereIsNone(@TempDir Path dir) throws Exception {
+        for (boolean stun : new boolean[] {true, false}) {
+            TrystProcess p = TrystProcess.start(dir, "server-stun-" + stun, "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                    "--stun-port", stun ? "0" : "-1", "--control-port", "0", "--plain-control",
+                    "--state-dir", dir.resolve("state-" + stun).toString());
+            try (p) {
+                String control = p.awaitStderr("tryst control listening on tcp (\\S+)", T);
+                String[] plain = {"--server", control, "--plain-control"};
+                try (var first = TrystProcess.start(dir, "netcheck-1-" + stun, concat(new String[] {"netcheck"}, plain))) {
+                    String code = first.awaitStderr("Code: (\\S+)", T);
+                    try (var second = TrystProcess.start(dir, "netcheck-2-" + stun, concat(concat(new String[] {"netcheck"}, plain),
+                            new String[] {code}))) {
+                        for (TrystProcess side : List.of(first, second)) {
+                            int rc = side.await(T);
+                            String out = side.stdout();
+                            if (stun) {
+                                assertEquals(0, rc, side.stderr() + out);
+                                assertTrue(out.matches("(?s)stun\\t127\\.0\\.0\\.1:\\d+\\n.*"), out);
+                            } else {
+                                assertEquals(4, rc, side.stderr() + out);
+                                assertTrue(out.contains("stun\tnone\t(the server runs no STUN responder"), out);
+                                assertTrue(side.stderr().contains("not every check could run"), side.stderr());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
     @Test
     void sendAndReceiveMeetInARoom(@TempDir Path dir) throws Exception {
         try (Server server = Server.start(dir, "server", dir.resolve("server-state"))) {

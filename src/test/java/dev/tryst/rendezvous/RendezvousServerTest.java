@@ -518,7 +518,7 @@ class RendezvousServerTest {
             victim.connect(server.address(), 2000);
             victim.setSoTimeout(5000);
             ControlWire.write(victim.getOutputStream(), Connect.anonymous());
-            assertEquals(new Connected(), ControlWire.read(new BufferedInputStream(victim.getInputStream())),
+            assertEquals(new Connected(0), ControlWire.read(new BufferedInputStream(victim.getInputStream())),
                     "another source is admitted");
         }
     }

@@ -98,7 +98,8 @@ class ControlWireTest {
         // 200 'x': string length 200 = 0xc8 0x01 (200 = 0b1_1001000 -> 0x48|0x80, 0x01); payload 202,
         // frame length 203 = 0xcb 0x01
         GOLDEN.put(new Disconnect("x".repeat(200)), "cb01 01 c801" + "78".repeat(200));
-        GOLDEN.put(new Connected(), "01 02");
+        GOLDEN.put(new Connected(3478), "03 02 0d96");
+        GOLDEN.put(new Connected(0), "03 02 0000");
         // i64 big-endian: payload 8, length 9
         GOLDEN.put(new Ping(0x0102030405060708L), "09 03 0102030405060708");
         GOLDEN.put(new Pong(-1), "09 04 ffffffffffffffff");
@@ -358,10 +359,10 @@ class ControlWireTest {
 
     @Test
     void unknownOpcodeIsSkippedAndTheNextFrameDecodes() throws IOException {
-        byte[] s = hex("04 c8 010203" + "01 02" + "01 ff" + "09 03 0000000000000007");
+        byte[] s = hex("04 c8 010203" + "03 02 0d96" + "01 ff" + "09 03 0000000000000007");
         for (var src : sources(s)) {
             assertEquals(new Unknown(200), src.next());
-            assertEquals(new Connected(), src.next());
+            assertEquals(new Connected(3478), src.next());
             assertEquals(new Unknown(255), src.next());
             assertEquals(new Ping(7), src.next());
             assertNull(src.next());
