@@ -9,6 +9,7 @@ import dev.tryst.session.Session;
 import dev.tryst.session.SessionException;
 import dev.tryst.transfer.FileReceiver;
 import dev.tryst.transfer.FileSender;
+import dev.tryst.transfer.LiveTransfers;
 import dev.tryst.transfer.LocalIoException;
 import dev.tryst.transfer.StreamTransfer;
 import dev.tryst.transfer.TransferException;
@@ -90,6 +91,7 @@ public final class Tryst {
             throw translate(e);
         }
         long t0 = System.nanoTime();
+        LiveTransfers.track(session);
         try (Session s = session) {
             events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
             if (offer.isFiles()) {
@@ -106,6 +108,8 @@ public final class Tryst {
             }
         } catch (IOException e) {
             throw translate(e);
+        } finally {
+            LiveTransfers.untrack(session);
         }
     }
 
@@ -133,6 +137,7 @@ public final class Tryst {
                     events.accept(new TransferEvent.PathBroke(why.getMessage()));
                     closeUnlessFirst(s, first);
                     s = back.connect();
+                    LiveTransfers.track(s);
                     events.accept(new TransferEvent.FellBack(PathInfo.of(s.path()), why.getMessage()));
                 }
             }
@@ -164,6 +169,7 @@ public final class Tryst {
             throw translate(e);
         }
         long t0 = System.nanoTime();
+        LiveTransfers.track(session);
         try (Session s = session) {
             events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
             TransferWire.Message offer;
@@ -201,7 +207,19 @@ public final class Tryst {
                     got.bytes(), 0, 0, 0, 0, null, since(t0));
         } catch (IOException e) {
             throw translate(e);
+        } finally {
+            LiveTransfers.untrack(session);
         }
+    }
+
+    /**
+     * Tells the peer of every transfer this process is making that it stops, with {@code reason}
+     * (an ABORT it reports at once, as "the other side stopped: REASON"), and ends them; for a
+     * shutdown hook, so that Ctrl-C or SIGTERM on one side does not leave the other waiting for a
+     * path that will not come back. Returns how many transfers were stopped.
+     */
+    public static int stopAll(String reason) {
+        return LiveTransfers.stopAll(reason);
     }
 
     /**
@@ -281,6 +299,7 @@ public final class Tryst {
                     events.accept(new TransferEvent.PathBroke(why.getMessage()));
                     closeUnlessFirst(current, first);
                     current = back.connect();
+                    LiveTransfers.track(current);
                     events.accept(new TransferEvent.FellBack(PathInfo.of(current.path()), why.getMessage()));
                     TransferWire.Message m = StreamTransfer.awaitOffer(current);
                     if (!(m instanceof TransferWire.OfferFiles again)) {
@@ -410,6 +429,7 @@ public final class Tryst {
     /** Closes a fallback session; the first one is closed by its owner. */
     private static void closeUnlessFirst(Session s, Session first) {
         if (s != first) {
+            LiveTransfers.untrack(s);
             try {
                 s.close();
             } catch (IOException ignored) {

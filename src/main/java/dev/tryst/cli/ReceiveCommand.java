@@ -89,7 +89,8 @@ final class ReceiveCommand implements Callable<Integer> {
         }
         OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
         Received got;
-        try (EventPrinter printer = new EventPrinter(err, events, quiet, "Receiving", "receiving")) {
+        try (EventPrinter printer = new EventPrinter(err, events, quiet, "Receiving", "receiving");
+             ShutdownHook stop = SendCommand.stopTellsThePeer("the receiver was stopped", err)) {
             ReceiveOptions options = new ReceiveOptions(out, overwrite, summary -> {
                 printer.bars = true;
                 return confirm(summary, err);

@@ -93,7 +93,8 @@ final class SendCommand implements Callable<Integer> {
             throw new Main.UsageException("--to sends files and folders to a contact, without a code");
         }
         Sent sent;
-        try (EventPrinter printer = new EventPrinter(err, events, quiet, "Sending", "sending")) {
+        try (EventPrinter printer = new EventPrinter(err, events, quiet, "Sending", "sending");
+             ShutdownHook stop = stopTellsThePeer("the sender was stopped", err)) {
             printer.offering = offer.isFiles() ? offer.describe() : null;
             printer.bars = offer.isFiles();
             printer.meetAt = meeting.forThePeer();
@@ -125,6 +126,17 @@ final class SendCommand implements Callable<Integer> {
         }
         err.flush();
         return ExitCode.OK.code;
+    }
+
+    /** Ctrl-C or SIGTERM: the peer of a transfer under way is told at once, with {@code reason}. */
+    static ShutdownHook stopTellsThePeer(String reason, PrintWriter err) {
+        return new ShutdownHook("tryst-stop", () -> {
+            if (Tryst.stopAll(reason) > 0) {
+                err.println();
+                err.println("tryst: stopped; the other side was told.");
+                err.flush();
+            }
+        });
     }
 
     /** Seconds, to the millisecond, for --json. */

@@ -311,8 +311,24 @@ public final class Connector {
             return won;
         }
         // Direct: keep the way back through the relay (fresh path keys, same agreement).
-        return new PathRace.Won(won.session().withFallback(() -> PathRace.relayOnly(plan, paths, random).session()), true);
+        Session direct = won.session();
+        return new PathRace.Won(direct.withFallback(() -> PathRace.relayOnly(plan, fallbackPaths(direct, paths), random).session()), true);
     }
+
+    /**
+     * How long to wait at the relay for a peer whose direct path died. A path that fell silent (the
+     * idle watchdog fired) may have died for the peer up to {@link PathConfig#directIdle()} later, so
+     * the full {@link PathConfig#fallbackWait()}. A path the peer's end closed or reset is different:
+     * a live tryst never closes a path mid-transfer without an end record or an ABORT, so its process
+     * is gone (kill -9, a crash, a lost machine), or a middlebox reset the connection, which both
+     * ends see at once: {@value #PEER_CLOSED_WAIT_SECONDS} s, so that a dead peer is said in seconds.
+     */
+    static PathConfig fallbackPaths(Session direct, PathConfig paths) {
+        Duration quick = Duration.ofSeconds(PEER_CLOSED_WAIT_SECONDS);
+        return direct.timedOut() || paths.fallbackWait().compareTo(quick) <= 0 ? paths : paths.withFallbackWait(quick);
+    }
+
+    static final int PEER_CLOSED_WAIT_SECONDS = 5;
 
     /**
      * Creates the room a sender waits in. The server picks the nameplate unless {@code wanted} has

@@ -34,6 +34,12 @@ public record PathConfig(Duration relayDelay, Duration directFor, Duration retry
                 Duration.ofSeconds(12), Duration.ofSeconds(36));
     }
 
+    /** How long the first side to fall back waits at the relay for the other. */
+    public PathConfig withFallbackWait(Duration d) {
+        positive(d, "fallbackWait");
+        return new PathConfig(relayDelay, directFor, retry, pathTimeout, directIdle, d);
+    }
+
     /** A head start of {@code d} for direct attempts, which then go on 6 s after the relay started. */
     public PathConfig withRelayDelay(Duration d) {
         notNegative(d, "relayDelay");
