@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Show this machine's tryst identity, creating it on first use.",
             "The identity is an Ed25519 key kept, readable only by you (mode 0600), in"
                 + " $XDG_CONFIG_HOME/tryst/identity or ~/.config/tryst/identity.",
-            "Give others the fingerprint or the public key to reach this identity."})
+            "Give others the public key to reach this identity (a message, or 'tryst contacts add'); the fingerprint is"
+                + " shorter, for checking the key by voice, and names the identity only to those who have it as a contact."})
 final class IdCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -1,6 +1,8 @@
 package dev.tryst.cli;
 
+import dev.tryst.api.Contact;
 import dev.tryst.api.InboxMessage;
+import dev.tryst.api.Peers;
 import dev.tryst.api.LocalIdentity;
 import dev.tryst.api.Mailbox;
 import dev.tryst.api.ServerConfig;
@@ -52,10 +54,15 @@ final class InboxCommand implements Callable<Integer> {
             throw new Main.UsageException("--max must be at least 1");
         }
         LocalIdentity me = IdentityFiles.load(identityFile, err);
+        // Each message names its sender so that it can be answered: a contact by name, anyone else by key.
+        java.util.Map<String, String> names = new java.util.HashMap<>();
+        for (Contact c : new Peers(TrystOptions.defaults(), me).contacts()) {
+            names.put(c.publicKey(), c.name());
+        }
         int processed;
         try (Mailbox box = Mailbox.open(server.apply(TrystOptions.defaults()), me, ServerConfig.defaultStateDir())) {
             processed = box.read(new Mailbox.Reading(max == null ? 0 : max, follow, wait), m -> {
-                out.println(line(m));
+                out.println(line(m, names.getOrDefault(m.senderKey(), m.senderKey())));
                 out.flush();
             }, notice -> err.println("tryst: " + notice));
         }
@@ -69,10 +76,11 @@ final class InboxCommand implements Callable<Integer> {
     /** Beyond this apart, the sender's signed time and the server's storage time are both shown. */
     static final Duration STORED_APART = Duration.ofMinutes(5);
 
-    static String line(InboxMessage m) {
+    /** {@code from}: the sender's contact name, or its public key; either can be given to 'tryst msg' to answer. */
+    static String line(InboxMessage m, String from) {
         String apart = Duration.between(m.sent(), m.stored()).abs().compareTo(STORED_APART) > 0
                 ? " (stored " + m.stored().truncatedTo(ChronoUnit.SECONDS) + ")" : "";
-        return m.sent().truncatedTo(ChronoUnit.SECONDS) + apart + " " + m.sender() + ": " + printable(m.text());
+        return m.sent().truncatedTo(ChronoUnit.SECONDS) + apart + " " + printable(from) + ": " + printable(m.text());
     }
 
     /** A message's text as one safe line ({@link dev.tryst.wire.Printable}). */

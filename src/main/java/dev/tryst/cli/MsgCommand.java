@@ -1,6 +1,8 @@
 package dev.tryst.cli;
 
+import dev.tryst.api.Contact;
 import dev.tryst.api.LocalIdentity;
+import dev.tryst.api.Peers;
 import dev.tryst.api.Mailbox;
 import dev.tryst.api.ServerConfig;
 import dev.tryst.api.TrystException;
@@ -35,7 +37,8 @@ final class MsgCommand implements Callable<Integer> {
     @Option(names = "--identity", paramLabel = "PATH", description = "Send as this identity (default: this machine's).")
     Path identityFile;
 
-    @Parameters(index = "0", paramLabel = "PUBLIC_KEY", description = "The recipient's public key ('tryst id' shows it, 64 hex digits).")
+    @Parameters(index = "0", paramLabel = "PEER", description = "Whom: a contact's name or fingerprint, or any"
+            + " identity's public key ('tryst id' shows it, 64 hex digits; 'tryst inbox' shows it for each sender).")
     String recipient;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "TEXT",
@@ -45,8 +48,11 @@ final class MsgCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
-        String fingerprint = LocalIdentity.fingerprintOf(recipient); // a bad key is said before anything else
         LocalIdentity me = IdentityFiles.load(identityFile, err);
+        // A contact's name, its fingerprint or any public key; an unknown one is said before anything is sent.
+        Contact to = new Peers(TrystOptions.defaults(), me).resolve(recipient);
+        String key = to.publicKey();
+        String fingerprint = to.fingerprint();
         boolean fromStdin = text.size() == 1 && text.get(0).equals("-");
         int sent = 0;
         try (Mailbox box = Mailbox.open(server.apply(TrystOptions.defaults()), me, ServerConfig.defaultStateDir())) {
@@ -54,12 +60,12 @@ final class MsgCommand implements Callable<Integer> {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (!line.isEmpty()) {
-                        box.send(recipient, line);
+                        box.send(key, line);
                         sent++;
                     }
                 }
             } else {
-                box.send(recipient, String.join(" ", text));
+                box.send(key, String.join(" ", text));
                 sent++;
             }
         } catch (TrystException e) {

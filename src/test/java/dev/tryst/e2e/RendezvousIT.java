@@ -256,6 +256,7 @@ class RendezvousIT {
                 assertEquals(0, id.await(T), id.stderr());
                 bobKey = id.stdout().lines().filter(l -> l.startsWith("public key")).findFirst().orElseThrow().replaceAll(".* ", "");
             }
+            String from;
             try (var follow = TrystProcess.start(bobDir, "follow", "inbox", "--server", control, "--plain-control", "--follow")) {
                 try (var msg = TrystProcess.start(dir, "msg", "msg", "--server", control, "--plain-control", bobKey,
                         "see", "you", "at", "five")) {
@@ -268,6 +269,29 @@ class RendezvousIT {
                 }
                 assertEquals(List.of("see you at five"), texts(follow.stdout()), follow.stderr());
                 assertTrue(follow.process.isAlive(), "--follow keeps waiting");
+                // What the inbox shows of the sender answers it (issue 15, bug 5): a stranger's public key.
+                String line = follow.stdout().lines().findFirst().orElseThrow();
+                from = line.substring(line.indexOf(' ') + 1, line.indexOf(": "));
+                assertTrue(from.matches("[0-9a-f]{64}"), line);
+            }
+            try (var answer = TrystProcess.start(bobDir, "answer", "msg", "--server", control, "--plain-control", from,
+                    "on my way")) {
+                assertEquals(0, answer.await(T), answer.stderr());
+            }
+            // A contact is named by its name, both in msg and in the inbox.
+            try (var add = TrystProcess.start(dir, "add-bob", "contacts", "add", "bob", bobKey)) {
+                assertEquals(0, add.await(T), add.stderr());
+            }
+            try (var msg = TrystProcess.start(dir, "msg-by-name", "msg", "--server", control, "--plain-control", "bob", "ok")) {
+                assertEquals(0, msg.await(T), msg.stderr());
+            }
+            try (var inbox = TrystProcess.start(dir, "alice-inbox", "inbox", "--server", control, "--plain-control")) {
+                assertEquals(0, inbox.await(T), inbox.stderr());
+                assertTrue(inbox.stdout().matches("\\S+ bob: on my way\\n"), inbox.stdout());
+            }
+            try (var inbox = TrystProcess.start(bobDir, "bob-inbox", "inbox", "--server", control, "--plain-control")) {
+                assertEquals(0, inbox.await(T), inbox.stderr());
+                assertTrue(inbox.stdout().matches("\\S+ [0-9a-f]{64}: ok\\n"), inbox.stdout());
             }
         }
     }
