@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
             ConnectCommand.class, ForwardCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n")
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -107,9 +107,11 @@ public final class Main implements Runnable {
         return t.remedy().isEmpty() ? t.getMessage() : t.getMessage() + "; " + t.remedy();
     }
 
+    /** No command: the usage goes to stderr (stdout may be a pipe expecting data) and it is a usage error. */
     @Override
-    public void run() {
+    public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCode.USAGE.code;
     }
 
     /** A mistake in what the user typed: exit code 2 and the message alone. */

@@ -26,8 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "receive", aliases = "recv", mixinStandardHelpOptions = true,
         description = {"Receive what the sender of CODE sends: files and folders go into --out (asking first),"
-            + " text or a stream to standard output.",
-            "Example:  tryst receive 481756-pelican-walnut-glider --out ~/Downloads"})
+            + " text or a stream to standard output."},
+        footerHeading = "%nExample:%n", footer = {"  tryst receive 481756-pelican-walnut-glider --out ~/Downloads"})
 final class ReceiveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -22,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "send", mixinStandardHelpOptions = true,
         description = {"Send files and folders, text, or what arrives on standard input, to whoever enters the"
-            + " code this prints.",
-            "Examples:  tryst send photos/ report.pdf     tryst send --text \"hello\"     echo data | tryst send"})
+            + " code this prints."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst send photos/ report.pdf", "  tryst send --text \"hello\"", "  echo data | tryst send"})
 final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
