@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Two machines meet through a server and talk end-to-end encrypted.",
         subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
             InboxCommand.class, NetcheckCommand.class, PairCommand.class, ContactsCommand.class, ListenCommand.class,
-            ConnectCommand.class, ForwardCommand.class,
+            ConnectCommand.class, ForwardCommand.class, CompletionCommand.class, ManCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n")
 public final class Main implements java.util.concurrent.Callable<Integer> {
