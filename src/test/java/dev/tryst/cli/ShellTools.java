@@ -47,9 +47,20 @@ final class ShellTools {
 
     /** Runs a command, stdout and stderr together, with a bound on its time. */
     static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+        return run(dir, command, true);
+    }
+
+    /** Runs a command, with a bound on its time; its stdout, and stderr too if {@code withStderr}. */
+    static Result run(Path dir, List<String> command, boolean withStderr) throws IOException, InterruptedException {
         Path log = Files.createTempFile(dir, "run", ".log");
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        Path errors = Files.createTempFile(dir, "run", ".err");
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+        if (withStderr) {
+            pb.redirectErrorStream(true);
+        } else {
+            pb.redirectError(errors.toFile());
+        }
+        Process p = pb.redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(command + " did not finish within 60 s");
