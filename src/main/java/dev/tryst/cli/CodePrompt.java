@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * is put back on the way out). When stdin is not a terminal, one line of it is the code, with no
  * prompt and nothing echoed, so {@code tryst receive < file} keeps the code off the command line.
  *
- * <p>Why not JLine: the prompt needs one line and one completer; JLine's reader and terminal jars
- * are about 1 MB, and on Linux it too either runs {@code stty} or needs native access.
+ * <p>Why not JLine: the prompt needs one line and one completer; JLine 3's reader and terminal jars
+ * are 448 KB (3.26.3: 184 + 264 KB) for what is here a page of code, and on Linux its terminal
+ * too either runs {@code stty} (the exec provider) or needs native access (JNI or FFM providers).
  */
 final class CodePrompt {
     private static final int SHOWN = 60; // candidates listed at most; more are counted
