@@ -11,6 +11,7 @@ module dev.tryst {
     requires com.github.luben.zstd_jni;
     requires org.xerial.sqlitejdbc;
     requires java.sql;
+    requires io.nayuki.qrcodegen;
 
     exports dev.tryst.api;
     exports dev.tryst.wire;

@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "connect", mixinStandardHelpOptions = true,
         description = {"Join standard input and output to a contact's 'tryst listen --pipe', or to a TCP port it"
             + " exposes (PEER:PORT), mutually authenticated end to end, directly when the network allows and through"
-            + " the relay otherwise; a broken path moves to the relay without losing a byte.",
-            "Examples:  tryst connect laptop < notes.txt     ssh -o ProxyCommand='tryst connect -q %%h:22' me@laptop"})
+            + " the relay otherwise; a broken path moves to the relay without losing a byte."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst connect laptop < notes.txt", "  ssh -o ProxyCommand='tryst connect -q %%h:22' me@laptop"})
 final class ConnectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "contacts", mixinStandardHelpOptions = true,
         description = {"List the identities this one knows by name (who may connect to its 'tryst listen', and whom"
-            + " it reaches by name); add, rename or remove one.",
-            "Examples:  tryst contacts     tryst contacts add laptop 3b6a27bc…(64 hex digits)     tryst contacts remove laptop"},
+            + " it reaches by name); add, rename or remove one."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst contacts", "  tryst contacts add laptop 3b6a27bc…(64 hex digits)", "  tryst contacts remove laptop"},
         subcommands = {ContactsCommand.Add.class, ContactsCommand.Rename.class, ContactsCommand.Remove.class})
 final class ContactsCommand implements Callable<Integer> {
     @Spec

@@ -20,6 +20,8 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
     String meetAt = "";
     /** The command the other side runs with the code. */
     String peerCommand;
+    /** With --qr: what the QR code beside the code says (given the code), else null. */
+    java.util.function.UnaryOperator<String> qr;
     /** Whether progress is drawn (files only). */
     boolean bars;
     private LazyProgress bar;
@@ -41,9 +43,14 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
         switch (event) {
             case TransferEvent.CodeReady c -> {
                 if (json != null) {
-                    json.emit("code", "code", c.code());
+                    if (qr != null) {
+                        json.emit("code", "code", c.code(), "uri", qr.apply(c.code())); // JSON lines: no drawing
+                    } else {
+                        json.emit("code", "code", c.code());
+                    }
                 } else if (quiet) {
                     say(c.code());
+                    qr(c.code());
                 } else {
                     if (offering != null) {
                         err.println("Offering " + offering + ".");
@@ -51,6 +58,7 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
                     err.println("Code: " + c.code());
                     String cmd = peerCommand != null ? peerCommand : label.equals("Sending") ? "receive" : "netcheck";
                     say("On the other machine run:  tryst " + cmd + " " + meetAt + c.code());
+                    qr(c.code());
                 }
             }
             case TransferEvent.Notice n -> {
@@ -86,6 +94,14 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
                     say("Connected, " + f.path() + "; resuming.");
                 }
             }
+        }
+    }
+
+    private void qr(String code) {
+        if (qr != null) {
+            String text = qr.apply(code);
+            err.print(QrDisplay.render(text, QrDisplay.colorOnStderr()));
+            say("(the QR code says " + text + ")");
         }
     }
 

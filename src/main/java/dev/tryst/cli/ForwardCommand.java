@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = {"Listen on local ports and carry every connection to a port a contact exposes, like ssh -L:"
-            + " all of them over one authenticated session with the peer, each with its own flow control.",
-            "Examples:  tryst forward laptop 2222:22     tryst forward laptop 8080:80 127.0.0.1:5432:5432"})
+            + " all of them over one authenticated session with the peer, each with its own flow control."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst forward laptop 2222:22", "  tryst forward laptop 8080:80 127.0.0.1:5432:5432"})
 final class ForwardCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -30,9 +30,8 @@ import picocli.CommandLine.Spec;
         description = {"Be reachable by your contacts (and nobody else) through the server, offering only what you"
             + " name: standard input and output (--pipe), a folder for files (--receive), TCP ports (--expose)."
             + " Stays logged in, coming back when the server or the network does; requests from identities that"
-            + " are not contacts are denied and logged. The log goes to standard error.",
-            "Examples:  tryst listen --expose 22     tryst listen --pipe > got.tar     tryst listen --receive ~/in --yes"
-                + "     tryst listen --expose 8080=localhost:3000"})
+            + " are not contacts are denied and logged. The log goes to standard error."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst listen --expose 22", "  tryst listen --pipe > got.tar", "  tryst listen --receive ~/in --yes", "  tryst listen --expose 8080=localhost:3000"})
 final class ListenCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

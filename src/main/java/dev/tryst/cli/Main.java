@@ -10,10 +10,10 @@ import picocli.CommandLine.Command;
         description = "Two machines meet through a server and talk end-to-end encrypted.",
         subcommands = {SendCommand.class, ReceiveCommand.class, ServerCommand.class, IdCommand.class, MsgCommand.class,
             InboxCommand.class, NetcheckCommand.class, PairCommand.class, ContactsCommand.class, ListenCommand.class,
-            ConnectCommand.class, ForwardCommand.class,
+            ConnectCommand.class, ForwardCommand.class, CompletionCommand.class, ManCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n")
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -107,9 +107,11 @@ public final class Main implements Runnable {
         return t.remedy().isEmpty() ? t.getMessage() : t.getMessage() + "; " + t.remedy();
     }
 
+    /** No command: the usage goes to stderr (stdout may be a pipe expecting data) and it is a usage error. */
     @Override
-    public void run() {
+    public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCode.USAGE.code;
     }
 
     /** A mistake in what the user typed: exit code 2 and the message alone. */

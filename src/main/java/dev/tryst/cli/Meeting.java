@@ -40,6 +40,29 @@ final class Meeting {
         return b.toString();
     }
 
+    /**
+     * What {@code send --qr} encodes: a {@code tryst:} URI of the code, with the server or relay when the
+     * receiver must name one ({@code tryst:42-pelican-walnut-glider?server=HOST}), after magic-wormhole's
+     * {@code wormhole-transfer:CODE}. A phone's scanner shows it as text with the code readable in it;
+     * an app can register the scheme.
+     */
+    String uri(String code) {
+        StringBuilder b = new StringBuilder("tryst:").append(code);
+        String sep = "?";
+        if (server.explicit() != null) {
+            b.append(sep).append("server=").append(java.net.URLEncoder.encode(server.explicit(), java.nio.charset.StandardCharsets.UTF_8));
+            sep = "&";
+        }
+        if (server.plain) {
+            b.append(sep).append("plain-control=1");
+            sep = "&";
+        }
+        if (relay.explicit() != null) {
+            b.append(sep).append("relay=").append(java.net.URLEncoder.encode(relay.explicit(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return b.toString();
+    }
+
     /** The client options these flags give, waiting {@code wait} for the peer. */
     TrystOptions options(Duration wait) {
         return server.apply(TrystOptions.defaults()).withRelay(relay.explicit()).withDirect(!noDirect)

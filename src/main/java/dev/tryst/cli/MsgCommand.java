@@ -25,8 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "msg", mixinStandardHelpOptions = true,
         description = {"Leave a short message for an identity at the server, sealed so that only it can read it;"
-            + " it gets it with 'tryst inbox', once, in order, even if it is offline now.",
-            "Examples:  tryst msg 3b6a27bc…(its public key) \"see you at 5\"     tail -f log | tryst msg KEY -"})
+            + " it gets it with 'tryst inbox', once, in order, even if it is offline now."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst msg 3b6a27bc…(its public key) \"see you at 5\"", "  tail -f log | tryst msg KEY -"})
 final class MsgCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "pair", mixinStandardHelpOptions = true,
         description = {"Make another identity a contact, and be one of its contacts, through a code: run 'tryst pair'"
             + " on one machine and 'tryst pair CODE' on the other. Each learns and checks the other's key through the"
-            + " code (a wrong code stores nothing); then 'tryst connect NAME', 'tryst forward NAME', 'tryst send --to NAME'.",
-            "Examples:  tryst pair --name laptop     tryst pair 42-pelican-walnut-glider --name desk"})
+            + " code (a wrong code stores nothing); then 'tryst connect NAME', 'tryst forward NAME', 'tryst send --to NAME'."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst pair --name laptop", "  tryst pair 42-pelican-walnut-glider --name desk"})
 final class PairCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

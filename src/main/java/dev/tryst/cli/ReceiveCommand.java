@@ -26,8 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "receive", aliases = "recv", mixinStandardHelpOptions = true,
         description = {"Receive what the sender of CODE sends: files and folders go into --out (asking first),"
-            + " text or a stream to standard output.",
-            "Example:  tryst receive 481756-pelican-walnut-glider --out ~/Downloads"})
+            + " text or a stream to standard output."},
+        footerHeading = "%nExample:%n", footer = {"  tryst receive 481756-pelican-walnut-glider --out ~/Downloads"})
 final class ReceiveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -36,7 +36,8 @@ final class ReceiveCommand implements Callable<Integer> {
     Meeting meeting = new Meeting();
 
     @Parameters(paramLabel = "CODE", arity = "0..*",
-            description = "The code the sender printed (asked for when left out).")
+            description = "The code the sender printed (asked for when left out: TAB completes its words; without a"
+                + " terminal, one line of standard input is the code).")
     List<String> codeWords = List.of();
 
     @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "2m", converter = Durations.class,
@@ -68,14 +69,7 @@ final class ReceiveCommand implements Callable<Integer> {
         quiet |= json;
         String typed = String.join("-", codeWords);
         if (typed.isBlank()) {
-            var console = System.console();
-            if (console == null || !Terminal.isTerminal(0)) {
-                throw new Main.UsageException("give the code: tryst receive CODE");
-            }
-            typed = console.readLine("Enter the code: ");
-            if (typed == null) {
-                throw new Main.UsageException("no code entered");
-            }
+            typed = CodePrompt.ask("Enter the code: "); // TAB completes its words on a terminal; else a line of stdin
         }
         if (!yes && !canAsk()) { // said before the code is spent
             if (spec.commandLine().getParseResult().hasMatchedOption("--out")) {

@@ -22,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "send", mixinStandardHelpOptions = true,
         description = {"Send files and folders, text, or what arrives on standard input, to whoever enters the"
-            + " code this prints.",
-            "Examples:  tryst send photos/ report.pdf     tryst send --text \"hello\"     echo data | tryst send"})
+            + " code this prints."},
+        footerHeading = "%nExamples:%n", footer = {"  tryst send photos/ report.pdf", "  tryst send --text \"hello\"", "  echo data | tryst send"})
 final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -59,6 +59,9 @@ final class SendCommand implements Callable<Integer> {
 
     @Option(names = {"-q", "--quiet"}, description = "Print only the code.")
     boolean quiet;
+
+    @Option(names = "--qr", description = "Also show a QR code of the code (a tryst: URI), for a phone to scan.")
+    boolean qr;
 
     @Parameters(paramLabel = "PATH", arity = "0..*",
             description = "Files and folders to send (folders with everything in them; symbolic links are not followed).")
@@ -98,6 +101,7 @@ final class SendCommand implements Callable<Integer> {
             printer.offering = offer.isFiles() ? offer.describe() : null;
             printer.bars = offer.isFiles();
             printer.meetAt = meeting.forThePeer();
+            printer.qr = qr && to == null ? meeting::uri : null;
             if (to != null) {
                 Peers peers = new Peers(options, IdentityFiles.load(identityFile, err));
                 String name = peers.resolve(to).name(); // an unknown peer is said before anything is sent

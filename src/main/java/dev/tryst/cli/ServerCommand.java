@@ -37,8 +37,9 @@ final class ServerCommand implements Callable<Integer> {
     Integer controlPort;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where the server keeps its state: the self-signed certificate (default $XDG_STATE_HOME/tryst"
-                    + " or ~/.local/state/tryst).")
+            description = "Where the server keeps its state: the self-signed certificate (server.p12 and its password"
+                    + " file) and events.db, the SQLite database of what waits for identities (sealed messages) and"
+                    + " their request sequence numbers. Default: $XDG_STATE_HOME/tryst or ~/.local/state/tryst.")
     Path stateDir;
 
     @Option(names = "--cert", paramLabel = "PEM", description = "Serve this certificate (chain) instead of a self-signed one.")

@@ -87,6 +87,17 @@ public final class WordList {
         return index.containsKey(word);
     }
 
+    /** The words that start with {@code prefix}, in list order. */
+    public List<String> startingWith(String prefix) {
+        List<String> out = new ArrayList<>();
+        for (String w : words) {
+            if (w.startsWith(prefix)) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
     /** Bits of entropy per word. */
     public double bitsPerWord() {
         return Math.log(words.size()) / Math.log(2);
