@@ -51,7 +51,12 @@ mkdir -p "$img/bin" "$img/lib"
 # faster. --strip-debug and no man pages or headers: nobody debugs or compiles against this runtime.
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --output "$img/runtime"
-cp "$jar" "$img/lib/tryst.jar"
+# the shaded jar, less the native libraries of other platforms (20 MB -> 3 MB); the two this one
+# needs must still be there
+"$jdk/bin/java" "$here/TrimJar.java" "$jar" "$img/lib/tryst.jar"
+for lib in linux/amd64/libzstd-jni- org/sqlite/native/Linux/x86_64/libsqlitejdbc.so; do
+  "$jdk/bin/jar" tf "$img/lib/tryst.jar" | grep -q "^$lib" || { echo "release: $lib is not in the image's jar" >&2; exit 1; }
+done
 cp "$root/scripts/jvm.args" "$img/lib/jvm.args"
 install -m 0755 "$here/bin/tryst" "$img/bin/tryst"
 step "runtime linked: $(du -sh "$img/runtime" | cut -f1)"

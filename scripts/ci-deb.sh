@@ -111,6 +111,30 @@ wait "$sender" || { cat "$work/send.err" >&2; fail "send exited $?"; }
 [ "$got" = "installed, and it works ✓" ] || fail "received '$got'"
 say "as $user: a text went from send to receive through the installed server"
 
+# A compressible file too: it goes zstd-compressed, so the image's zstd native library is loaded
+# (the text is not), as the server's events.db loaded SQLite's.
+mkdir -p "$home/out"
+for i in $(seq 20000); do echo "line $i of a file that compresses well"; done >"$home/notes.txt"
+chown -R "$user": "$home"
+"${as_user[@]}" sh -c 'cd "$1" && exec timeout 120 /usr/bin/tryst send --server "127.0.0.1:$2" notes.txt' sh "$home" "$control" \
+  >"$work/sendf.out" 2>"$work/sendf.err" &
+sender=$!
+pids+=($sender)
+code=
+for _ in $(seq 240); do
+  code="$(sed -n 's/.*Code: \(\S*\).*/\1/p' "$work/sendf.err" | head -n1)"
+  [ -n "$code" ] && break
+  kill -0 "$sender" 2>/dev/null || { cat "$work/sendf.err" >&2; fail "the file's sender exited before printing a code"; }
+  sleep 0.5
+done
+[ -n "$code" ] || { cat "$work/sendf.err" >&2; fail "the file's sender printed no code"; }
+"${as_user[@]}" timeout 120 /usr/bin/tryst receive --server "127.0.0.1:$control" --out "$home/out" --yes "$code" \
+  >"$work/recvf.out" 2>"$work/recvf.err" || { cat "$work/recvf.err" "$work/sendf.err" >&2; fail "receive of a file"; }
+wait "$sender" || { cat "$work/sendf.err" >&2; fail "send of a file exited $?"; }
+cmp -s "$home/notes.txt" "$home/out/notes.txt" || fail "the file that arrived differs"
+[ -s "$work/state/events.db" ] || fail "the server kept no events.db in its state folder"
+say "as $user: a file ($(du -k "$home/notes.txt" | cut -f1) KiB, compressible) arrived intact; the server has its events.db"
+
 # systemd-analyze verify without systemd as PID 1: it loads the unit offline. --man=no, since no
 # man page is named; it checks that ExecStart's binary exists and every directive parses, and any
 # warning about the unit itself fails this check.
