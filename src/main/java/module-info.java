@@ -11,6 +11,10 @@ module dev.tryst {
     requires com.github.luben.zstd_jni;
     requires org.xerial.sqlitejdbc;
     requires java.sql;
+    requires jdk.httpserver; // the admin endpoint of `tryst server` (/metrics, /healthz)
+    requires io.prometheus.metrics.core;
+    requires io.prometheus.metrics.model;
+    requires io.prometheus.writer.text;
 
     exports dev.tryst.api;
     exports dev.tryst.wire;
