@@ -27,7 +27,7 @@ class RendezvousIT {
     record Server(TrystProcess process, String control, String fingerprint) implements AutoCloseable {
         static Server start(Path dir, String name, Path state) throws Exception {
             TrystProcess p = TrystProcess.start(dir, name, "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString());
+                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString(), "--admin", "off");
             String line = p.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
             String control = line.replaceAll(".* tls (\\S+),.*", "$1");
             return new Server(p, control, line.replaceAll(".* ", ""));
@@ -180,7 +180,8 @@ class RendezvousIT {
     @Test
     void plainControlSingleMessagesAndAFollowingInbox(@TempDir Path dir) throws Exception {
         try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                "--stun-port", "-1", "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("state").toString())) {
+                "--stun-port", "-1", "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("state").toString(),
+                "--admin", "off")) {
             String control = server.awaitStderr("tryst control listening on tcp (\\S+) \\(plain", T);
             try (var send = TrystProcess.start(dir, "send", "send", "--server", control, "--plain-control", "--text", "plain")) {
                 String code = send.awaitStderr("Code: (\\S+)", T);
