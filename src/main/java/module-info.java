@@ -12,6 +12,10 @@ module dev.tryst {
     requires org.xerial.sqlitejdbc;
     requires java.sql;
     requires io.nayuki.qrcodegen;
+    requires jdk.httpserver; // the admin endpoint of `tryst server` (/metrics, /healthz)
+    requires io.prometheus.metrics.core;
+    requires io.prometheus.metrics.model;
+    requires io.prometheus.writer.text;
 
     exports dev.tryst.api;
     exports dev.tryst.wire;

@@ -5,14 +5,14 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Everything a {@link TrystServer} is built from, validated on construction. A port given as a
- * number must be had (else the server does not start); a port left null takes its default and, if
- * another program holds it, the server runs without that service and says so; -1 turns a service off.
+ * Everything a {@link TrystServer} is built from, validated on construction. Every port must be
+ * had, the default ones too: if another program holds one, the server does not start (rather than
+ * running without that service, which its users would find out later); -1 turns a service off.
  *
  * @param bind               the address every service listens on (0.0.0.0: all)
  * @param relayPort          the relay's TCP port (8080; 0 picks a free one)
- * @param controlPort        the rendezvous control port, TLS 1.3 (null: 2311, skipped when taken; -1: off)
- * @param stunPort           the STUN responder's UDP port (null: 3478, skipped when taken; -1: off)
+ * @param controlPort        the rendezvous control port, TLS 1.3 (null: 2311; -1: off)
+ * @param stunPort           the STUN responder's UDP port (null: 3478; -1: off)
  * @param stateDir           where the server keeps its certificate and its event database
  * @param certPem            a certificate chain (PEM) to serve instead of a self-signed one, with {@code keyPem}; or null
  * @param keyPem             its private key (PKCS#8 PEM), or null

@@ -3,6 +3,7 @@ package dev.tryst.relay;
 import dev.tryst.wire.RelayWire;
 import dev.tryst.net.Ticker;
 import dev.tryst.server.Admission;
+import dev.tryst.server.Activity;
 import dev.tryst.server.ServiceCore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -76,12 +77,14 @@ public final class RelayServer implements AutoCloseable {
     private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
     /** Set under {@link #lock} once closing began, so that no key registers after close() swept the maps. */
     private volatile boolean closed;
+    private volatile Activity activity = Activity.NONE;
 
     private final AtomicLong connIds = new AtomicLong();
     private final AtomicLong pairIds = new AtomicLong();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder stapled = new LongAdder();
-    private final LongAdder bytesRelayed = new LongAdder();
+    /** Payload bytes from the client that waited to the one that arrived second, and back. */
+    private final LongAdder bytesFirstToSecond = new LongAdder(), bytesSecondToFirst = new LongAdder();
     private final LongAdder earlyBytes = new LongAdder();
     private final LongAdder refusedConnections = new LongAdder();
     private final LongAdder refusedPerAddress = new LongAdder();
@@ -140,14 +143,24 @@ public final class RelayServer implements AutoCloseable {
         return address;
     }
 
+    /** Whoever hears of pairs stapled and ended (structured log lines); set once, after start. */
+    public void activity(Activity a) {
+        this.activity = Objects.requireNonNull(a, "activity");
+    }
+
+    /** Whether the relay is still accepting (not closed). */
+    public boolean isOpen() {
+        return !core.closed();
+    }
+
     /** A snapshot of the counters and gauges. */
     public RelayStats stats() {
         return new RelayStats(accepted.sum(), admission.active(), waiting.size(), pairs.size(),
-                stapled.sum(), bytesRelayed.sum(), earlyBytes.sum(),
+                stapled.sum(), bytesFirstToSecond.sum() + bytesSecondToFirst.sum(), earlyBytes.sum(),
                 refusedConnections.sum(), refusedPerAddress.sum(), refusedWaiting.sum(), refusedPairs.sum(),
                 refusedKeyStapled.sum(),
                 handshakeTimeouts.sum(), handshakeFailures.sum(), waitTimeouts.sum(), waitAbandoned.sum(),
-                idleTimeouts.sum(), core.liveThreads());
+                idleTimeouts.sum(), core.liveThreads(), bytesFirstToSecond.sum(), bytesSecondToFirst.sum());
     }
 
     /** Stops accepting, closes every connection, and waits (up to 5 s) for the relay's threads to end. */
@@ -300,6 +313,8 @@ public final class RelayServer implements AutoCloseable {
                 stapled.increment();
                 Pair p = pair;
                 LOG.log(Level.DEBUG, () -> "pair " + p.id + " stapled: " + p.a.remote + " <-> " + p.b.remote);
+                activity.record("pair_stapled", "pair", p.id, "first", p.a.remote, "second", p.b.remote,
+                        "waited_ms", TimeUnit.NANOSECONDS.toMillis(Math.max(0, p.startNanos - (p.a.deadline - waitNanos))));
                 waiter.stapled.complete(pair);
                 if (forwardEarly(waiter, c, pair)) {
                     pipe(c, pair, ByteBuffer.allocate(0), false);
@@ -412,7 +427,7 @@ public final class RelayServer implements AutoCloseable {
                 writeFully(newcomer.ch, early);
                 p.aToB.addAndGet(n);
                 p.touch();
-                bytesRelayed.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
+                bytesFirstToSecond.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
             }
             return true;
         } catch (IOException e) {
@@ -428,13 +443,14 @@ public final class RelayServer implements AutoCloseable {
         Thread.currentThread().setName("relay-pipe-" + me.id);
         Conn peer = p.a == me ? p.b : p.a;
         AtomicLong counter = p.a == me ? p.aToB : p.bToA;
+        LongAdder total = p.a == me ? bytesFirstToSecond : bytesSecondToFirst;
         try {
             if (early.hasRemaining()) {
                 int n = early.remaining();
                 writeFully(peer.ch, early);
                 counter.addAndGet(n);
                 p.touch();
-                bytesRelayed.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
+                total.add(n); // after the touch: whoever sees the bytes counted knows the pair was touched
             }
             if (!eof) {
                 try (Arena arena = Arena.ofConfined()) {
@@ -450,7 +466,7 @@ public final class RelayServer implements AutoCloseable {
                         writeFully(peer.ch, buf);
                         counter.addAndGet(n);
                         p.touch();
-                        bytesRelayed.add(n); // after the touch (see above)
+                        total.add(n); // after the touch (see above)
                     }
                 }
             }
@@ -583,8 +599,10 @@ public final class RelayServer implements AutoCloseable {
             a.close();
             b.close();
             long millis = TimeUnit.NANOSECONDS.toMillis(core.now() - startNanos);
-            LOG.log(Level.INFO, () -> "pair " + id + " ended after " + millis + " ms: " + aToB.get() + " bytes "
+            LOG.log(Level.DEBUG, () -> "pair " + id + " ended after " + millis + " ms: " + aToB.get() + " bytes "
                     + a.remote + " -> " + b.remote + ", " + bToA.get() + " bytes back; reason: " + reason);
+            activity.record("pair_ended", "pair", id, "duration_ms", millis, "bytes_first_to_second", aToB.get(),
+                    "bytes_second_to_first", bToA.get(), "reason", reason);
             return true;
         }
     }

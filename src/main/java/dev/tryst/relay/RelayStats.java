@@ -22,13 +22,15 @@ package dev.tryst.relay;
  * @param waitAbandoned           waiting keys dropped because their client hung up while waiting
  * @param idleTimeouts            stapled pairs closed after {@code idleTimeout} without traffic
  * @param liveThreads             gauge: relay threads (accept, sweeper, connection/pipe) still running
+ * @param bytesFirstToSecond      of {@code bytesRelayed}, those from the client that waited to the one that came second
+ * @param bytesSecondToFirst      of {@code bytesRelayed}, those the other way
  */
 public record RelayStats(long connectionsAccepted, long activeConnections, long waitingKeys, long activePairs,
                          long pairsStapled, long bytesRelayed, long earlyBytes,
                          long refusedConnections, long refusedPerAddress, long refusedWaiting, long refusedPairs,
                          long refusedKeyStapled,
                          long handshakeTimeouts, long handshakeFailures, long waitTimeouts, long waitAbandoned,
-                         long idleTimeouts, long liveThreads) {
+                         long idleTimeouts, long liveThreads, long bytesFirstToSecond, long bytesSecondToFirst) {
 
     /** All refusals together. */
     public long refusedTotal() {

@@ -51,6 +51,8 @@ import java.util.concurrent.TimeUnit;
  * Decisions are made under this handler's lock, under which only queueing happens.
  */
 final class PresenceHandler {
+    /** Hears of logins (set by {@link RendezvousServer#activity}). */
+    volatile dev.tryst.server.Activity activity = dev.tryst.server.Activity.NONE;
     private static final System.Logger LOG = System.getLogger(PresenceHandler.class.getName());
 
     /** Connection requests shown to one target and waiting for its answer. */
@@ -147,6 +149,9 @@ final class PresenceHandler {
             c.send(new LoginState(lastSequence, lastOrder, events.storeId()));
         }
         LOG.log(Level.DEBUG, "session {0} from {1}: identity {2}", c.io.id, c.io.remote, c.claimed.fingerprint());
+        counters.logins.increment();
+        activity.record("login", "session", c.io.id, "from", c.io.remote, "identity", c.claimed.fingerprint(),
+                "mode", c.dialer ? "dialer" : "listener");
     }
 
     void onConnectionRequest(Client c, ConnectionRequest r, long now) {

@@ -21,12 +21,13 @@ final class RendezvousCounters {
     final LongAdder joinLimitDisconnects = new LongAdder();
     final LongAdder seatsFreed = new LongAdder();
     final LongAdder requestLimitDisconnects = new LongAdder();
+    final LongAdder logins = new LongAdder();
 
     RendezvousStats snapshot(long activeSessions, long activeRooms, long liveThreads) {
         return new RendezvousStats(accepted.sum(), activeSessions, activeRooms, refusedSessions.sum(),
                 refusedPerAddress.sum(), invalidPackets.sum(), timeouts.sum(), slowConsumers.sum(), roomsCreated.sum(),
                 roomsJoined.sum(), roomsRefused.sum(), contactsExchanged.sum(), messagesForwarded.sum(),
                 roomsExpired.sum(), failedLookups.sum(), lookupLimitDisconnects.sum(), joinLimitDisconnects.sum(),
-                seatsFreed.sum(), requestLimitDisconnects.sum(), liveThreads);
+                seatsFreed.sum(), requestLimitDisconnects.sum(), liveThreads, logins.sum());
     }
 }

@@ -184,6 +184,18 @@ public final class RendezvousServer implements AutoCloseable {
         return address;
     }
 
+    /** Whoever hears of rooms opened and closed and of logins (structured log lines); set once, after start. */
+    public void activity(dev.tryst.server.Activity a) {
+        java.util.Objects.requireNonNull(a, "activity");
+        rooms.activity = a;
+        presence.activity = a;
+    }
+
+    /** Whether the server is still accepting (not closed). */
+    public boolean isOpen() {
+        return !core.closed();
+    }
+
     public RendezvousStats stats() {
         return counters.snapshot(admission.active(), rooms.openRooms(), core.liveThreads());
     }

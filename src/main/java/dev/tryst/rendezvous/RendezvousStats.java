@@ -24,10 +24,11 @@ package dev.tryst.rendezvous;
  * @param seatsFreed            joiners that left before their creator was done, whose seat another may take
  * @param requestLimitDisconnects sessions ended for too many connection requests (per source or identity)
  * @param liveThreads           gauge: server threads (accept, sweeper, per-session reader and writer) running
+ * @param logins                identity sessions that proved their key and logged in
  */
 public record RendezvousStats(long sessionsAccepted, long activeSessions, long activeRooms,
                               long refusedSessions, long refusedPerAddress, long invalidPackets, long timeouts,
                               long slowConsumers, long roomsCreated, long roomsJoined, long roomsRefused,
                               long contactsExchanged, long messagesForwarded, long roomsExpired, long failedLookups,
                               long lookupLimitDisconnects, long joinLimitDisconnects, long seatsFreed,
-                              long requestLimitDisconnects, long liveThreads) {}
+                              long requestLimitDisconnects, long liveThreads, long logins) {}

@@ -60,6 +60,10 @@ final class RoomHandler {
     private final RateWindow<InetAddress> failures;
     /** Successful joins per source group; guarded by {@link #lock}. */
     private final RateWindow<InetAddress> joins;
+    /** When each open room opened (System.nanoTime, for its log line's duration); guarded by {@link #lock}. */
+    private final java.util.Map<String, Long> openedAt = new java.util.HashMap<>();
+    /** Hears of rooms opened and closed (set by {@link RendezvousServer#activity}). */
+    volatile dev.tryst.server.Activity activity = dev.tryst.server.Activity.NONE;
 
     RoomHandler(RendezvousConfig config, RoomDirectory rooms, Bus bus, RendezvousCounters counters, SecureRandom random,
                 int relayPort) {
@@ -127,6 +131,8 @@ final class RoomHandler {
             }
             c.nameplate = n;
             counters.roomsCreated.increment();
+            openedAt.put(n, System.nanoTime());
+            activity.record("room_opened", "room", n, "from", c.io.remote); // the number is public; no code word reaches the server
             c.send(new RoomCreated(n, Math.max(1, lifetime / 1_000_000_000L)));
         }
     }
@@ -260,6 +266,7 @@ final class RoomHandler {
                 if (!creator.session().equals(c.ref) && !creator.done() && r.joins() < config.maxJoinersPerRoom()) {
                     rooms.replace(r.without(c.ref));
                     counters.seatsFreed.increment();
+                    activity.record("room_joiner_left", "room", r.nameplate(), "joiners", r.joins());
                     bus.deliver(creator.session(), new RoomPeerLeft());
                 } else {
                     close(r, RendezvousServer.ROOM_REASON_PEER_LEFT, c.ref, null);
@@ -292,11 +299,28 @@ final class RoomHandler {
         if (counter != null) {
             counter.increment();
         }
+        logClosed(removed, reason);
         for (Member m : removed.members()) {
             if (!m.session().equals(leaving)) {
                 bus.deliver(m.session(), new RoomClosed(reason));
             }
         }
+    }
+
+    /**
+     * Under the lock: the room's log line. Its outcome is what the server can know: {@code expired}
+     * (at its lifetime), {@code abandoned} (its creator left before anyone joined), or {@code joined}
+     * (it closed after a second member came; whether the code matched only the two clients know:
+     * SPAKE2 runs end to end). {@code members_done} counts the members that sent ROOM_DONE (those
+     * that exchanged addresses for a direct path).
+     */
+    private void logClosed(Room r, String reason) {
+        Long opened = openedAt.remove(r.nameplate());
+        long done = r.members().stream().filter(Member::done).count();
+        boolean joined = r.joins() > 0 || r.members().size() > 1;
+        String outcome = RendezvousServer.ROOM_REASON_EXPIRED.equals(reason) ? "expired" : joined ? "joined" : "abandoned";
+        activity.record("room_closed", "room", r.nameplate(), "outcome", outcome, "joined", joined,
+                "members_done", done, "duration_ms", opened == null ? -1 : (System.nanoTime() - opened) / 1_000_000);
     }
 
     /**

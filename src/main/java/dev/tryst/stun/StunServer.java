@@ -174,6 +174,11 @@ public final class StunServer implements AutoCloseable {
         return config;
     }
 
+    /** Whether the responder is still answering (not closed). */
+    public boolean isOpen() {
+        return !core.closed();
+    }
+
     /** A snapshot of the counters. */
     public StunStats stats() {
         return new StunStats(datagrams.sum(), requests.sum(), responses.sum(), errorResponses.sum(),

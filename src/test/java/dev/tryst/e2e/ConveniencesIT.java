@@ -68,7 +68,8 @@ class ConveniencesIT {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0");
+        server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                "--control-port", "-1", "--stun-port", "-1", "--admin", "off");
         relay = "127.0.0.1:" + server.awaitStderr("tryst relay listening on tcp \\S*:(\\d+)", T);
     }
 

@@ -41,7 +41,8 @@ class FileTransferIT {
     private static final long MIB = 1L << 20;
     private static final long BIG = 256 * MIB;
     private static final Pattern PAIR_ENDED =
-            Pattern.compile("pair (\\d+) ended after \\d+ ms: (\\d+) bytes \\S+ -> \\S+, (\\d+) bytes back; reason: (.*)");
+            Pattern.compile("event=pair_ended pair=(\\d+) duration_ms=\\d+ bytes_first_to_second=(\\d+) bytes_second_to_first=(\\d+)"
+                    + " reason=\"?([^\"\\n]*)\"?");
 
     @TempDir
     static Path dir;
@@ -68,7 +69,8 @@ class FileTransferIT {
      */
     record Relay(TrystProcess server, String address) implements AutoCloseable {
         static Relay start() throws Exception {
-            TrystProcess p = tryst("server", "server", "--bind", "127.0.0.1", "--relay-port", "0");
+            TrystProcess p = tryst("server", "server", "--bind", "127.0.0.1", "--relay-port", "0", "--control-port", "-1",
+                    "--stun-port", "-1", "--admin", "off");
             return new Relay(p, "127.0.0.1:" + p.awaitStderr("tryst relay listening on tcp \\S*:(\\d+)", T));
         }
 

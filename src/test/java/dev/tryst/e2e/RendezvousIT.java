@@ -27,7 +27,7 @@ class RendezvousIT {
     record Server(TrystProcess process, String control, String fingerprint) implements AutoCloseable {
         static Server start(Path dir, String name, Path state, String... more) throws Exception {
             List<String> args = new java.util.ArrayList<>(List.of("server", "--bind", "127.0.0.1", "--relay-port", "0",
-                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString()));
+                    "--stun-port", "-1", "--control-port", "0", "--state-dir", state.toString(), "--admin", "off"));
             args.addAll(List.of(more));
             TrystProcess p = TrystProcess.start(dir, name, args.toArray(String[]::new));
             String line = p.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
@@ -65,7 +65,7 @@ class RendezvousIT {
     void netcheckFindsTheServersStunPortAndFailsWhenThereIsNone(@TempDir Path dir) throws Exception {
         for (boolean stun : new boolean[] {true, false}) {
             TrystProcess p = TrystProcess.start(dir, "server-stun-" + stun, "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                    "--stun-port", stun ? "0" : "-1", "--control-port", "0", "--plain-control",
+                    "--stun-port", stun ? "0" : "-1", "--control-port", "0", "--plain-control", "--admin", "off",
                     "--state-dir", dir.resolve("state-" + stun).toString());
             try (p) {
                 String control = p.awaitStderr("tryst control listening on tcp (\\S+)", T);
@@ -239,7 +239,8 @@ class RendezvousIT {
     @Test
     void plainControlSingleMessagesAndAFollowingInbox(@TempDir Path dir) throws Exception {
         try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                "--stun-port", "-1", "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("state").toString())) {
+                "--stun-port", "-1", "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("state").toString(),
+                "--admin", "off")) {
             String control = server.awaitStderr("tryst control listening on tcp (\\S+) \\(plain", T);
             try (var send = TrystProcess.start(dir, "send", "send", "--server", control, "--plain-control", "--text", "plain")) {
                 String code = send.awaitStderr("Code: (\\S+)", T);

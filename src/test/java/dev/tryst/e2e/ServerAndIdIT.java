@@ -52,7 +52,7 @@ class ServerAndIdIT {
     @Test
     void serverAnswersStunWithTheClientsAddress(@TempDir Path dir) throws Exception {
         try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                "--stun-port", "0")) {
+                "--stun-port", "0", "--control-port", "-1", "--admin", "off")) {
             int port = Integer.parseInt(server.awaitStderr("tryst stun listening on udp \\S*:(\\d+)", T));
             try (DatagramSocket c = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                 c.setSoTimeout(5000);
@@ -77,7 +77,7 @@ class ServerAndIdIT {
     @Test
     void controlPortSpeaksTls13WithThePrintedFingerprintAndOpensRooms(@TempDir Path dir) throws Exception {
         try (var server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
-                "--stun-port", "-1", "--control-port", "0")) {
+                "--stun-port", "-1", "--control-port", "0", "--admin", "off")) {
             String line = server.awaitStderr("(tryst control listening on tls \\S+, certificate fingerprint [0-9a-f]{64})", T);
             int port = Integer.parseInt(line.replaceAll(".*:(\\d+),.*", "$1"));
             String fingerprint = line.replaceAll(".* ", "");

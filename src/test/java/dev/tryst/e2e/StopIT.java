@@ -42,7 +42,7 @@ class StopIT {
     @BeforeAll
     static void start() throws Exception {
         server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0", "--stun-port", "-1",
-                "--control-port", "0", "--plain-control", "--state-dir", dir.resolve("server-state").toString());
+                "--control-port", "0", "--plain-control", "--admin", "off", "--state-dir", dir.resolve("server-state").toString());
         control = server.awaitStderr("tryst control listening on tcp (\\S+)", T);
     }
 

@@ -27,7 +27,8 @@ class TextTransferIT {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0");
+        server = TrystProcess.start(dir, "server", "server", "--bind", "127.0.0.1", "--relay-port", "0",
+                "--control-port", "-1", "--stun-port", "-1", "--admin", "off"); // a bare relay: every other port off, none to collide
         String port = server.awaitStderr("tryst relay listening on tcp \\S*:(\\d+)", T);
         relay = "127.0.0.1:" + port;
     }
