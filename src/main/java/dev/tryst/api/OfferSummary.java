@@ -11,15 +11,19 @@ import java.util.List;
  *
  * @param largest  up to three of the largest files
  * @param topLevel the first path segment of every entry, a folder with a trailing '/'
+ * @param bytesToFetch what moves for certain; {@code bytesIfDifferent} what more moves if the files
+ *     of the same name and size here differ (only with overwrite; compared by hash once accepted)
+ * @param replaced up to ten of the {@code replacing} files here, of another size, that overwrite replaces
  */
-public record OfferSummary(int files, int directories, long totalBytes, long bytesToFetch, int resumable, int present,
-                           List<Entry> largest, Path target, List<String> topLevel, int hidden, int executables) {
+public record OfferSummary(int files, int directories, long totalBytes, long bytesToFetch, long bytesIfDifferent,
+                           int resumable, int present, List<Entry> largest, Path target, List<String> topLevel, int hidden,
+                           int executables, List<String> replaced, int replacing) {
     /** One offered file. */
     public record Entry(String path, long size) {}
 
     static OfferSummary of(FileReceiver.Summary s) {
-        return new OfferSummary(s.files(), s.directories(), s.totalBytes(), s.bytesToFetch(), s.resumable(), s.present(),
-                s.largest().stream().map(e -> new Entry(e.path(), e.size())).toList(), s.target(), s.topLevel(),
-                s.hidden(), s.executables());
+        return new OfferSummary(s.files(), s.directories(), s.totalBytes(), s.bytesToFetch(), s.bytesIfDifferent(),
+                s.resumable(), s.present(), s.largest().stream().map(e -> new Entry(e.path(), e.size())).toList(), s.target(),
+                s.topLevel(), s.hidden(), s.executables(), s.replaced(), s.replacing());
     }
 }

@@ -13,7 +13,7 @@ import java.time.Duration;
  * @param skipped     files we already had
  * @param resumed     files resumed from what we held
  * @param folder      where files went (files only), else null
- * @param elapsed     from connecting to the end
+ * @param elapsed     from the first byte moved to the end (not the time taken to accept)
  */
 public record Received(Kind kind, long bytes, int files, int directories, int skipped, int resumed, Path folder,
                        Duration elapsed) {

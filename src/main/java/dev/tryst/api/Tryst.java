@@ -90,19 +90,19 @@ public final class Tryst {
         } catch (IOException e) {
             throw translate(e);
         }
-        long t0 = System.nanoTime();
+        Moving moving = new Moving(events);
         LiveTransfers.track(session);
         try (Session s = session) {
             events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
             if (offer.isFiles()) {
-                FileSender.Sent sent = sendFiles(s, offer, events);
-                return new Sent(sent.bytesSent(), sent.skipped(), sent.resumed(), since(t0));
+                FileSender.Sent sent = sendFiles(s, offer, moving);
+                return new Sent(sent.bytesSent(), sent.skipped(), sent.resumed(), moving.elapsed());
             }
             long total = offer.totalBytes();
             try {
                 long n = StreamTransfer.send(s, offer.kind, offer.input, offer.size,
-                        b -> events.accept(new TransferEvent.Progress(b, total)));
-                return new Sent(n, 0, 0, since(t0));
+                        b -> moving.accept(new TransferEvent.Progress(b, total)));
+                return new Sent(n, 0, 0, moving.elapsed());
             } catch (IOException e) {
                 throw s.explain(e, "the receiver");
             }
@@ -168,7 +168,7 @@ public final class Tryst {
         } catch (IOException e) {
             throw translate(e);
         }
-        long t0 = System.nanoTime();
+        Moving moving = new Moving(events);
         LiveTransfers.track(session);
         try (Session s = session) {
             events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
@@ -187,24 +187,24 @@ public final class Tryst {
                                     "could not make its folder", e);
                         }
                         try {
-                            r = receiveFiles(s, files, receive, events);
+                            r = receiveFiles(s, files, receive, moving);
                         } catch (IOException | RuntimeException e) {
                             removeIfEmpty(made); // declined or failed before anything landed: no stray folder
                             throw e;
                         }
                     } else {
-                        r = receiveFiles(s, files, receive, events);
+                        r = receiveFiles(s, files, receive, moving);
                     }
                     return new Received(Received.Kind.FILES, r.bytesReceived(), r.files(), r.directories(), r.skipped(),
-                            r.resumed(), receive.folder().toAbsolutePath().normalize(), since(t0));
+                            r.resumed(), receive.folder().toAbsolutePath().normalize(), moving.elapsed());
                 }
                 TransferWire.Offer o = (TransferWire.Offer) offer;
-                got = StreamTransfer.receive(s, o, receive.output(), b -> events.accept(new TransferEvent.Progress(b, o.size())));
+                got = StreamTransfer.receive(s, o, receive.output(), b -> moving.accept(new TransferEvent.Progress(b, o.size())));
             } catch (IOException e) {
                 throw s.explain(e, "the sender");
             }
             return new Received(got.kind() == TransferWire.KIND_TEXT ? Received.Kind.TEXT : Received.Kind.STREAM,
-                    got.bytes(), 0, 0, 0, 0, null, since(t0));
+                    got.bytes(), 0, 0, 0, 0, null, moving.elapsed());
         } catch (IOException e) {
             throw translate(e);
         } finally {
@@ -455,6 +455,33 @@ public final class Tryst {
             return Code.parse(code);
         } catch (CodeFormatException e) {
             throw new TrystException(TrystException.Reason.INVALID_ARGUMENT, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Passes events on and notes when the first byte moved: a transfer's time and rate count from
+     * there, not from connecting (which would count the wait for the other side's yes: a 5 MB
+     * transfer read 7.2 MB/s beside the progress line's 873.8 MB/s).
+     */
+    private static final class Moving implements Consumer<TransferEvent> {
+        private final Consumer<? super TransferEvent> events;
+        private final long connected = System.nanoTime();
+        private volatile long firstByte;
+
+        Moving(Consumer<? super TransferEvent> events) {
+            this.events = events;
+        }
+
+        @Override
+        public void accept(TransferEvent e) {
+            if (firstByte == 0 && e instanceof TransferEvent.Progress) {
+                firstByte = System.nanoTime();
+            }
+            events.accept(e);
+        }
+
+        Duration elapsed() {
+            return since(firstByte != 0 ? firstByte : connected);
         }
     }
 

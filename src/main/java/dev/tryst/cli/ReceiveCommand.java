@@ -142,7 +142,21 @@ final class ReceiveCommand implements Callable<Integer> {
         if (sum.resumable() > 0) {
             b.append("; ").append(sum.resumable()).append(" to resume");
         }
-        b.append("; ").append(Units.bytes(sum.bytesToFetch())).append(" to fetch into ").append(sum.target());
+        b.append("; ").append(Units.bytes(sum.bytesToFetch())).append(" to fetch");
+        if (sum.bytesIfDifferent() > 0) {
+            b.append(" (up to ").append(Units.bytes(sum.bytesToFetch() + sum.bytesIfDifferent()))
+                    .append(" if those of the same size differ)");
+        }
+        b.append(" into ").append(sum.target());
+        if (sum.replacing() > 0) { // --overwrite: what it will replace, by name
+            b.append(System.lineSeparator()).append("  will replace: ");
+            for (int i = 0; i < sum.replaced().size(); i++) {
+                b.append(i > 0 ? ", " : "").append(UnsafePathException.printable(sum.replaced().get(i)));
+            }
+            if (sum.replacing() > sum.replaced().size()) {
+                b.append(" and ").append(sum.replacing() - sum.replaced().size()).append(" more");
+            }
+        }
         // Name what lands where, so decoys cannot hide a .git/hooks/ or .bashrc among photos.
         b.append(System.lineSeparator()).append("  will create or update: ");
         List<String> top = sum.topLevel();

@@ -124,8 +124,9 @@ final class SendCommand implements Callable<Integer> {
             }
         } else if (!quiet) {
             err.println(summary("Sent", sent.bytes(), sent.elapsed())
-                    + (sent.skipped() > 0 ? " " + sent.skipped() + " file(s) were already there." : "")
-                    + (sent.resumed() > 0 ? " " + sent.resumed() + " file(s) resumed." : "")
+                    + (sent.skipped() > 0 ? " " + count(sent.skipped(), "file") + (sent.skipped() == 1 ? " was" : " were")
+                            + " already there." : "")
+                    + (sent.resumed() > 0 ? " " + count(sent.resumed(), "file") + " resumed." : "")
                     + (offer.isFiles() ? " The receiver verified everything." : ""));
         }
         err.flush();

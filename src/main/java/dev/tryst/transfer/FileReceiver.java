@@ -37,9 +37,18 @@ public final class FileReceiver {
      * What the user is asked to accept; {@code entries} is the whole offer as the sender described it
      * (paths, sizes, times, modes), so that an offer made again can be told from another.
      */
-    public record Summary(int files, int directories, long totalBytes, long bytesToFetch, int resumable, int present,
-                          List<Entry> largest, Path target, List<String> topLevel, int hidden, int executables,
-                          List<Entry> entries) {}
+    /**
+     * What an offer holds for this receiver. {@code bytesToFetch} is what must move for certain;
+     * {@code bytesIfDifferent} what more moves if the files of the same name and size here (compared
+     * by hash once accepted) differ: only with overwrite, else they are kept. {@code replaced}: the
+     * files here of another size that overwrite replaces (up to {@value #NAMED}).
+     */
+    public record Summary(int files, int directories, long totalBytes, long bytesToFetch, long bytesIfDifferent,
+                          int resumable, int present, List<Entry> largest, Path target, List<String> topLevel, int hidden,
+                          int executables, List<String> replaced, int replacing, List<Entry> entries) {}
+
+    /** How many replaced files a summary names. */
+    public static final int NAMED = 10;
 
     public record Options(Path target, boolean overwrite, Predicate<Summary> confirm) {}
 

@@ -130,6 +130,9 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         List<String> conflicts = new ArrayList<>();
         int directories = 0;
         long fetch = 0;
+        long ifDifferent = 0;
+        List<String> replaced = new ArrayList<>();
+        int replacing = 0;
         int resumable = 0;
         int present = 0;
         try {
@@ -164,7 +167,7 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                     case HAVE -> {
                         present++;
                         if (options.overwrite()) {
-                            fetch += e.size(); // same size, content not yet compared: it may have to be fetched whole
+                            ifDifferent += e.size(); // same size, content compared once accepted: fetched whole if it differs
                         }
                     }
                     case RESUME -> {
@@ -172,6 +175,12 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                         fetch += e.size() - it.offset;
                     }
                     case FRESH -> fetch += e.size();
+                }
+                if (it.replaces) {
+                    if (replaced.size() < FileReceiver.NAMED) {
+                        replaced.add(it.rel);
+                    }
+                    replacing++;
                 }
                 items.add(it);
             }
@@ -191,10 +200,10 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
         } catch (IOException e) {
             throw abort(ch, new LocalIoException("could not read the free space of " + root, "could not read its free space", e));
         }
-        if (fetch > usable - SPACE_MARGIN) {
+        if (fetch + ifDifferent > usable - SPACE_MARGIN) { // the worst case: every same-size file differs
             tryToSend(ch, new Decline("the receiver does not have enough free space"));
             throw new TransferException(TransferException.Reason.NO_SPACE, "not enough space in " + root + ": the transfer needs "
-                    + Units.bytes(fetch) + ", " + Units.bytes(Math.max(0, usable)) + " is free; nothing was received");
+                    + Units.bytes(fetch + ifDifferent) + ", " + Units.bytes(Math.max(0, usable)) + " is free; nothing was received");
         }
         List<Entry> largest = entries.stream().filter(e -> !e.directory())
                 .sorted(Comparator.comparingLong(Entry::size).reversed()).limit(3).toList();
@@ -212,8 +221,8 @@ record OfferPlan(List<Entry> entries, List<String> rels, List<Item> items, Summa
                 executables++;
             }
         }
-        Summary summary = new Summary(items.size(), directories, sum, fetch, resumable, present, largest, root,
-                List.copyOf(top), hidden, executables, List.copyOf(entries));
+        Summary summary = new Summary(items.size(), directories, sum, fetch, ifDifferent, resumable, present, largest, root,
+                List.copyOf(top), hidden, executables, List.copyOf(replaced), replacing, List.copyOf(entries));
         return new OfferPlan(entries, rels, items, summary, target);
     }
 

@@ -419,6 +419,18 @@ class FileTransferIT {
         assertEquals(oldTime, Files.getLastModifiedTime(existing));
         assertEquals(List.of(), leftovers(out));
 
+        // --overwrite names the file of another size it will replace, before asking.
+        try (var send = send(shared, "send-replace-named", src);
+             var recv = tryst("recv-replace-named", "receive", "--relay", shared.address(), "--out", out.toString(),
+                     "--overwrite", "--yes", code(send))) {
+            assertEquals(0, recv.await(T), recv.stderr());
+            assertEquals(0, send.await(T), send.stderr());
+            assertTrue(recv.stderr().contains("  will replace: doc.bin"), recv.stderr());
+            assertTrue(recv.stderr().contains("; 8.4 MB to fetch into"), recv.stderr());
+        }
+        Files.writeString(existing, "an older, shorter doc.bin\n");
+        Files.setLastModifiedTime(existing, oldTime);
+
         // The same size and different content: found out only once the sender's hash differs.
         byte[] same = new byte[(int) (8 * MIB)];
         Files.write(existing, same);
@@ -441,6 +453,9 @@ class FileTransferIT {
                  var recv = receive(relay, "recv-overwrite", code(send), out, "--yes", "--overwrite")) {
                 assertEquals(0, recv.await(T), recv.stderr());
                 assertEquals(0, send.await(T), send.stderr());
+                // What moves for certain, and what more only if the same-size file differs (issue 15, bug 8)
+                assertTrue(recv.stderr().contains("; 0 B to fetch (up to 8.4 MB if those of the same size differ)"),
+                        recv.stderr());
             }
             assertEquals(sha256(src), sha256(existing));
             assertEquals(Files.getLastModifiedTime(src).toMillis(), Files.getLastModifiedTime(existing).toMillis());
