@@ -21,6 +21,7 @@ final class ManPage {
     static final String[][] ENVIRONMENT = {
         {ServerOption.ENV, "The rendezvous server, HOST[:PORT][#FINGERPRINT], when --server is not given (default: localhost, port 2311)."},
         {RelayOption.ENV, "A relay, HOST:PORT, to meet at without a rendezvous, when --relay is not given."},
+        {ClientConfig.ENV, "The client's config file, instead of ~/.config/tryst/config.toml (it must exist)."},
         {"XDG_CONFIG_HOME", "When set to an absolute path, the configuration folder is $XDG_CONFIG_HOME/tryst instead of ~/.config/tryst."},
         {"XDG_STATE_HOME", "When set to an absolute path, the state folder is $XDG_STATE_HOME/tryst instead of ~/.local/state/tryst."},
         {"COLUMNS", "The width of the progress bar when the terminal does not say."},
@@ -28,6 +29,8 @@ final class ManPage {
     };
 
     static final String[][] FILES = {
+        {"~/.config/tryst/config.toml", "The client's defaults (TOML): server = \"HOST[:PORT][#FINGERPRINT]\", relay = \"HOST:PORT\","
+            + " direct = true|false, plain-control = true|false; a flag or its variable wins. An unknown key stops the command."},
         {"~/.config/tryst/known_servers", "The certificates of the servers met so far, trusted on first use; another certificate is refused later."},
         {"~/.config/tryst/identity", "This machine's identity, an Ed25519 key (mode 0600), made at first use."},
         {"~/.config/tryst/contacts", "The contacts, identities known by name (mode 0600)."},

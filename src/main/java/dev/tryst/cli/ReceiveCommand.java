@@ -36,8 +36,8 @@ final class ReceiveCommand implements Callable<Integer> {
     Meeting meeting = new Meeting();
 
     @Parameters(paramLabel = "CODE", arity = "0..*",
-            description = "The code the sender printed (asked for when left out: TAB completes its words; without a"
-                + " terminal, one line of standard input is the code).")
+            description = "The code the sender printed, or the tryst:CODE?… URI of its QR code (asked for when left out:"
+                + " TAB completes its words; without a terminal, one line of standard input is the code).")
     List<String> codeWords = List.of();
 
     @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "2m", converter = Durations.class,
@@ -71,6 +71,7 @@ final class ReceiveCommand implements Callable<Integer> {
         if (typed.isBlank()) {
             typed = CodePrompt.ask("Enter the code: "); // TAB completes its words on a terminal; else a line of stdin
         }
+        typed = meeting.code(typed); // a pasted tryst: URI (send --qr) also says where to meet
         if (!yes && !canAsk()) { // said before the code is spent
             if (spec.commandLine().getParseResult().hasMatchedOption("--out")) {
                 throw new Main.UsageException("files for --out " + out + " would be declined: there is no terminal to ask on"

@@ -8,14 +8,14 @@ import picocli.CommandLine.Option;
  * Which tryst server's control port to use, and how to trust it: --server HOST[:PORT][#FINGERPRINT],
  * else TRYST_SERVER; the fingerprint pins the server's certificate, without one the certificate of the
  * first server that completes a login there is remembered (known_servers in the config directory) and
- * any other refused.
+ * any other refused. Without either, the {@code server} of the client's config file ({@link ClientConfig}).
  */
 final class ServerOption {
     static final String ENV = "TRYST_SERVER";
 
     @Option(names = "--server", paramLabel = "HOST[:PORT][#FINGERPRINT]",
             description = "The tryst server to meet through (control port, default " + RendezvousConfig.DEFAULT_PORT
-                    + "; default: $TRYST_SERVER, else localhost). #FINGERPRINT pins its certificate (the SHA-256 it"
+                    + "; default: $TRYST_SERVER, else 'server' in config.toml, else localhost). #FINGERPRINT pins its certificate (the SHA-256 it"
                     + " prints); without one, the certificate of the first server that logs us in is remembered and any other refused.")
     String server;
 
@@ -25,9 +25,32 @@ final class ServerOption {
     @Option(names = "--plain-control", description = "Talk to the control port without TLS (only for a server run with --plain-control).")
     boolean plain;
 
-    /** The server given by --server or TRYST_SERVER (with --server-fingerprint joined in), or null. */
+    /** Set by a pasted {@code tryst:} URI: the server it names (or none), not the environment's or the config file's. */
+    private boolean fixed;
+
+    /** --plain-control, or plain-control in the config file. */
+    boolean plain() {
+        return plain || !fixed && ClientConfig.current().plainControl();
+    }
+
+    /** Whether a flag named the server (which then wins over a pasted URI). */
+    boolean given() {
+        return server != null || fingerprint != null || plain;
+    }
+
+    /** Meet through {@code named} (null: localhost), and no other, as a pasted URI says. */
+    void fix(String named, boolean plainControl) {
+        server = named;
+        plain = plainControl;
+        fixed = true;
+    }
+
+    /** The server given by --server, TRYST_SERVER or the config file (with --server-fingerprint joined in), or null. */
     String explicit() {
-        String text = server != null ? server : System.getenv(ENV);
+        String text = server != null || fixed ? server : System.getenv(ENV);
+        if ((text == null || text.isBlank()) && !fixed) {
+            text = ClientConfig.current().server();
+        }
         if (text == null || text.isBlank()) {
             return fingerprint == null ? null : "localhost#" + fingerprint;
         }
@@ -42,6 +65,6 @@ final class ServerOption {
 
     /** {@code options} with this server and its trust. */
     TrystOptions apply(TrystOptions options) {
-        return options.withServer(explicit()).withPlainControl(plain);
+        return options.withServer(explicit()).withPlainControl(plain());
     }
 }

@@ -104,7 +104,8 @@ public final class Identity {
         return configDir(System.getenv(), System.getProperty("user.home"));
     }
 
-    static Path configDir(Map<String, String> env, String home) {
+    /** {@link #configDir()} for this environment and home folder. */
+    public static Path configDir(Map<String, String> env, String home) {
         String xdg = env.get("XDG_CONFIG_HOME");
         if (xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()) {
             return Path.of(xdg, "tryst");

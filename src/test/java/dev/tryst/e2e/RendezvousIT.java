@@ -1,6 +1,7 @@
 package dev.tryst.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -188,6 +189,59 @@ class RendezvousIT {
                 assertEquals(4, send.await(T), send.stderr());
                 assertTrue(send.stderr().contains(server.fingerprint()) && send.stderr().contains("intercepting"), send.stderr());
                 assertTrue(!send.stderr().contains("Code:"), "no code is shown when the server is refused");
+            }
+        }
+    }
+
+    /**
+     * The client's config file names the server and pins it, so that neither side types --server; a
+     * pin there that is wrong refuses the server, and a typo in the file stops the command before a
+     * code is spent (issue 15).
+     */
+    @Test
+    void theConfigFileNamesAndPinsTheServer(@TempDir Path dir) throws Exception {
+        try (Server server = Server.start(dir, "server", dir.resolve("server-state"))) {
+            Path config = dir.resolve("cfg");
+            Files.createDirectories(config.resolve("tryst"));
+            Path file = config.resolve("tryst/config.toml");
+            Files.writeString(file, "# our server\nserver = \"" + server.control() + "#" + server.fingerprint() + "\"\n");
+            Map<String, String> env = Map.of("XDG_CONFIG_HOME", config.toString());
+            try (var send = TrystProcess.start(dir, "send-cfg", null, env, "send", "--text", "configured")) {
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                assertTrue(code.matches("\\d{2,4}(-[a-z]+){3}"), "a room's code, so the server was used: " + code);
+                assertTrue(send.stderr().contains("--server " + server.control() + "#" + server.fingerprint()),
+                        "a receiver without the file is told where, pinned: " + send.stderr());
+                try (var recv = TrystProcess.start(dir, "recv-cfg", null, env, "receive", code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                    assertEquals("configured\n", recv.stdout());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+            }
+            assertFalse(Files.exists(config.resolve("tryst/known_servers")), "a pinned server is not trusted on first use");
+
+            String other = server.fingerprint().substring(0, 63) + (server.fingerprint().endsWith("0") ? "1" : "0");
+            Files.writeString(file, "server = \"" + server.control() + "#" + other + "\"\n");
+            try (var send = TrystProcess.start(dir, "send-cfg-wrong", null, env, "send", "--text", "x")) {
+                assertEquals(4, send.await(T), send.stderr());
+                assertTrue(send.stderr().contains(server.fingerprint()), send.stderr());
+                assertFalse(send.stderr().contains("Code:"), send.stderr());
+            }
+            // a flag still wins over the file
+            try (var send = TrystProcess.start(dir, "send-cfg-flag", null, env, "send", "--server",
+                    server.control() + "#" + server.fingerprint(), "--text", "flag wins")) {
+                String code = send.awaitStderr("Code: (\\S+)", T);
+                try (var recv = TrystProcess.start(dir, "recv-cfg-flag", null, env, "receive", "--server",
+                        server.control() + "#" + server.fingerprint(), code)) {
+                    assertEquals(0, recv.await(T), recv.stderr());
+                }
+                assertEquals(0, send.await(T), send.stderr());
+            }
+
+            Files.writeString(file, "sever = \"" + server.control() + "\"\n");
+            try (var send = TrystProcess.start(dir, "send-cfg-typo", null, env, "send", "--text", "x")) {
+                assertEquals(2, send.await(T), send.stderr());
+                assertTrue(send.stderr().contains(file + ":1: unknown key 'sever' (did you mean 'server'?)"), send.stderr());
+                assertFalse(send.stderr().contains("Code:"), send.stderr());
             }
         }
     }
