@@ -118,6 +118,12 @@ public final class ServerMetrics {
                 cb -> r(s -> cb.call(s.waitAbandoned())));
 
         // rendezvous (control port)
+        gauge("tryst_control_queued_packets", "Packets waiting in the control sessions' outgoing queues now, in all", null,
+                cb -> c(s -> cb.call(s.queuedPackets())));
+        gauge("tryst_control_queue_deepest", "The longest control session's outgoing queue now, in packets (near"
+                + " tryst_control_queue_limit: a slow client about to be dropped)", null, cb -> c(s -> cb.call(s.deepestQueue())));
+        gauge("tryst_control_queue_limit", "Each control session's outgoing queue bound, in packets", null,
+                cb -> c(s -> cb.call(s.queueLimit())));
         gauge("tryst_rooms_open", "Rendezvous rooms open now", null, cb -> c(s -> cb.call(s.activeRooms())));
         counter("tryst_rooms_created", "Rendezvous rooms created", null, cb -> c(s -> cb.call(s.roomsCreated())));
         counter("tryst_rooms_joined", "Rooms a second member joined", null, cb -> c(s -> cb.call(s.roomsJoined())));

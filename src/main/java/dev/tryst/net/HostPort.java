@@ -68,6 +68,42 @@ public final class HostPort {
 
     public static String format(InetSocketAddress a) {
         String h = a.getHostString();
+        if (!a.isUnresolved() && a.getAddress() instanceof java.net.Inet6Address v6 && h.equals(v6.getHostAddress())) {
+            h = compact(h); // Java writes 2001:db8:0:0:0:0:0:1; people and their tools, 2001:db8::1 (RFC 5952)
+        }
         return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+
+    /** An IPv6 literal as Java writes it (8 groups, no leading zeros), with its longest run of two or more zero groups as {@code ::}. */
+    static String compact(String v6) {
+        int pct = v6.indexOf('%');
+        String scope = pct < 0 ? "" : v6.substring(pct);
+        String[] g = (pct < 0 ? v6 : v6.substring(0, pct)).split(":", -1);
+        if (g.length != 8) {
+            return v6;
+        }
+        int best = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (!g[i].equals("0")) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                best = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        if (best < 0) {
+            return v6;
+        }
+        String head = String.join(":", java.util.Arrays.copyOfRange(g, 0, best));
+        String tail = String.join(":", java.util.Arrays.copyOfRange(g, best + bestLen, 8));
+        return head + "::" + tail + scope;
     }
 }

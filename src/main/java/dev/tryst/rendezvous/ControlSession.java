@@ -135,6 +135,11 @@ final class ControlSession {
         return closing;
     }
 
+    /** Packets waiting to be written now. */
+    int queued() {
+        return out.size();
+    }
+
     /** Queues {@code p}; false if the session is closing, or now disconnected for letting its queue overflow. */
     boolean send(Packet p) {
         return queue(p, 0);

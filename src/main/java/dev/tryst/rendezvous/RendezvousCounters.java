@@ -23,11 +23,11 @@ final class RendezvousCounters {
     final LongAdder requestLimitDisconnects = new LongAdder();
     final LongAdder logins = new LongAdder();
 
-    RendezvousStats snapshot(long activeSessions, long activeRooms, long liveThreads) {
+    RendezvousStats snapshot(long activeSessions, long activeRooms, long liveThreads, long queued, long deepest, long limit) {
         return new RendezvousStats(accepted.sum(), activeSessions, activeRooms, refusedSessions.sum(),
                 refusedPerAddress.sum(), invalidPackets.sum(), timeouts.sum(), slowConsumers.sum(), roomsCreated.sum(),
                 roomsJoined.sum(), roomsRefused.sum(), contactsExchanged.sum(), messagesForwarded.sum(),
                 roomsExpired.sum(), failedLookups.sum(), lookupLimitDisconnects.sum(), joinLimitDisconnects.sum(),
-                seatsFreed.sum(), requestLimitDisconnects.sum(), liveThreads, logins.sum());
+                seatsFreed.sum(), requestLimitDisconnects.sum(), liveThreads, logins.sum(), queued, deepest, limit);
     }
 }

@@ -197,7 +197,14 @@ public final class RendezvousServer implements AutoCloseable {
     }
 
     public RendezvousStats stats() {
-        return counters.snapshot(admission.active(), rooms.openRooms(), core.liveThreads());
+        long queued = 0;
+        long deepest = 0;
+        for (Client c : clients) {
+            int n = c.io.queued();
+            queued += n;
+            deepest = Math.max(deepest, n);
+        }
+        return counters.snapshot(admission.active(), rooms.openRooms(), core.liveThreads(), queued, deepest, limits.queue());
     }
 
     /**

@@ -25,10 +25,14 @@ package dev.tryst.rendezvous;
  * @param requestLimitDisconnects sessions ended for too many connection requests (per source or identity)
  * @param liveThreads           gauge: server threads (accept, sweeper, per-session reader and writer) running
  * @param logins                identity sessions that proved their key and logged in
+ * @param queuedPackets         gauge: packets waiting in all sessions' outgoing queues now
+ * @param deepestQueue          gauge: the longest of those queues now (a session is dropped past {@code queueLimit})
+ * @param queueLimit            each session's outgoing queue bound ({@code --queue} packets)
  */
 public record RendezvousStats(long sessionsAccepted, long activeSessions, long activeRooms,
                               long refusedSessions, long refusedPerAddress, long invalidPackets, long timeouts,
                               long slowConsumers, long roomsCreated, long roomsJoined, long roomsRefused,
                               long contactsExchanged, long messagesForwarded, long roomsExpired, long failedLookups,
                               long lookupLimitDisconnects, long joinLimitDisconnects, long seatsFreed,
-                              long requestLimitDisconnects, long liveThreads, long logins) {}
+                              long requestLimitDisconnects, long liveThreads, long logins,
+                              long queuedPackets, long deepestQueue, long queueLimit) {}

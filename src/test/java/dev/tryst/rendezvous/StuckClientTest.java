@@ -147,8 +147,14 @@ class StuckClientTest {
                 }
             });
             Await.until("B dropped as too slow", () -> server.stats().slowConsumers() >= 1);
+            // what an operator sees meanwhile: B's queue full (its writer is stuck on B's socket), and DISCONNECT behind it
+            var stats = server.stats();
+            assertTrue(stats.deepestQueue() >= stats.queueLimit() - 1 && stats.deepestQueue() <= stats.queueLimit() + 1,
+                    stats.deepestQueue() + " queued of " + stats.queueLimit());
+            assertTrue(stats.queuedPackets() >= stats.deepestQueue());
             ticker.advance(Duration.ofSeconds(3)); // B's grace ends: its socket is cut
             sweptTwice();
+            Await.until("B's queue gone with it", () -> server.stats().deepestQueue() < 2);
             try (TlsClient c = new TlsClient(server.address(), 0)) { // a well-behaved session that then falls silent
                 c.send(Connect.anonymous());
                 assertEquals(Connected.class, c.next().getClass());
