@@ -20,8 +20,10 @@ public final class Tls {
     /**
      * A connected socket that has completed a TLS 1.3 handshake with a server trusted by
      * {@code pin} (see {@link Pinning}: no host name verification, the fingerprint decides).
-     * {@code timeout} bounds the TCP connect, and then the whole handshake; afterwards the socket
-     * has no read timeout (SO_TIMEOUT 0).
+     * {@code timeout} bounds the TCP connect; the whole handshake then gets three times that (a
+     * loaded server's first handshakes are slow — its JIT is cold and TLS is CPU work — while a
+     * stalled or trickling one still cannot hold us for long); afterwards the socket has no read
+     * timeout (SO_TIMEOUT 0).
      *
      * <p>Under trust on first use this only checks: an unknown server is accepted and nothing is
      * written; the caller remembers it with {@link Pinning#remember} once the server has answered
@@ -32,6 +34,9 @@ public final class Tls {
      * @throws SSLHandshakeException  the handshake failed otherwise (e.g. the server does not speak TLS 1.3)
      * @throws IOException            the connection failed
      */
+    /** The handshake's bound, in units of the connect timeout. */
+    static final int HANDSHAKE_FACTOR = 3;
+
     public static SSLSocket openClient(InetSocketAddress server, Pin pin, Duration timeout) throws IOException {
         return openClient(new Socket(), server, pin, timeout);
     }
@@ -53,20 +58,21 @@ public final class Tls {
                 throw timeout("connecting to " + name + " timed out after " + timeout.toMillis() + " ms", e);
             }
             plain.setTcpNoDelay(true);
-            plain.setSoTimeout(millis);
+            Duration handshake = timeout.multipliedBy(HANDSHAKE_FACTOR);
+            plain.setSoTimeout((int) Math.min(Integer.MAX_VALUE, handshake.toMillis()));
             ssl = (SSLSocket) Pinning.clientContext(pin).getSocketFactory().createSocket(plain, host, server.getPort(), true);
             ssl.setEnabledProtocols(PROTOCOLS);
             ssl.setUseClientMode(true);
             // SO_TIMEOUT bounds each read; the watchdog bounds the whole handshake, so a server that
             // trickles a byte just inside every read timeout cannot hold us for longer.
-            Watchdog whole = Watchdog.watch(plain, timeout);
+            Watchdog whole = Watchdog.watch(plain, handshake);
             try {
                 ssl.startHandshake();
             } catch (SocketTimeoutException e) {
-                throw timeout("the TLS handshake with " + name + " timed out after " + timeout.toMillis() + " ms", e);
+                throw timeout("the TLS handshake with " + name + " timed out after " + handshake.toMillis() + " ms", e);
             } catch (IOException e) {
                 if (whole.fired()) {
-                    throw timeout("the TLS handshake with " + name + " took longer than " + timeout.toMillis() + " ms", e);
+                    throw timeout("the TLS handshake with " + name + " took longer than " + handshake.toMillis() + " ms", e);
                 }
                 if (!(e instanceof SSLHandshakeException)) {
                     throw e;

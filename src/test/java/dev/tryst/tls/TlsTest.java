@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-@Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang guard; each deadline under test is asserted on its own
 class TlsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
@@ -87,8 +87,8 @@ class TlsTest {
             var e = assertThrows(SocketTimeoutException.class, () -> Tls.openClient(
                     (InetSocketAddress) server.getLocalSocketAddress(), Pin.fingerprint("00".repeat(32)), Duration.ofMillis(600)));
             long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            assertTrue(took < 10_000, "gave up after " + took + " ms, not after the 600 ms asked (trickling alone: 45 s)");
-            assertTrue(e.getMessage().contains("took longer than 600 ms"), e.getMessage());
+            assertTrue(took < 15_000, "gave up after " + took + " ms, not after the 3 × 600 ms of the handshake's bound (trickling alone: 45 s)");
+            assertTrue(e.getMessage().contains("took longer than " + 600 * Tls.HANDSHAKE_FACTOR + " ms"), e.getMessage());
             trickler.join(5000);
         }
     }

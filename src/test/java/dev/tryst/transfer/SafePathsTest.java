@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Offered names from a hostile sender, and a target directory with symlinks already in it. */
-@Timeout(30)
+@Timeout(120) // a hang guard: 100 000 names are CPU work on a shared machine
 class SafePathsTest {
 
     // ---- check: refused ----
