@@ -6,6 +6,10 @@
 #   lab/nat-lab.sh cut           a direct transfer whose path is cut midway: it must finish over the relay
 #                                (LAB_SEND="COMMAND ARGS": the sender to run instead of 'tryst send --server
 #                                198.18.0.1', given the file last; it must print "Code: CODE" on stderr)
+#   lab/nat-lab.sh late          relay first, then direct: the direct path is blocked while the transfer starts
+#                                (so it starts on the relay, which is slowed so that it lasts), then opened:
+#                                the transfer must move to it, finish there verified, and the relay's byte
+#                                counter (the server's /metrics) must not grow after the move
 #   lab/nat-lab.sh udp           'tryst netcheck' on every pair: can a direct UDP path be punched?
 #   lab/nat-lab.sh connect A B   identities: b pairs with a (a code at the server), a runs 'tryst listen --pipe',
 #                                b 'tryst connect a'; SIZE_MIB each way through the pipe, both verified
@@ -14,7 +18,8 @@
 #                                and finish, both ways intact, and both sides must say it moved
 #
 # Output: one tab-separated line per run, "RESULT<TAB>A<TAB>B<TAB>PATH<TAB>CONNECT_MS<TAB>NOTE" (A sends or
-# listens, B receives or connects);
+# listens, B receives or connects; for transfers PATH is the path the transfer ended on, CONNECT_MS the
+# time from starting 'receive' to its first path, and NOTE has the time to finish);
 # for udp: "RESULT<TAB>A<TAB>B<TAB>UDP (address or none)<TAB>MS<TAB>NOTE (sprayed, tcp path)".
 # Needs root, iproute2 (ip netns) and nftables; JAVA and TRYST_JAR say what to run
 # (default: JDK 25 found by scripts/jdk.sh, target/tryst.jar).
@@ -111,6 +116,9 @@ EOF
     local peer; peer=$([ "$side" = a ] && echo 198.18.0.12 || echo 198.18.0.11)
     ns "n$side" nft add rule inet tfilter through ip daddr "$peer" limit rate over 4 mbytes/second drop
   fi
+  if [ -n "${THROTTLE_RELAY:-}" ]; then # the late run: the relay is slow, so the transfer is still on it when direct opens
+    ns "n$side" nft add rule inet tfilter through ip daddr 198.18.0.1 tcp dport 8080 limit rate over 2 mbytes/second drop
+  fi
 }
 
 # host SIDE IP GATEWAY_NS LAN_PREFIX: a host behind router GATEWAY_NS (or on the public bridge when GATEWAY_NS is inet)
@@ -195,6 +203,34 @@ cut_direct() {
   ns nb nft add rule inet tfilter through ip saddr 198.18.0.11 drop
 }
 
+# block_direct / unblock_direct: the same as cut_direct, in a table of its own that can be dropped again
+block_direct() {
+  local s peer
+  for s in a b; do
+    peer=$([ "$s" = a ] && echo 198.18.0.12 || echo 198.18.0.11)
+    ns "n$s" nft add table inet tlate
+    ns "n$s" nft add chain inet tlate gate '{ type filter hook forward priority -10; policy accept; }'
+    ns "n$s" nft add rule inet tlate gate ip daddr "$peer" drop
+    ns "n$s" nft add rule inet tlate gate ip saddr "$peer" drop
+  done
+}
+unblock_direct() { ns na nft delete table inet tlate; ns nb nft delete table inet tlate; }
+
+# relay_bytes: the payload bytes the server's relay copied so far, from its /metrics (admin port, loopback)
+relay_bytes() {
+  ns srv curl -s --max-time 10 http://127.0.0.1:2312/metrics | awk '/^tryst_relay_bytes_total/ { s += $2 } END { printf "%d", s }'
+}
+
+# relay_pair_closed: waits (up to 30 s) until the relay holds no pair: both directions have left it
+relay_pair_closed() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ "$(ns srv curl -s --max-time 10 http://127.0.0.1:2312/metrics | awk '/^tryst_relay_pairs_open/ { printf "%d", $2 }')" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # report RESULT A B PATH MS NOTE LOG...: the result line; on FAIL, the LOG files on stderr
 report() {
   echo -e "$1\t$2\t$3\t$4\t$5\t$6"
@@ -205,13 +241,15 @@ report() {
   return 0
 }
 
-# transfer A B [cut]: one run; prints the result line
+# transfer A B [cut|late]: one run; prints the result line
 transfer() {
-  local ta="$1" tb="$2" cut="${3:-}"
+  local ta="$1" tb="$2" cut="${3:-}" late=""
+  if [ "$cut" = late ]; then late=1; cut=""; fi
   lab_up run "$ta" "$tb"
   local dir="$RUN"
   mkdir -p "$dir/b/out"
   random_file "$dir/a/file.bin"
+  if [ -n "$late" ]; then block_direct; fi
   local send_cmd=("${TRYST[@]}" send --server 198.18.0.1)
   if [ -n "${LAB_SEND:-}" ]; then read -ra send_cmd <<< "$LAB_SEND"; fi
   on a "$dir" "${send_cmd[@]}" "$dir/a/file.bin" >"$dir/send.out" 2>"$dir/send.err" &
@@ -232,13 +270,28 @@ transfer() {
     sleep 3
     cut_direct
   fi
+  local at_move=""
+  if [ -n "$late" ]; then
+    sleep 2
+    unblock_direct
+    # the records written before the MOVE still drain through the relay; once both directions have
+    # left it the relay closes the pair, and its counter must not move again
+    if await "$dir/recv.err" 'Moved to a direct path' 30 >/dev/null && relay_pair_closed; then
+      at_move=$(relay_bytes)
+    fi
+  fi
   local rs=0 ss=0
   wait "$recv_pid" || rs=$?
+  local finish=$(( $(ms) - t0 ))
   if [ "$rs" != 0 ]; then
     kill "$send_pid" 2>/dev/null || true   # the receiver gave up: the sender would wait for nobody
   fi
   wait "$send_pid" || ss=$?
-  local result=OK note="$SIZE_MIB MiB verified"
+  local result=OK note="$SIZE_MIB MiB verified in $finish ms"
+  if grep -q 'Moved to a direct path' "$dir/recv.err"; then # the path it ended on
+    note="$note; started $path"
+    path="direct, $(grep -oE 'Moved to a direct path, [^;]+' "$dir/recv.err" | head -1 | sed 's/^Moved to a direct path, //')"
+  fi
   if [ "$rs" != 0 ] || [ "$ss" != 0 ]; then
     result=FAIL; note="exit send $ss receive $rs: $(tail -1 "$dir/recv.err")"
   elif ! cmp -s "$dir/a/file.bin" "$dir/b/out/file.bin"; then
@@ -252,6 +305,17 @@ transfer() {
       note="$note; after the cut: $(grep -oE 'Connected, relayed via [^;]+' "$dir/recv.err" | head -1 | sed 's/^Connected, //')"
     else
       result=FAIL; note="$note; no fallback to the relay seen"
+    fi
+  fi
+  if [ -n "$late" ]; then
+    local end; end=$(relay_bytes)
+    if [ -z "$at_move" ]; then
+      result=FAIL; note="$note; never moved to the direct path"
+    elif [ "$end" != "$at_move" ]; then
+      result=FAIL; note="$note; $(( end - at_move )) bytes passed the relay after the move"
+    else
+      note="$note; $(( at_move / 1048576 )) MiB through the relay before the move, $(( end - at_move )) bytes after"
+      if [ "$at_move" -ge $(( SIZE_MIB * 1048576 )) ]; then result=FAIL; note="$note: the relay carried it all"; fi
     fi
   fi
   report "$result" "$ta" "$tb" "$path" "$connect" "$note" "$dir/send.err" "$dir/recv.err"
@@ -429,7 +493,12 @@ case "${1:-matrix}" in
     THROTTLE_DIRECT=1
     transfer cone cone cut
     ;;
+  late)
+    SIZE_MIB="${SIZE_MIB_LATE:-24}"
+    THROTTLE_RELAY=1
+    transfer cone cone late
+    ;;
   connect-cut) session cone cone cut ;;
-  *) echo "usage: $0 matrix | pair A B | cut | udp | netcheck A B | connect A B | connect-matrix | connect-cut | shell A B" >&2
+  *) echo "usage: $0 matrix | pair A B | cut | late | udp | netcheck A B | connect A B | connect-matrix | connect-cut | shell A B" >&2
      exit 2 ;;
 esac

@@ -168,7 +168,7 @@ public final class Peers {
             throw Tryst.translate(e);
         }
         try (Session s = session) {
-            events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
+            Tryst.announce(s, events);
             Pairing.Peer peer = Pairing.exchange(s.channel(), role, me.identity, suggested, random);
             Contacts now = Contacts.load(contactsFile);
             var known = now.byKey(peer.key());
@@ -250,7 +250,7 @@ public final class Peers {
         } catch (IOException e) {
             throw Rendezvous.dialFailure(server, e);
         }
-        events.accept(new TransferEvent.Connected(PathInfo.of(c.session().path())));
+        Tryst.announce(c.session(), events);
         try {
             Opening.ask(c.session(), purpose, contact.name());
         } catch (Opening.RefusedException e) {

@@ -2,7 +2,8 @@ package dev.tryst.api;
 
 /**
  * What happens during a transfer, in order, for whoever shows it: {@link CodeReady} (sender), then
- * {@link Connected}, {@link Progress} as bytes move, and if a direct path dies, {@link PathBroke}
+ * {@link Connected}, {@link Progress} as bytes move, {@link Upgraded} if a session that started on the
+ * relay moves to a direct path found later, and if a direct path dies, {@link PathBroke}
  * then {@link FellBack}; {@link Notice}s whenever there is something worth saying. The transfer's
  * result (or a {@link TrystException}) comes back from the call itself.
  */
@@ -15,6 +16,12 @@ public sealed interface TransferEvent {
 
     /** The peer proved the code's keys on this path, which now carries the transfer. */
     record Connected(PathInfo path) implements TransferEvent {}
+
+    /**
+     * The session left the relay for this direct path, found after it started, between two records:
+     * nothing was lost or resent. Told on the thread that moved it, while the transfer goes on.
+     */
+    record Upgraded(PathInfo path) implements TransferEvent {}
 
     /** Bytes of the whole offer that the receiver holds (files) or that moved (text, streams), of {@code total} (-1: unknown). */
     record Progress(long bytes, long total) implements TransferEvent {}

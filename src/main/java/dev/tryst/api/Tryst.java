@@ -93,7 +93,7 @@ public final class Tryst {
         Moving moving = new Moving(events);
         LiveTransfers.track(session);
         try (Session s = session) {
-            events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
+            announce(s, events);
             if (offer.isFiles()) {
                 FileSender.Sent sent = sendFiles(s, offer, moving);
                 return new Sent(sent.bytesSent(), sent.skipped(), sent.resumed(), moving.elapsed());
@@ -111,6 +111,12 @@ public final class Tryst {
         } finally {
             LiveTransfers.untrack(session);
         }
+    }
+
+    /** Tells {@code events} the path {@code s} is on ({@link TransferEvent.Connected}) and each later move ({@link TransferEvent.Upgraded}). */
+    static void announce(Session s, Consumer<? super TransferEvent> events) {
+        s.watchPath(p -> events.accept(new TransferEvent.Connected(PathInfo.of(p))),
+                p -> events.accept(new TransferEvent.Upgraded(PathInfo.of(p))));
     }
 
     /**
@@ -171,7 +177,7 @@ public final class Tryst {
         Moving moving = new Moving(events);
         LiveTransfers.track(session);
         try (Session s = session) {
-            events.accept(new TransferEvent.Connected(PathInfo.of(s.path())));
+            announce(s, events);
             TransferWire.Message offer;
             StreamTransfer.Received got;
             try {

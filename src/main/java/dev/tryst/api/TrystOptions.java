@@ -16,7 +16,9 @@ import java.util.Objects;
  * @param relay             {@code HOST[:PORT]}: with a server, the relay to use instead of the one it
  *                          announces; without one, meet at this relay alone; null for neither
  * @param direct            try direct connections (else always the relay)
- * @param relayDelay        the head start of direct connections before the relay is tried too
+ * @param relayDelay        the head start of direct connections before the relay is tried too (default none:
+ *                          the session starts on whichever path proves itself first and moves to a direct
+ *                          path proven later)
  * @param waitForPeer       how long to wait for the other side; null: 10 min for a sender, 2 min for a receiver
  * @param words             secret words in a generated code (2 to 8)
  */
@@ -39,10 +41,10 @@ public record TrystOptions(String server, boolean plainControl, Path knownServer
         }
     }
 
-    /** localhost, TLS with trust on first use in {@code ~/.config/tryst/known_servers}, direct paths, 3 words. */
+    /** localhost, TLS with trust on first use in {@code ~/.config/tryst/known_servers}, direct paths with the relay at once, 3 words. */
     public static TrystOptions defaults() {
         return new TrystOptions(null, false, Identity.configDir().resolve("known_servers"), null, true,
-                Duration.ofSeconds(1), null, DEFAULT_WORDS);
+                Duration.ZERO, null, DEFAULT_WORDS);
     }
 
     /** Meet through this server: {@code HOST[:PORT][#FINGERPRINT]}. */

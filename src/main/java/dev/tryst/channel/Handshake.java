@@ -230,18 +230,28 @@ public final class Handshake {
                 this.id = id;
             }
 
-            private byte[] select() {
-                return Hkdf.expand(prk(), label(PathProofWire.SELECT, id), PathProofWire.SELECT_LENGTH);
+            private byte[] choice(String label) {
+                return Hkdf.expand(prk(), label(label, id), PathProofWire.SELECT_LENGTH);
             }
 
             @Override
             public void select(ByteChannel io) throws IOException {
-                writeFully(io, select());
+                writeFully(io, choice(PathProofWire.SELECT));
             }
 
             @Override
-            public void awaitSelect(ByteChannel io) throws IOException {
-                check(io, select(), PathProofWire.SELECT_LENGTH, "its choice of path");
+            public void selectMove(ByteChannel io) throws IOException {
+                writeFully(io, choice(PathProofWire.MOVE));
+            }
+
+            @Override
+            public boolean awaitSelect(ByteChannel io) throws IOException {
+                byte[] got = readFully(io, PathProofWire.SELECT_LENGTH, "its choice of path");
+                boolean first = MessageDigest.isEqual(choice(PathProofWire.SELECT), got);
+                if (!first && !MessageDigest.isEqual(choice(PathProofWire.MOVE), got)) {
+                    throw new WrongCodeException();
+                }
+                return !first;
             }
 
             @Override

@@ -48,11 +48,18 @@ public interface PathKeys extends AutoCloseable {
 
     /** One proven path, waiting to be chosen or dropped. */
     interface ProvenPath {
-        /** Initiator: chooses this path. */
+        /** Initiator: chooses this path to carry the session. */
         void select(ByteChannel io) throws IOException;
 
-        /** Responder: waits for the initiator's choice of this path; anything else is a {@link WrongCodeException}. */
-        void awaitSelect(ByteChannel io) throws IOException;
+        /** Initiator: chooses this path to move the running session onto (PATH_MOVE). */
+        void selectMove(ByteChannel io) throws IOException;
+
+        /**
+         * Responder: waits for the initiator's choice of this path; anything else is a {@link WrongCodeException}.
+         *
+         * @return false: the session starts here (PATH_SELECT); true: the running session moves here (PATH_MOVE)
+         */
+        boolean awaitSelect(ByteChannel io) throws IOException;
 
         /** The record channel of this path, with keys of its own. */
         SecureChannel channel(ByteChannel io);

@@ -27,13 +27,41 @@ import java.util.concurrent.locks.ReentrantLock;
  * bound the length before reading further; (3) wait for the whole body; (4) authenticate and
  * decrypt with the next counter of the receive direction; (5) hand out the plaintext.
  * After any failure the channel is dead in both directions.
+ *
+ * <p>Moving ({@link #moveTo}): the records may go on over another path to the same peer, with that
+ * path's own keys. Each direction moves on its own: the writer sends a MOVE record as its last on
+ * the old path and writes on the new one from then on; the reader, at the peer's MOVE record, goes
+ * on reading the new path (waiting for it, if the peer was quicker to choose it). So the record
+ * stream goes on between two records, nothing lost, doubled or reordered. The old path is closed
+ * once both directions have left it. A direction that has ended (CLOSE) does not move.
  */
 public final class SecureChannel implements Closeable {
     private static final int READ_BUFFER = 4 * MAX_RECORD;
 
-    private final ByteChannel io;
-    private final RecordCipher sealer;
-    private final RecordCipher opener;
+    /** One path under the channel: its stream, the keys of each direction on it, and what was read from it. */
+    private static final class Leg {
+        final ByteChannel io;
+        final RecordCipher sealer;
+        final RecordCipher opener;
+        final ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER).flip();
+        /** Guarded by the channel's moveLock: which directions have left this path. */
+        boolean writeLeft;
+        boolean readLeft;
+
+        Leg(ByteChannel io, RecordCipher sealer, RecordCipher opener) {
+            this.io = io;
+            this.sealer = sealer;
+            this.opener = opener;
+        }
+    }
+
+    /** The path we write on (changed under writeLock) and the one we read from (under readLock). */
+    private volatile Leg writer;
+    private volatile Leg reader;
+    private final Object moveLock = new Object();
+    /** The path a move goes to, once chosen on our side; null when no move is under way. */
+    private Leg moving;
+    private boolean closed;
 
     private final ReentrantLock writeLock = new ReentrantLock();
     private final byte[] sealed = new byte[MAX_RECORD];
@@ -41,7 +69,6 @@ public final class SecureChannel implements Closeable {
     private boolean outputClosed;
 
     private final ReentrantLock readLock = new ReentrantLock();
-    private final ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER).flip();
     private final byte[] header = new byte[HEADER_LENGTH];
     private final byte[] body = new byte[MAX_BODY];
     private final byte[] plain = new byte[MAX_PLAINTEXT];
@@ -61,10 +88,95 @@ public final class SecureChannel implements Closeable {
     }
 
     SecureChannel(ByteChannel io, RecordCipher sealer, RecordCipher opener, byte[] exporter) {
-        this.io = io;
-        this.sealer = sealer;
-        this.opener = opener;
+        this.writer = this.reader = new Leg(io, sealer, opener);
         this.exporter = exporter;
+    }
+
+    /**
+     * Moves this channel onto {@code next}'s path (a fresh channel to the same peer, nothing sent or
+     * received on it yet), which this channel takes over: our MOVE record goes out as the last on the
+     * current path, every later record on the new one, and the reader follows the peer's MOVE. One
+     * move at a time; {@code next} is not to be used after this.
+     *
+     * @throws IllegalStateException a move is already under way
+     */
+    public void moveTo(SecureChannel next) throws IOException {
+        Leg to = next.writer;
+        if (next.reader != to || next.recordsSent != 0 || to.opener.counter() != 0) {
+            throw new IllegalArgumentException("only a fresh channel can be moved onto");
+        }
+        synchronized (moveLock) {
+            if (moving != null) {
+                throw new IllegalStateException("a move is already under way");
+            }
+            if (closed) {
+                closeQuietly(to.io);
+                throw new ChannelCutException("the channel is closed");
+            }
+            moving = to;
+            moveLock.notifyAll(); // a reader that met the peer's MOVE first waits for this
+        }
+        writeLock.lock();
+        try {
+            Leg from = writer;
+            if (!outputClosed) {
+                writeRecordLocked(TYPE_MOVE, plain, 0, 0);
+            }
+            writer = to;
+            left(from, true);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Whether a move is under way: chosen on our side, and not yet left by both directions. */
+    public boolean moving() {
+        synchronized (moveLock) {
+            return moving != null;
+        }
+    }
+
+    /** One direction has left {@code from}; once both have, it is closed and the move is over. */
+    private void left(Leg from, boolean write) {
+        boolean done;
+        synchronized (moveLock) {
+            if (write) {
+                from.writeLeft = true;
+            } else {
+                from.readLeft = true;
+            }
+            done = from.writeLeft && (from.readLeft || inputClosed);
+            if (done && moving != null && writer == moving) {
+                moving = null;
+            }
+        }
+        if (done) {
+            closeQuietly(from.io);
+        }
+    }
+
+    /** The reader met the peer's MOVE: waits for our side's choice of the new path and reads there from now on. */
+    private void followMove() throws ChannelException {
+        Leg from = reader;
+        Leg to;
+        synchronized (moveLock) {
+            while ((to = moving) == null || to == from) {
+                if (closed) {
+                    throw new ChannelCutException("the channel was closed while the peer moved to another path");
+                }
+                try {
+                    moveLock.wait(); // the idle watchdog closes the channel if our side never chooses it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ChannelCutException("interrupted while the peer moved to another path");
+                }
+            }
+        }
+        reader = to;
+        left(from, false);
+        if (from.in.hasRemaining()) { // the peer wrote after its MOVE on the old path: not a tryst peer
+            throw new ChannelException("the peer sent " + from.in.remaining() + " bytes after its MOVE record");
+        }
     }
 
     /**
@@ -95,7 +207,7 @@ public final class SecureChannel implements Closeable {
         writeLock.lock();
         try {
             writeRecordLocked(TYPE_CLOSE, plain, 0, 0);
-            if (io instanceof SocketChannel sc && sc.isOpen()) {
+            if (writer.io instanceof SocketChannel sc && sc.isOpen()) {
                 sc.shutdownOutput();
             }
         } finally {
@@ -118,7 +230,7 @@ public final class SecureChannel implements Closeable {
             return;
         }
         try {
-            if (!outputClosed && failure == null && io.isOpen()) {
+            if (!outputClosed && failure == null && writer.io.isOpen()) {
                 writeRecordLocked(TYPE_KEEPALIVE, plain, 0, 0);
             }
         } finally {
@@ -145,12 +257,13 @@ public final class SecureChannel implements Closeable {
         if (outputClosed) {
             throw new IllegalStateException("output already closed");
         }
-        int n = sealer.seal(type, data, off, len, sealed, 0);
+        Leg leg = writer;
+        int n = leg.sealer.seal(type, data, off, len, sealed, 0);
         out.clear();
         out.put(sealed, 0, n).flip();
         try {
             while (out.hasRemaining()) {
-                io.write(out);
+                leg.io.write(out);
             }
         } catch (IOException e) {
             // Half a record may be on the wire: nothing may follow it.
@@ -202,7 +315,9 @@ public final class SecureChannel implements Closeable {
     private static final ByteBuffer KEEPALIVE = ByteBuffer.allocate(0);
 
     private ByteBuffer readOneRecord() throws ChannelException {
-        long record = opener.counter();
+        Leg leg = reader;
+        ByteBuffer in = leg.in;
+        long record = leg.opener.counter();
         if (!fill(HEADER_LENGTH)) {
             throw new ChannelCutException(in.hasRemaining()
                     ? "connection cut inside the header of record " + record
@@ -211,7 +326,7 @@ public final class SecureChannel implements Closeable {
         in.get(header);
         byte type = header[0];
         int len = ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
-        if (type != TYPE_DATA && type != TYPE_CLOSE && type != TYPE_KEEPALIVE) {
+        if (type != TYPE_DATA && type != TYPE_CLOSE && type != TYPE_KEEPALIVE && type != TYPE_MOVE) {
             throw new ChannelException("record " + record + " has unknown type " + (type & 0xff));
         }
         int min = type == TYPE_DATA ? TAG_LENGTH + 1 : TAG_LENGTH;
@@ -225,10 +340,14 @@ public final class SecureChannel implements Closeable {
                     + " of " + len + " bytes)");
         }
         in.get(body, 0, len);
-        int n = opener.open(header, 0, body, 0, len, plain);
+        int n = leg.opener.open(header, 0, body, 0, len, plain);
         onAuthenticatedRecord.run();
         if (type == TYPE_KEEPALIVE) {
             return KEEPALIVE;
+        }
+        if (type == TYPE_MOVE) {
+            followMove();
+            return KEEPALIVE; // read on, on the new path
         }
         if (type == TYPE_CLOSE) {
             inputClosed = true;
@@ -240,6 +359,8 @@ public final class SecureChannel implements Closeable {
 
     /** Reads until at least {@code need} bytes are buffered; false if the stream ended first. */
     private boolean fill(int need) throws ChannelException {
+        ByteBuffer in = reader.in;
+        ByteChannel io = reader.io;
         if (in.remaining() >= need) {
             return true;
         }
@@ -282,18 +403,37 @@ public final class SecureChannel implements Closeable {
         return bytesReceived;
     }
 
-    /** The underlying stream, for callers that need its address or want to close it from a watchdog. */
+    /** The stream we write on now, for callers that need its address. */
     public ByteChannel transport() {
-        return io;
+        return writer.io;
     }
 
+    /** Closes every path under the channel (and one a move was going to). */
     @Override
     public void close() throws IOException {
-        io.close();
+        Leg to;
+        synchronized (moveLock) {
+            closed = true;
+            to = moving;
+            moveLock.notifyAll();
+        }
+        if (to != null) {
+            closeQuietly(to.io);
+        }
+        closeQuietly(reader.io);
+        writer.io.close();
+    }
+
+    private static void closeQuietly(ByteChannel c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
     }
 
     @Override
     public String toString() {
-        return "SecureChannel[sent " + sealer.counter() + " records, received " + opener.counter() + "]";
+        return "SecureChannel[sent " + writer.sealer.counter() + " records, received " + reader.opener.counter() + "]";
     }
 }

@@ -79,6 +79,14 @@ final class ConnectCommand implements Callable<Integer> {
                         err.flush();
                     }
                 }
+                case TransferEvent.Upgraded u -> {
+                    if (json != null) {
+                        json.path("upgraded", u.path(), "peer", peerName);
+                    } else if (!quiet) {
+                        err.println("Moved to a direct path to " + peerName + ", " + u.path() + ".");
+                        err.flush();
+                    }
+                }
                 case TransferEvent.FellBack f -> {
                     if (json != null) {
                         json.path("moved", f.path(), "reason", f.reason());

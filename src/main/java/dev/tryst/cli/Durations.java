@@ -3,8 +3,20 @@ package dev.tryst.cli;
 import java.time.Duration;
 import picocli.CommandLine;
 
-/** "500ms", "30s", "10m", "2h", or a plain number of seconds. */
-final class Durations implements CommandLine.ITypeConverter<Duration> {
+/** "500ms", "30s", "10m", "2h", or a plain number of seconds; positive ({@link OrZero}: or 0). */
+class Durations implements CommandLine.ITypeConverter<Duration> {
+    /** As {@link Durations}, and "0" / "0s" too (for a delay that may be none). */
+    static final class OrZero extends Durations {
+        @Override
+        public Duration convert(String value) {
+            String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+            if (v.matches("0+(ms|s|m|h)?")) {
+                return Duration.ZERO;
+            }
+            return super.convert(value);
+        }
+    }
+
     @Override
     public Duration convert(String value) {
         String v = value.strip().toLowerCase(java.util.Locale.ROOT);

@@ -39,7 +39,7 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
     }
 
     @Override
-    public void accept(TransferEvent event) {
+    public synchronized void accept(TransferEvent event) { // Upgraded comes from the thread that moved the session
         switch (event) {
             case TransferEvent.CodeReady c -> {
                 if (json != null) {
@@ -79,6 +79,14 @@ final class EventPrinter implements Consumer<TransferEvent>, AutoCloseable {
                         bar = new LazyProgress(quiet, label, p.total());
                     }
                     bar.bytes(p.bytes());
+                }
+            }
+            case TransferEvent.Upgraded u -> {
+                if (json != null) {
+                    json.path("upgraded", u.path());
+                } else if (!quiet) {
+                    endBar();
+                    say("Moved to a direct path, " + u.path().toString().replaceFirst("^direct, ", "") + "; going on.");
                 }
             }
             case TransferEvent.PathBroke b -> {

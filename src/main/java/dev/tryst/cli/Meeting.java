@@ -20,8 +20,9 @@ final class Meeting {
     @Option(names = "--no-direct", description = "Do not try direct connections; always use the relay (also: direct = false in config.toml).")
     boolean noDirect;
 
-    @Option(names = "--relay-delay", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
-            description = "Head start of direct connections before the relay is tried too. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--relay-delay", paramLabel = "DURATION", defaultValue = "0s", converter = Durations.OrZero.class,
+            description = "Head start of direct connections before the relay is tried too. Default: ${DEFAULT-VALUE}: the"
+                    + " relay at once, and a transfer that starts there moves to a direct path found later.")
     Duration relayDelay;
 
     /** The flags the other side needs to meet at the same place ("--server H " etc.), or "" for the defaults. */

@@ -304,15 +304,24 @@ public final class Connector {
             agreed.close();
             throw e;
         }
-        if (!fallback || !won.direct() || relayAddress == null) {
-            if (fallback) {
-                agreed.close();
-            }
+        if (!fallback) {
             return won;
         }
-        // Direct: keep the way back through the relay (fresh path keys, same agreement).
-        Session direct = won.session();
-        return new PathRace.Won(direct.withFallback(() -> PathRace.relayOnly(plan, fallbackPaths(direct, paths), random).session()), true);
+        Session s = won.session();
+        if (relayAddress == null) {
+            agreed.close();
+            return won;
+        }
+        // A direct path keeps the way back through the relay (fresh path keys, same agreement); a session
+        // that started on the relay gets it once it has moved to a direct path found later.
+        Session.Fallback back = () -> PathRace.relayOnly(plan, fallbackPaths(s, paths), random).session();
+        if (won.direct()) {
+            s.withFallback(back);
+        } else {
+            s.watchPath(now -> { }, moved -> s.withFallback(back));
+        }
+        s.onClose(agreed::close);
+        return won;
     }
 
     /**

@@ -165,20 +165,28 @@ public final class PeerKeys implements PathKeys {
             this.prk = prk;
         }
 
-        private byte[] select() {
-            return Hkdf.expand(prk, PeerPathWire.SELECT, PeerPathWire.SELECT_LENGTH);
+        private byte[] choice(String label) {
+            return Hkdf.expand(prk, label, PeerPathWire.SELECT_LENGTH);
         }
 
         @Override
         public void select(ByteChannel io) throws IOException {
-            Handshake.writeFully(io, select());
+            Handshake.writeFully(io, choice(PeerPathWire.SELECT));
         }
 
         @Override
-        public void awaitSelect(ByteChannel io) throws IOException {
-            if (!MessageDigest.isEqual(select(), Handshake.readFully(io, PeerPathWire.SELECT_LENGTH, "its choice of path"))) {
+        public void selectMove(ByteChannel io) throws IOException {
+            Handshake.writeFully(io, choice(PeerPathWire.MOVE));
+        }
+
+        @Override
+        public boolean awaitSelect(ByteChannel io) throws IOException {
+            byte[] got = Handshake.readFully(io, PeerPathWire.SELECT_LENGTH, "its choice of path");
+            boolean first = MessageDigest.isEqual(choice(PeerPathWire.SELECT), got);
+            if (!first && !MessageDigest.isEqual(choice(PeerPathWire.MOVE), got)) {
                 throw new WrongCodeException(peerName + "'s choice of path did not verify");
             }
+            return !first;
         }
 
         @Override

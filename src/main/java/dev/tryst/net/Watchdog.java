@@ -33,7 +33,7 @@ public final class Watchdog implements AutoCloseable {
         return t;
     });
 
-    private final Closeable target;
+    private volatile Closeable target;
     private final Ticker ticker;
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
     private final AtomicInteger paused = new AtomicInteger();
@@ -88,6 +88,11 @@ public final class Watchdog implements AutoCloseable {
                 tasks.add(TIMER.scheduleAtFixedRate(launch, ms, ms, TimeUnit.MILLISECONDS));
             }
         }
+    }
+
+    /** From now on, silence closes {@code t} instead (a session's whole channel rather than the socket it was proven on). */
+    public void retarget(Closeable t) {
+        target = java.util.Objects.requireNonNull(t, "target");
     }
 
     /** The peer showed a sign of life: the timeout starts again. */

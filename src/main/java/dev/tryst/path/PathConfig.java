@@ -8,8 +8,10 @@ import java.util.Objects;
  *
  * <p>Defaults ({@link #defaults()}):
  * <ul>
- *   <li>{@code relayDelay} 1 s: the head start of direct attempts before the relay is dialled too</li>
- *   <li>{@code directFor} 7 s: how long direct attempts are made (6 s after the relay started)</li>
+ *   <li>{@code relayDelay} 0: the head start of direct attempts before the relay is dialled too; none,
+ *       so the relay never makes anyone wait: a session that starts there moves to a direct path
+ *       proven later ({@link PathRace})</li>
+ *   <li>{@code directFor} 6 s: how long direct attempts are made (6 s after the relay started)</li>
  *   <li>{@code retry} 200 ms: a new direct connection attempt to each endpoint this often</li>
  *   <li>{@code pathTimeout} 10 s: one path, from its connection to its proof</li>
  *   <li>{@code directIdle} 12 s: the idle timeout of a direct session (keepalives every 2 s), so a
@@ -30,7 +32,7 @@ public record PathConfig(Duration relayDelay, Duration directFor, Duration retry
     }
 
     public static PathConfig defaults() {
-        return new PathConfig(Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMillis(200), Duration.ofSeconds(10),
+        return new PathConfig(Duration.ZERO, Duration.ofSeconds(6), Duration.ofMillis(200), Duration.ofSeconds(10),
                 Duration.ofSeconds(12), Duration.ofSeconds(36));
     }
 

@@ -46,8 +46,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * the race goes on. A wrong code shows as a mismatch on the relay path, which only the two room
  * members can reach; a mismatch on a direct path only drops that path.
  *
- * <p>Every thread is virtual, every socket is closed when the race ends except the winner's, and
- * {@link #run} returns only after the losing threads ended.
+ * <p>Relay first, then direct: when the relay wins while direct attempts still run, {@link #run}
+ * returns the relayed session at once and the direct attempts go on in the background until
+ * {@link PathConfig#directFor()} is over. The first direct path proven then is chosen with PATH_MOVE
+ * (not PATH_SELECT: the responder never takes it for the start of the session, whichever choice
+ * reaches it first) and the session moves onto it between two records ({@link Session#moveTo}).
+ *
+ * <p>Every thread is virtual, every socket is closed when the race ends except the winner's (and the
+ * one a session moved to), and {@link #run} returns only after the losing threads ended, or, when
+ * the session may still move, leaves a thread that ends them once that is decided.
  */
 public final class PathRace {
     private static final System.Logger LOG = System.getLogger(PathRace.class.getName());
@@ -108,6 +115,17 @@ public final class PathRace {
     private volatile boolean relayDone;
     private volatile String relayError;
     private ServerSocketChannel listener;
+    private long directUntil;
+    /** Set once the relayed session exists and may move; counted down then. */
+    private volatile Session session;
+    private final CountDownLatch started = new CountDownLatch(1);
+    /** The one later direct path a move is tried on, and when that try is over. */
+    private final AtomicReference<Path> mover = new AtomicReference<>();
+    private volatile Path moved;
+    private final CountDownLatch moveOver = new CountDownLatch(1);
+    /** Counted down when the session is closed: no move any more. */
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     private record Path(SocketChannel socket, SecureChannel channel, Watchdog watchdog, String label, boolean direct) {}
 
@@ -147,7 +165,7 @@ public final class PathRace {
         long start = ticker.nanoTime();
         long deadline = start + plan.deadline().toNanos();
         boolean direct = plan.localPort() > 0 && !plan.direct().isEmpty();
-        long directUntil = start + (direct ? config.directFor().toNanos() : 0);
+        directUntil = start + (direct ? config.directFor().toNanos() : 0);
         LOG.log(System.Logger.Level.DEBUG, "race as {0}: direct {1} from port {2}, relay {3} after {4}",
                 plan.role(), plan.direct(), plan.localPort(), plan.relay(), config.relayDelay());
         try {
@@ -185,13 +203,23 @@ public final class PathRace {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
+        }
+        Path first = winner.get();
+        boolean mayMove = first != null && first != NO_WINNER && !first.direct() && direct && !over.get()
+                && ticker.nanoTime() - directUntil < 0;
+        if (!mayMove) {
             end();
         }
         Path w = winner.get();
         if (w != NO_WINNER) {
-            Duration idle = w.direct() && plan.idle().compareTo(config.directIdle()) > 0 ? config.directIdle() : plan.idle();
-            return new Won(Session.start(w.channel(), w.watchdog(), idle, w.label()), w.direct());
+            Session s = Session.start(w.channel(), w.watchdog(), w.direct() ? directIdle() : plan.idle(), w.label());
+            if (mayMove) {
+                session = s;
+                started.countDown();
+                s.onClose(stop::countDown);
+                Thread.ofVirtual().name("path-upgrade").start(counted(this::untilMoved));
+            }
+            return new Won(s, w.direct());
         }
         if (relayMismatch) {
             throw SessionException.wrongCode(plan.role(), new WrongCodeException());
@@ -209,33 +237,95 @@ public final class PathRace {
                 + plan.deadline().toSeconds() + " s (the other side may have quit)", null);
     }
 
-    /** Stops every attempt, closes every socket but the winner's, waits for the threads. */
+    /** A direct session's idle timeout: the plan's, at most {@link PathConfig#directIdle()}. */
+    private Duration directIdle() {
+        return plan.idle().compareTo(config.directIdle()) > 0 ? config.directIdle() : plan.idle();
+    }
+
+    /**
+     * The relayed session may still move: waits until it did (or the try failed), the session was
+     * closed, or the direct attempts are over, then ends the race.
+     */
+    private void untilMoved() {
+        try {
+            while (stop.getCount() > 0 && moveOver.getCount() > 0
+                    && (mover.get() != null || ticker.nanoTime() - directUntil < 0 || running.get() > 0)) {
+                stop.await(50, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            end();
+        }
+    }
+
+    /**
+     * Proven later, on a direct path, while the relayed session runs: the initiator chooses it with
+     * PATH_MOVE, and each side moves the session onto it. True if the session moved.
+     */
+    private boolean moveOnto(Path p, PathKeys.ProvenPath proof) {
+        try {
+            if (!started.await(config.pathTimeout().toNanos(), TimeUnit.NANOSECONDS) || stop.getCount() == 0) {
+                return false; // the responder's session never started here, or it is over
+            }
+            if (plan.role() == Handshake.Role.INITIATOR) {
+                proof.selectMove(p.socket());
+            }
+            p.watchdog().close(); // the session's own watchdog watches this path from now on
+            session.moveTo(p.channel(), p.label(), directIdle());
+            moved = p;
+            LOG.log(System.Logger.Level.DEBUG, "moved from the relay to {0}", p.label());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "moving to {0}: {1}", p.label(), e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            return false;
+        } finally {
+            moveOver.countDown();
+        }
+    }
+
+    /** Stops every attempt, closes every socket but the session's, waits for the threads; once. */
     private void end() {
         over.set(true);
         winner.compareAndSet(null, NO_WINNER); // an attempt that checked `over` just before cannot win after this
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
         closeQuietly(listener);
         Path w = winner.get();
+        Thread self = Thread.currentThread();
         for (SocketChannel s : open) {
-            if (w == null || s != w.socket()) {
+            if (!kept(s, w)) {
                 closeQuietly(s);
             }
         }
         for (Thread t : threads) {
-            t.interrupt();
+            if (t != self) {
+                t.interrupt();
+            }
         }
         for (Thread t : threads) {
             try {
-                t.join(TimeUnit.SECONDS.toMillis(5));
+                if (t != self) {
+                    t.join(TimeUnit.SECONDS.toMillis(5));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
         for (SocketChannel s : open) { // registered by a thread after the first pass
-            if (w == null || s != w.socket()) {
+            if (!kept(s, w)) {
                 closeQuietly(s);
             }
         }
+    }
+
+    private boolean kept(SocketChannel s, Path w) {
+        Path m = moved;
+        return (w != null && s == w.socket()) || (m != null && s == m.socket());
     }
 
     /** Threads of all races still running (virtual threads do not show in Thread.getAllStackTraces): for tests. */
@@ -394,11 +484,18 @@ public final class PathRace {
         boolean won = false;
         try {
             PathKeys.ProvenPath proof = plan.keys().prove(s, random);
+            boolean move = false;
             if (plan.role() == Handshake.Role.RESPONDER) {
-                proof.awaitSelect(s);
+                move = proof.awaitSelect(s);
             }
             Path p = new Path(s, proof.channel(s), watchdog, label, direct);
-            if (!over.get() && winner.compareAndSet(null, p)) {
+            Path first = winner.get();
+            if (direct && !over.get() && (move || (first != null && first != NO_WINNER && !first.direct()))) {
+                // the session started on the relay: move it here, if no other path is being tried
+                won = mover.compareAndSet(null, p) && moveOnto(p, proof);
+                return false;
+            }
+            if (!move && !over.get() && winner.compareAndSet(null, p)) {
                 won = true;
                 watchdog.reset(plan.idle()); // from now on the session's timeout, not the proof's
                 try {

@@ -4,6 +4,9 @@ import dev.tryst.channel.SecureChannel;
 import dev.tryst.net.Watchdog;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * An established end-to-end encrypted session with a peer, and how it travels.
@@ -13,29 +16,40 @@ import java.time.Duration;
  * whenever we have sent nothing for a sixth of that. Wrap local work that may block for long
  * (reading stdin, writing to a terminal) in {@link #local} so it does not count as the peer's silence.
  *
- * @param path     a person-readable description of the path, e.g. "relayed via relay.example:8080"
- * @param fallback how to reach the same peer again through the relay if this (direct) path dies,
- *                 or null
+ * <p>A session may change its path while it runs ({@link #moveTo}: from the relay it started on to
+ * a direct path found later), between two records; {@link #path()} and {@link #idle()} then say the
+ * new one, and whoever {@link #watchPath watches} is told.
  */
-public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, String path, Fallback fallback)
-        implements AutoCloseable {
-
+public final class Session implements AutoCloseable {
     /** A second path to the same peer, with the same agreed keys (fresh path keys): the relay. */
     @FunctionalInterface
     public interface Fallback {
         Session connect() throws SessionException;
     }
 
-    /** This session with {@code f} as its way back through the relay. */
-    public Session withFallback(Fallback f) {
-        return new Session(channel, watchdog, idle, path, f);
+    private final SecureChannel channel;
+    private final Watchdog watchdog;
+    private volatile Duration idle;
+    private volatile String path;
+    private volatile Fallback fallback;
+    private final List<Consumer<String>> moves = new ArrayList<>();
+    private final List<Runnable> onClose = new ArrayList<>();
+    private boolean closed;
+
+    private Session(SecureChannel channel, Watchdog watchdog, Duration idle, String path) {
+        this.channel = channel;
+        this.watchdog = watchdog;
+        this.idle = idle;
+        this.path = path;
     }
 
-    /** Takes over {@code channel}: from now on it is watched and kept alive. */
+    /** Takes over {@code channel}: from now on it is watched (silence closes the whole channel) and kept alive. */
     public static Session start(SecureChannel channel, Watchdog watchdog, Duration idle, String path) {
         channel.onAuthenticatedRecord(watchdog::kick);
+        watchdog.retarget(channel);
         watchdog.reset(idle);
         java.util.concurrent.atomic.AtomicLong mark = new java.util.concurrent.atomic.AtomicLong(channel.recordsSent());
+        Session s = new Session(channel, watchdog, idle, path);
         watchdog.every(idle.dividedBy(6), () -> {
             try {
                 channel.keepAliveUnlessSentSince(mark.get());
@@ -44,7 +58,76 @@ public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, S
             }
             mark.set(channel.recordsSent());
         });
-        return new Session(channel, watchdog, idle, path, null);
+        return s;
+    }
+
+    public SecureChannel channel() {
+        return channel;
+    }
+
+    public Watchdog watchdog() {
+        return watchdog;
+    }
+
+    /** The idle timeout of the path it is on now. */
+    public Duration idle() {
+        return idle;
+    }
+
+    /** A person-readable description of the path it is on now, e.g. "relayed via relay.example:8080". */
+    public String path() {
+        return path;
+    }
+
+    /** How to reach the same peer again through the relay if this (direct) path dies, or null. */
+    public Fallback fallback() {
+        return fallback;
+    }
+
+    /** Sets {@code f} as the way back through the relay; returns this session. */
+    public Session withFallback(Fallback f) {
+        this.fallback = f;
+        return this;
+    }
+
+    /**
+     * Moves the session onto {@code next} (a fresh proven path to the same peer) between two records
+     * ({@link SecureChannel#moveTo}); its silence is then measured against {@code newIdle}.
+     */
+    public void moveTo(SecureChannel next, String newPath, Duration newIdle) throws IOException {
+        channel.moveTo(next);
+        List<Consumer<String>> told;
+        synchronized (this) {
+            idle = newIdle;
+            path = newPath;
+            watchdog.reset(newIdle);
+            told = List.copyOf(moves);
+        }
+        for (Consumer<String> c : told) {
+            c.accept(newPath);
+        }
+    }
+
+    /**
+     * Tells {@code now} the path the session is on, at once, and {@code later} each path it moves to
+     * afterwards: no move falls between the two.
+     */
+    public void watchPath(Consumer<String> now, Consumer<String> later) {
+        synchronized (this) {
+            now.accept(path);
+            moves.add(later);
+        }
+    }
+
+    /** Runs {@code r} when the session is closed (at once if it is). */
+    public void onClose(Runnable r) {
+        synchronized (this) {
+            if (!closed) {
+                onClose.add(r);
+                return;
+            }
+        }
+        r.run();
     }
 
     /** Runs local, possibly slow work (our disk, our terminal) with the idle watchdog paused. */
@@ -78,8 +161,24 @@ public record Session(SecureChannel channel, Watchdog watchdog, Duration idle, S
 
     @Override
     public void close() throws IOException {
-        watchdog.close();
-        channel.close();
+        List<Runnable> run;
+        synchronized (this) {
+            closed = true;
+            run = List.copyOf(onClose);
+            onClose.clear();
+        }
+        try {
+            watchdog.close();
+            channel.close();
+        } finally {
+            for (Runnable r : run) {
+                r.run();
+            }
+        }
     }
 
+    @Override
+    public String toString() {
+        return "Session[" + path + "]";
+    }
 }

@@ -15,6 +15,9 @@ package dev.tryst.wire;
  *  initiator    checks it (REJECT never matches)
  *  initiator -> PATH_SELECT                 16 bytes = HKDF-Expand(prk, "tryst/v1 path select" ‖ nI ‖ nR, 16)
  *               on the one path it chose; the responder takes the path this arrives on
+ *               or, on a path proven later while the session runs on another (relay first, then direct):
+ *  initiator -> PATH_MOVE                   16 bytes = HKDF-Expand(prk, "tryst/v1 path move" ‖ nI ‖ nR, 16)
+ *               the session moves onto this path at a MOVE record (see {@link RecordWire})
  *  then records (see {@link RecordWire}), keyed per path:
  *    key/iv = HKDF-Expand(prk, "tryst/v1 path key " | "tryst/v1 path iv " direction ‖ nI ‖ nR, 32 | 12)
  *    direction "initiator->responder" or "responder->initiator"
@@ -39,6 +42,8 @@ public final class PathProofWire {
     public static final String CONFIRM_INITIATOR = "tryst/v1 path confirm initiator";
     public static final String CONFIRM_RESPONDER = "tryst/v1 path confirm responder";
     public static final String SELECT = "tryst/v1 path select";
+    /** The initiator's choice of a later path to move the running session onto (PATH_MOVE, as long as PATH_SELECT). */
+    public static final String MOVE = "tryst/v1 path move";
     /** Prefix of the per-path record keys: then "key " or "iv ", the direction, and the path id. */
     public static final String KEYS = "tryst/v1 path ";
     /** The key of UDP punch packets: HKDF-Expand(prk, this, 32). */

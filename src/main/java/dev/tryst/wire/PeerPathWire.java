@@ -18,6 +18,8 @@ package dev.tryst.wire;
  *               REJECT      49 zero bytes, and closes
  *  initiator -> PATH_SELECT 16 bytes = HKDF-Expand(prk, "tryst/v1 peer path select", 16)
  *               on the one path it chose; the responder takes the path this arrives on
+ *               or, on a path proven later while the session runs on another:
+ *  initiator -> PATH_MOVE   16 bytes = HKDF-Expand(prk, "tryst/v1 peer path move", 16): move onto this path
  *  then records (see {@link RecordWire}), keyed per path:
  *    key/iv = HKDF-Expand(prk, "tryst/v1 peer path key " | "tryst/v1 peer path iv " direction, 32 | 12)
  *
@@ -41,6 +43,8 @@ public final class PeerPathWire {
     public static final int MESSAGE_2_LENGTH = 32 + 1 + 16;
     public static final int SELECT_LENGTH = 16;
     public static final String SELECT = "tryst/v1 peer path select";
+    /** The initiator's choice of a later path to move the running session onto. */
+    public static final String MOVE = "tryst/v1 peer path move";
     /** Prefix of the per-path record keys: then "key " or "iv " and the direction. */
     public static final String KEYS = "tryst/v1 peer path ";
     /**

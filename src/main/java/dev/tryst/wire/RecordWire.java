@@ -40,6 +40,12 @@ public final class RecordWire {
     public static final byte TYPE_DATA = 0x01;
     public static final byte TYPE_CLOSE = 0x02;
     public static final byte TYPE_KEEPALIVE = 0x03;
+    /**
+     * The last record of one direction on a path the session is leaving (empty, authenticated like
+     * any other): the sender's next record is the first on the path chosen with PATH_MOVE, so the
+     * reader switches there between two records and nothing is lost, doubled or reordered.
+     */
+    public static final byte TYPE_MOVE = 0x04;
 
     /** Records per key before the key is ratcheted forward (2^24, TLS 1.3's AES-GCM margin). */
     public static final long REKEY_INTERVAL = 1L << 24;

@@ -84,7 +84,9 @@ class NatLabIT {
 
     @Test
     void everyPairConnectsDirectlyWhereTcpCanAndThroughTheRelayWhereItCannot() throws Exception {
-        Result r = run(List.of("bash", SCRIPT.toString(), "matrix"), 800);
+        // the relay slowed (2 MB/s), so that a transfer that starts on it is still running when a direct
+        // path proves itself: the PATH column is the path each transfer ended on
+        Result r = run(List.of("bash", SCRIPT.toString(), "matrix"), 800, Map.of("THROTTLE_RELAY", "1"));
         assertEquals(0, r.code(), r.out() + r.err());
         Map<String, String[]> rows = rows(r.out());
         Map<String, Boolean> direct = new HashMap<>();
@@ -133,6 +135,22 @@ class NatLabIT {
         assertEquals("OK", row[0], String.join(" | ", row) + "\n" + r.err());
         assertTrue(row[3].startsWith("direct, tcp "), row[3]);
         assertTrue(row[5].contains("after the cut: relayed via 198.18.0.1:8080"), row[5]);
+    }
+
+    /**
+     * Relay first, then direct (issue 11): the direct path is blocked as the transfer starts, so it
+     * starts on the relay; once the block is lifted the transfer moves to the direct path, finishes
+     * there verified, and the relay's own byte counter (its /metrics) does not grow after the move.
+     */
+    @Test
+    void aTransferThatStartsOnTheRelayMovesToADirectPathFoundLater() throws Exception {
+        Result r = run(List.of("bash", SCRIPT.toString(), "late"), 400);
+        assertEquals(0, r.code(), r.out() + r.err());
+        String[] row = rows(r.out()).get("cone cone");
+        assertEquals("OK", row[0], String.join(" | ", row) + "\n" + r.err());
+        assertTrue(row[3].startsWith("direct, tcp "), "ended on " + row[3]);
+        assertTrue(row[5].contains("started relayed via 198.18.0.1:8080"), row[5]);
+        assertTrue(row[5].matches(".*\\d+ MiB through the relay before the move, 0 bytes after.*"), row[5]);
     }
 
     /** A few MiB each way through the pipe: enough to verify, small enough for the suite. */

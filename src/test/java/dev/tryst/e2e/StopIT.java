@@ -94,10 +94,11 @@ class StopIT {
         byte[] data = new byte[4 << 20];
         new Random(4).nextBytes(data);
         Files.write(src, data);
-        try (var send = TrystProcess.start(dir, "send-killed", "send", "--server", control, "--plain-control", src.toString())) {
+        try (var send = TrystProcess.start(dir, "send-killed", "send", "--server", control, "--plain-control",
+                "--relay-delay", "3s", src.toString())) { // direct first: this is about a direct path that dies
             String code = send.awaitStderr("Code: (\\S+)", T);
             TrystOptions options = TrystOptions.defaults().withServer(control).withPlainControl(true)
-                    .withKnownServers(dir.resolve("known_servers")).withWaitForPeer(T);
+                    .withKnownServers(dir.resolve("known_servers")).withWaitForPeer(T).withRelayDelay(Duration.ofSeconds(3));
             List<TransferEvent> events = new CopyOnWriteArrayList<>();
             Path out = Files.createDirectories(dir.resolve("killed-out"));
             var options2 = new ReceiveOptions(out, false, summary -> {

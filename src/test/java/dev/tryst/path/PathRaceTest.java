@@ -142,7 +142,7 @@ class PathRaceTest {
         exchange(won);
         won[0].session().close();
         won[1].session().close();
-        assertEquals(0, pathThreads(), "no race thread left");
+        dev.tryst.net.Await.until("no race thread left", () -> pathThreads() == 0); // the direct attempts end with the session
         // the punching ports are free again: nothing kept them
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress(LOOPBACK, pa));
@@ -323,5 +323,150 @@ class PathRaceTest {
         exchange(relayed);
         relayed[0].session().close();
         relayed[1].session().close();
+    }
+
+    /**
+     * A port that nobody listens on (connections are refused) until opened, then forwards both ways
+     * to {@code target}: a direct path that exists only from a moment on, as when a NAT mapping appears late.
+     */
+    private static final class LateDoor implements AutoCloseable {
+        private final int port = freePort();
+        private final int target;
+        private volatile ServerSocket server;
+
+        LateDoor(int target) throws IOException {
+            this.target = target;
+        }
+
+        InetSocketAddress address() {
+            return new InetSocketAddress(LOOPBACK, port);
+        }
+
+        void open() {
+            try {
+                ServerSocket s = new ServerSocket();
+                s.setReuseAddress(true);
+                s.bind(address());
+                server = s;
+                Thread.ofVirtual().start(() -> run(s));
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }
+
+        private void run(ServerSocket s) {
+            while (!s.isClosed()) {
+                try {
+                    Socket in = s.accept();
+                    Socket out = new Socket(LOOPBACK, target);
+                    Thread.ofVirtual().start(() -> pump(in, out));
+                    Thread.ofVirtual().start(() -> pump(out, in));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private static void pump(Socket from, Socket to) {
+            try {
+                from.getInputStream().transferTo(to.getOutputStream());
+                to.shutdownOutput();
+            } catch (IOException e) {
+                try {
+                    from.close();
+                    to.close();
+                } catch (IOException ignored) {
+                    // both gone
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    /**
+     * Relay first, then direct: the relay carries the session from the start while the direct path
+     * is still shut; once it opens, the session moves onto it between two records, and a stream of
+     * numbered records sent both ways across the move arrives complete and in order, the rest of it
+     * past the relay.
+     */
+    @Test
+    void aSessionStartedOnTheRelayMovesToADirectPathFoundLaterWithoutLosingARecord() throws Exception {
+        int pa = freePort();
+        int pb = freePort();
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        try (LateDoor door = new LateDoor(pb)) {
+            // A dials B's punching port through the door; B's own attempts go nowhere
+            PathRace.Won[] won = race(
+                    plan(keys[0], pa, List.of(door.address()), k),
+                    plan(keys[1], pb, List.of(new InetSocketAddress(LOOPBACK, freePort())), k),
+                    Duration.ZERO);
+            assertFalse(won[0].direct() || won[1].direct(), "the relay first: direct is shut");
+            java.util.List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>();
+            won[1].session().watchPath(paths::add, paths::add);
+            int n = 4000;
+            java.util.concurrent.atomic.AtomicLong relayedBeforeOpen = new java.util.concurrent.atomic.AtomicLong();
+            CompletableFuture<Void> sendA = CompletableFuture.runAsync(() -> numbered(won[0].session(), n, 1000, () -> {
+                relayedBeforeOpen.set(relay.stats().bytesFirstToSecond() + relay.stats().bytesSecondToFirst());
+                door.open();
+            }));
+            CompletableFuture<Void> sendB = CompletableFuture.runAsync(() -> numbered(won[1].session(), n, -1, null));
+            expectNumbered(won[1].session(), n);
+            expectNumbered(won[0].session(), n);
+            sendA.get(30, TimeUnit.SECONDS);
+            sendB.get(30, TimeUnit.SECONDS);
+            dev.tryst.net.Await.until("both sides moved", () -> won[0].session().path().startsWith("direct")
+                    && won[1].session().path().startsWith("direct"));
+            assertEquals(2, paths.size(), paths.toString());
+            assertTrue(paths.get(0).startsWith("relayed via ") && paths.get(1).startsWith("direct, tcp "), paths.toString());
+            long relayed = relay.stats().bytesFirstToSecond() + relay.stats().bytesSecondToFirst();
+            // after the move the relay carries nothing more: send a megabyte each way and count again
+            byte[] big = new byte[60_000];
+            for (int i = 0; i < 20; i++) {
+                won[0].session().channel().send(big);
+                assertEquals(big.length, won[1].session().channel().receive().remaining());
+                won[1].session().channel().send(big);
+                assertEquals(big.length, won[0].session().channel().receive().remaining());
+            }
+            assertEquals(relayed, relay.stats().bytesFirstToSecond() + relay.stats().bytesSecondToFirst(),
+                    "bytes passed the relay after the move");
+            assertTrue(relayedBeforeOpen.get() > 0, "the first records went through the relay");
+            dev.tryst.net.Await.until("the relay pair is closed once both directions left it", () -> relay.stats().activePairs() == 0);
+            won[0].session().close();
+            won[1].session().close();
+        }
+        dev.tryst.net.Await.until("no race thread left", () -> pathThreads() == 0);
+    }
+
+    /** Sends records "0".."n-1"; after record {@code at}, runs {@code then} once (and paces a little so the move falls mid-stream). */
+    private static void numbered(dev.tryst.session.Session s, int n, int at, Runnable then) {
+        try {
+            for (int i = 0; i < n; i++) {
+                s.channel().send(Integer.toString(i).getBytes());
+                if (i == at && then != null) {
+                    then.run();
+                }
+                if (at >= 0 && i == 2 * at) { // half the stream on each side of the move
+                    dev.tryst.net.Await.until("moved", () -> s.path().startsWith("direct"));
+                }
+                if (i % 10 == 0) {
+                    Thread.sleep(2);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    private static void expectNumbered(dev.tryst.session.Session s, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            assertEquals(Integer.toString(i), text(s.channel().receive()), "record " + i);
+        }
     }
 }
