@@ -16,6 +16,11 @@ module dev.tryst {
     requires io.prometheus.metrics.core;
     requires io.prometheus.metrics.model;
     requires io.prometheus.writer.text;
+    requires io.netty.codec.classes.quic; // direct paths over UDP (dev.tryst.quic)
+    requires io.netty.transport;
+    requires io.netty.buffer;
+    requires io.netty.common;
+    requires io.netty.handler;
 
     exports dev.tryst.api;
     exports dev.tryst.wire;

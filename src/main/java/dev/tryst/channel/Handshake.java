@@ -168,21 +168,21 @@ public final class Handshake {
          * @throws WrongCodeException the other end's confirmation does not match: a wrong code, or not our peer
          */
         @Override
-        public ProvenPath prove(ByteChannel io, SecureRandom random) throws IOException {
+        public ProvenPath prove(ByteChannel io, SecureRandom random, byte[] binding) throws IOException {
             byte[] k = prk();
             byte[] mine = new byte[PathProofWire.NONCE_LENGTH];
             random.nextBytes(mine);
             byte[] id;
             if (role == Role.INITIATOR) {
                 writeFully(io, mine);
-                id = concat(mine, readFully(io, PathProofWire.NONCE_LENGTH, "its path nonce"));
+                id = concat(concat(mine, readFully(io, PathProofWire.NONCE_LENGTH, "its path nonce")), binding);
                 writeFully(io, Hkdf.expand(k, label(PathProofWire.CONFIRM_INITIATOR, id), PathProofWire.CONFIRM_LENGTH));
                 check(io, Hkdf.expand(k, label(PathProofWire.CONFIRM_RESPONDER, id), PathProofWire.CONFIRM_LENGTH),
                         PathProofWire.CONFIRM_LENGTH, "its path confirmation");
             } else {
                 byte[] theirs = readFully(io, PathProofWire.NONCE_LENGTH, "its path nonce");
                 writeFully(io, mine);
-                id = concat(theirs, mine);
+                id = concat(concat(theirs, mine), binding);
                 byte[] expected = Hkdf.expand(k, label(PathProofWire.CONFIRM_INITIATOR, id), PathProofWire.CONFIRM_LENGTH);
                 if (!MessageDigest.isEqual(expected, readFully(io, PathProofWire.CONFIRM_LENGTH, "its path confirmation"))) {
                     writeFully(io, PathProofWire.reject()); // tells a peer with another code, reveals nothing
@@ -222,7 +222,7 @@ public final class Handshake {
             }
         }
 
-        /** A proven path: its id (nI ‖ nR) under this agreement. */
+        /** A proven path: its id (nI ‖ nR ‖ binding) under this agreement. */
         private final class Proven implements ProvenPath {
             private final byte[] id;
 

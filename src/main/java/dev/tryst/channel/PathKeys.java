@@ -28,7 +28,22 @@ public interface PathKeys extends AutoCloseable {
      *
      * @throws WrongCodeException the other end does not hold the same keys: a wrong code, or not our peer
      */
-    ProvenPath prove(ByteChannel io, SecureRandom random) throws IOException;
+    default ProvenPath prove(ByteChannel io, SecureRandom random) throws IOException {
+        return prove(io, random, NO_BINDING);
+    }
+
+    /**
+     * Proves {@code io} as a path to the peer, the proof covering {@code binding} too: what the
+     * layer below says about this connection (a QUIC path: both ends' certificates). The two ends
+     * pass only if they saw the same binding, so nobody who stands between them in that layer
+     * passes; an empty binding proves exactly as {@link #prove(ByteChannel, SecureRandom)}.
+     *
+     * @throws WrongCodeException the other end does not hold the same keys, or saw another binding
+     */
+    ProvenPath prove(ByteChannel io, SecureRandom random, byte[] binding) throws IOException;
+
+    /** The binding of a path with nothing below it to bind (TCP, the relay). */
+    byte[] NO_BINDING = new byte[0];
 
     /** The key that authenticates UDP punch packets between the two peers (32 bytes). */
     byte[] punchKey();

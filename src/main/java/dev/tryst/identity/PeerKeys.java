@@ -74,15 +74,15 @@ public final class PeerKeys implements PathKeys {
     }
 
     @Override
-    public ProvenPath prove(ByteChannel io, SecureRandom random) throws IOException {
+    public ProvenPath prove(ByteChannel io, SecureRandom random, byte[] binding) throws IOException {
         if (closed) {
             throw new IllegalStateException("these peer keys were closed");
         }
         byte[] secret = me.x25519Private();
         byte[][] ephemeral = X25519.generate(random);
         NoiseIK noise = role == Handshake.Role.INITIATOR
-                ? NoiseIK.initiator(prologue, secret, peer.toX25519(), ephemeral)
-                : NoiseIK.responder(prologue, secret, ephemeral);
+                ? NoiseIK.initiator(bound(binding), secret, peer.toX25519(), ephemeral)
+                : NoiseIK.responder(bound(binding), secret, ephemeral);
         Arrays.fill(secret, (byte) 0);
         Arrays.fill(ephemeral[0], (byte) 0);
         byte[] payload = {PeerPathWire.VERSION};
@@ -122,6 +122,12 @@ public final class PeerKeys implements PathKeys {
         } finally {
             noise.destroy();
         }
+    }
+
+    /** The Noise prologue of one path: the connection's, then the path's binding (none for TCP and the relay). */
+    private byte[] bound(byte[] binding) {
+        return binding.length == 0 ? prologue
+                : ByteBuffer.allocate(prologue.length + binding.length).put(prologue).put(binding).array();
     }
 
     private static void checkVersion(byte[] payload) throws ChannelException {
