@@ -321,7 +321,6 @@ public final class Tryst {
     }
 
     /** Sockets opened by the birthday spray when plain probing has not worked (BASELINES: 512 ports joined cone and symmetric every time). */
-    static final int SPRAY_PORTS = 512;
 
     /**
      * Checks how this machine and another reach each other: run with {@code code} null on one (the
@@ -392,7 +391,7 @@ public final class Tryst {
                     } else {
                         long t1 = System.nanoTime();
                         var p = dev.tryst.punch.UdpPunch.punch(udp, new dev.tryst.punch.UdpPunch.Plan(role, theirs.getFirst(),
-                                theirs.subList(1, theirs.size()), Duration.ofMillis(1000), SPRAY_PORTS, Duration.ofSeconds(6)),
+                                theirs.subList(1, theirs.size()), Duration.ofMillis(1000), dev.tryst.path.PathConfig.SPRAY_PORTS, Duration.ofSeconds(6)),
                                 met.agreed(), random);
                         if (p == null) {
                             results.accept(new NetcheckResult.Udp(null, millis(t1), false, null));

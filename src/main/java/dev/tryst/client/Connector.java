@@ -260,8 +260,18 @@ public final class Connector {
      */
     public static Session viaRoom(ControlClient control, Code code, Handshake.Role role, ConnectConfig timeouts,
                                   InetSocketAddress relayOverride, SecureRandom random) throws SessionException {
-        Met met = meet(control, code, role, timeouts, null, random);
-        return race(control, met, timeouts, relayOverride, random, true).session();
+        // a direct UDP path needs our public mapping, which the server's STUN responder tells
+        UdpCandidate udp = timeouts.direct() && control.stunPort() != 0
+                ? UdpCandidate.start(new InetSocketAddress(control.server().getAddress(), control.stunPort()), random) : null;
+        try {
+            Met met = meet(control, code, role, timeouts, udp == null ? null : udp::endpoints, random);
+            return race(control, met, timeouts, relayOverride, random, true, udp).session();
+        } catch (SessionException | RuntimeException e) {
+            if (udp != null) {
+                udp.close();
+            }
+            throw e;
+        }
     }
 
     /**
@@ -272,6 +282,16 @@ public final class Connector {
     public static PathRace.Won race(ControlClient control, Met met, ConnectConfig timeouts,
                                     InetSocketAddress relayOverride, SecureRandom random, boolean fallback)
             throws SessionException {
+        return race(control, met, timeouts, relayOverride, random, fallback, null);
+    }
+
+    /** As above, with a direct UDP path too when {@code udp} and the peer's offer (its extra message) allow one. */
+    static PathRace.Won race(ControlClient control, Met met, ConnectConfig timeouts, InetSocketAddress relayOverride,
+                             SecureRandom random, boolean fallback, UdpCandidate udp) throws SessionException {
+        PathRace.Udp udpPath = udp == null ? null : udp.path(met.peerExtra());
+        if (udp != null && udpPath == null) {
+            udp.close();
+        }
         Handshake.Agreed agreed = met.agreed();
         InetSocketAddress relayAddress = relayOverride;
         if (relayAddress == null && met.relay().relayPort() != 0) {
@@ -292,10 +312,11 @@ public final class Connector {
             throw new SessionException(SessionException.Kind.RELAY_UNREACHABLE,
                     "the rendezvous server announces no relay and no direct path is possible; name a relay", null);
         }
-        PathRace.Plan plan = new PathRace.Plan(agreed, timeouts.direct() ? control.localAddress().getPort() : 0, endpoints,
+        PathRace.Plan racePlan = new PathRace.Plan(agreed, timeouts.direct() ? control.localAddress().getPort() : 0, endpoints,
                 relayAddress, met.relay().pairingKey(),
                 Duration.ofNanos(Math.max(met.deadline() - System.nanoTime(), timeouts.connect().toNanos())), timeouts.idle(),
                 true); // confirmed in the room: a failed proof at the relay is a stranger, not another code
+        PathRace.Plan plan = udpPath == null ? racePlan : racePlan.withUdp(udpPath); // the race's to close from now on
         PathConfig paths = timeouts.paths().withPathTimeout(timeouts.connect());
         PathRace.Won won;
         try {

@@ -52,6 +52,19 @@ public record PathConfig(Duration relayDelay, Duration directFor, Duration retry
         return new PathConfig(relayDelay, directFor, retry, d, directIdle, fallbackWait);
     }
 
+    /** How long plain UDP probing goes on before the birthday spray (BASELINES: cone ↔ symmetric). */
+    public Duration sprayAfter() {
+        return Duration.ofSeconds(1);
+    }
+
+    /** Sockets opened, and random ports probed, by each round of the spray. */
+    public int sprayPorts() {
+        return SPRAY_PORTS;
+    }
+
+    /** 512 ports a side joined cone ↔ symmetric every time in BASELINES (256: 4 times in 5). */
+    public static final int SPRAY_PORTS = 512;
+
     private static void notNegative(Duration d, String name) {
         Objects.requireNonNull(d, name);
         if (d.isNegative() || d.compareTo(Duration.ofDays(1)) > 0) {

@@ -13,8 +13,12 @@ import dev.tryst.net.Watchdog;
 import dev.tryst.relay.RelayClient;
 import dev.tryst.session.Session;
 import dev.tryst.session.SessionException;
+import dev.tryst.punch.UdpPunch;
+import dev.tryst.quic.QuicLink;
 import java.io.IOException;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.nio.channels.ByteChannel;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
@@ -77,7 +81,12 @@ public final class PathRace {
      *                  dialled again; without, such a failure means the codes differ
      */
     public record Plan(PathKeys keys, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
-                       Bytes relayKey, Duration deadline, Duration idle, boolean keysConfirmed) {
+                       Bytes relayKey, Duration deadline, Duration idle, boolean keysConfirmed, Udp udp) {
+        public Plan(PathKeys keys, int localPort, List<InetSocketAddress> direct, InetSocketAddress relay,
+                    Bytes relayKey, Duration deadline, Duration idle, boolean keysConfirmed) {
+            this(keys, localPort, direct, relay, relayKey, deadline, idle, keysConfirmed, null);
+        }
+
         public Plan {
             Objects.requireNonNull(keys, "keys");
             Objects.requireNonNull(deadline, "deadline");
@@ -91,6 +100,30 @@ public final class PathRace {
         Handshake.Role role() {
             return keys.role();
         }
+
+        /** This plan with a UDP path to punch as well. */
+        public Plan withUdp(Udp u) {
+            return new Plan(keys, localPort, direct, relay, relayKey, deadline, idle, keysConfirmed, u);
+        }
+    }
+
+    /**
+     * A direct path over UDP to try beside the others: punched ({@link UdpPunch}) from {@code socket},
+     * whose public mapping the peer was told, then QUIC on it ({@link QuicLink}).
+     *
+     * @param socket   ours, bound, made from a {@link java.nio.channels.DatagramChannel}; the race's to close
+     * @param peer     the peer's public UDP mapping
+     * @param privates the peer's own addresses with its UDP port
+     */
+    public record Udp(DatagramSocket socket, InetSocketAddress peer, List<InetSocketAddress> privates) {
+        public Udp {
+            Objects.requireNonNull(socket, "socket");
+            Objects.requireNonNull(peer, "peer");
+            if (socket.getChannel() == null) {
+                throw new IllegalArgumentException("the UDP socket must come from a DatagramChannel (QUIC takes it over)");
+            }
+            privates = List.copyOf(privates);
+        }
     }
 
     /** The winner: its session, and which kind of path it is. */
@@ -103,7 +136,7 @@ public final class PathRace {
     private final AtomicReference<Path> winner = new AtomicReference<>();
     private final CountDownLatch decided = new CountDownLatch(1);
     private final AtomicBoolean over = new AtomicBoolean();
-    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private final Set<java.nio.channels.Channel> open = ConcurrentHashMap.newKeySet();
     private final java.util.Queue<Thread> threads = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
@@ -127,7 +160,7 @@ public final class PathRace {
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicBoolean ended = new AtomicBoolean();
 
-    private record Path(SocketChannel socket, SecureChannel channel, Watchdog watchdog, String label, boolean direct) {}
+    private record Path(ByteChannel socket, SecureChannel channel, Watchdog watchdog, String label, boolean direct) {}
 
     /** Set by {@link #end} when nobody won, so that a late attempt cannot. */
     private static final Path NO_WINNER = new Path(null, null, null, "none", false);
@@ -164,12 +197,17 @@ public final class PathRace {
     private Won race() throws SessionException {
         long start = ticker.nanoTime();
         long deadline = start + plan.deadline().toNanos();
-        boolean direct = plan.localPort() > 0 && !plan.direct().isEmpty();
+        boolean tcp = plan.localPort() > 0 && !plan.direct().isEmpty();
+        boolean direct = tcp || plan.udp() != null;
         directUntil = start + (direct ? config.directFor().toNanos() : 0);
         LOG.log(System.Logger.Level.DEBUG, "race as {0}: direct {1} from port {2}, relay {3} after {4}",
                 plan.role(), plan.direct(), plan.localPort(), plan.relay(), config.relayDelay());
         try {
-            if (direct) {
+            if (plan.udp() != null) {
+                open.add(plan.udp().socket().getChannel());
+                spawn("path-udp", this::udpPath);
+            }
+            if (tcp) {
                 try {
                     listener = ServerSocketChannel.open();
                     listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -296,7 +334,7 @@ public final class PathRace {
         closeQuietly(listener);
         Path w = winner.get();
         Thread self = Thread.currentThread();
-        for (SocketChannel s : open) {
+        for (java.nio.channels.Channel s : open) {
             if (!kept(s, w)) {
                 closeQuietly(s);
             }
@@ -316,14 +354,14 @@ public final class PathRace {
                 break;
             }
         }
-        for (SocketChannel s : open) { // registered by a thread after the first pass
+        for (java.nio.channels.Channel s : open) { // registered by a thread after the first pass
             if (!kept(s, w)) {
                 closeQuietly(s);
             }
         }
     }
 
-    private boolean kept(SocketChannel s, Path w) {
+    private boolean kept(java.nio.channels.Channel s, Path w) {
         Path m = moved;
         return (w != null && s == w.socket()) || (m != null && s == m.socket());
     }
@@ -391,9 +429,48 @@ public final class PathRace {
     }
 
     private void spawnAttempt(SocketChannel s, String label) {
-        if (!spawn("path-attempt", () -> attempt(s, label, true))) {
+        if (!spawn("path-attempt", () -> attempt(s, label, true, PathKeys.NO_BINDING))) {
             closeQuietly(s);
         }
+    }
+
+    /**
+     * Punches the UDP path, for as long as direct attempts go on, then opens QUIC on the socket that
+     * proved it (the initiator is the QUIC client) and proves the path inside, bound to both ends'
+     * certificates.
+     */
+    private void udpPath() {
+        Udp u = plan.udp();
+        long left = directUntil - ticker.nanoTime();
+        if (left <= 0 || over.get()) {
+            closeQuietly(u.socket().getChannel());
+            return;
+        }
+        UdpPunch.Path p = UdpPunch.punch(u.socket(), new UdpPunch.Plan(plan.role(), u.peer(), u.privates(),
+                config.sprayAfter(), config.sprayPorts(), Duration.ofNanos(left)), plan.keys(), random, ticker);
+        if (p == null || over.get()) {
+            if (p != null) {
+                p.socket().close();
+            }
+            closeQuietly(u.socket().getChannel());
+            return;
+        }
+        if (p.socket() != u.socket()) {
+            closeQuietly(u.socket().getChannel()); // a spray socket won: the main one is done
+        }
+        String label = "direct, quic " + HostPort.format(p.peer());
+        QuicLink link;
+        try {
+            open.add(p.socket().getChannel());
+            link = QuicLink.open(p.socket().getChannel(), p.peer(), plan.role() == Handshake.Role.INITIATOR,
+                    config.pathTimeout(), random);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", label, e.toString());
+            return;
+        }
+        open.add(link);
+        open.remove(p.socket().getChannel()); // the link's now, closed with it
+        attempt(link, label, true, link.binding());
     }
 
     /** Connects from our punching port to {@code target} until a connection forms or time is up. */
@@ -410,7 +487,7 @@ public final class PathRace {
                 s.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 s.bind(new InetSocketAddress(plan.localPort()));
                 s.socket().connect(target, (int) CONNECT_ATTEMPT.toMillis());
-                attempt(s, "direct, tcp " + HostPort.format(target), true);
+                attempt(s, "direct, tcp " + HostPort.format(target), true, PathKeys.NO_BINDING);
                 return; // a connection formed: proven or not, this endpoint is done
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "connect to {0}: {1}", target, e.toString());
@@ -450,7 +527,7 @@ public final class PathRace {
                     relayError = "cannot reach the relay at " + where + " (" + e.getMessage() + ")";
                     return;
                 }
-                if (!attempt(s, "relayed via " + where, false)) {
+                if (!attempt(s, "relayed via " + where, false, PathKeys.NO_BINDING)) {
                     return; // won, lost to another path, or broke: this path is done
                 }
                 if (!plan.keysConfirmed()) {
@@ -474,7 +551,7 @@ public final class PathRace {
      * Proves one connected path; the first proven (initiator) or chosen (responder) one wins. True
      * only if the other end failed the proof (not our keys).
      */
-    private boolean attempt(SocketChannel s, String label, boolean direct) {
+    private boolean attempt(ByteChannel s, String label, boolean direct, byte[] binding) {
         open.add(s);
         if (over.get()) {
             closeQuietly(s);
@@ -483,7 +560,7 @@ public final class PathRace {
         Watchdog watchdog = Watchdog.watch(s, config.pathTimeout(), ticker);
         boolean won = false;
         try {
-            PathKeys.ProvenPath proof = plan.keys().prove(s, random);
+            PathKeys.ProvenPath proof = plan.keys().prove(s, random, binding);
             boolean move = false;
             if (plan.role() == Handshake.Role.RESPONDER) {
                 move = proof.awaitSelect(s);
@@ -520,7 +597,12 @@ public final class PathRace {
         return false;
     }
 
+    /** Closes a losing path at once: a QUIC link without waiting for its peer's FIN. */
     private static void closeQuietly(AutoCloseable c) {
+        if (c instanceof QuicLink q) {
+            q.abort();
+            return;
+        }
         if (c != null) {
             try {
                 c.close();

@@ -181,10 +181,11 @@ public final class UdpPunch {
         InetSocketAddress peer = plan.peer();
         for (int i = 0; i < plan.sprayPorts() && done.getCount() > 0; i++) {
             try {
-                DatagramSocket s = new DatagramSocket(0);
+                // from a channel, so that QUIC can take over the one that wins
+                DatagramSocket s = java.nio.channels.DatagramChannel.open().bind(null).socket();
                 listen(s);
                 probe(s, peer);
-            } catch (SocketException e) {
+            } catch (IOException e) {
                 break; // out of ports or descriptors: spray with what we have
             }
             int port = 1024 + random.nextInt(65536 - 1024);

@@ -341,11 +341,20 @@ public final class QuicLink implements ByteChannel {
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Closes the connection and the socket at once, whatever is still unsent: for a path that lost. */
+    public void abort() {
+        close(false);
+    }
+
+    private void close(boolean linger) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         try {
-            if (connection.isActive()) {
+            if (linger && connection.isActive()) {
                 lastWrite.addListener(f -> stream.shutdownOutput());
                 if (!peerDone.await(LINGER.toMillis(), TimeUnit.MILLISECONDS)) {
                     LOG.log(System.Logger.Level.DEBUG, "no FIN from {0} within {1} ms; closing", peer, LINGER.toMillis());

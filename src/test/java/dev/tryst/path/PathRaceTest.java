@@ -444,6 +444,73 @@ class PathRaceTest {
         dev.tryst.net.Await.until("no race thread left", () -> pathThreads() == 0);
     }
 
+    private static java.net.DatagramSocket udpSocket() throws IOException {
+        return java.nio.channels.DatagramChannel.open().bind(new InetSocketAddress(LOOPBACK, 0)).socket();
+    }
+
+    private static PathRace.Udp udpTo(java.net.DatagramSocket mine, java.net.DatagramSocket theirs) {
+        return new PathRace.Udp(mine, (InetSocketAddress) theirs.getLocalSocketAddress(), List.of());
+    }
+
+    /**
+     * Only UDP punches (no TCP endpoint, as between a cone and a symmetric NAT): the session starts
+     * on the relay and moves onto QUIC over the punched sockets, mid-stream, without losing a record.
+     */
+    @Test
+    void aSessionStartedOnTheRelayMovesToQuicOverThePunchedUdpPath() throws Exception {
+        var keys = agree("42-code", "42-code");
+        byte[] k = key();
+        java.net.DatagramSocket ua = udpSocket();
+        java.net.DatagramSocket ub = udpSocket();
+        PathRace.Won[] won = race(plan(keys[0], 0, List.of(), k).withUdp(udpTo(ua, ub)),
+                plan(keys[1], 0, List.of(), k).withUdp(udpTo(ub, ua)), Duration.ZERO);
+        assertFalse(won[0].direct() || won[1].direct(), "the relay first: the punch takes longer");
+        java.util.List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>();
+        won[1].session().watchPath(paths::add, paths::add);
+        int n = 3000;
+        CompletableFuture<Void> sendA = CompletableFuture.runAsync(() -> numbered(won[0].session(), n, 500, null));
+        CompletableFuture<Void> sendB = CompletableFuture.runAsync(() -> numbered(won[1].session(), n, -1, null));
+        expectNumbered(won[1].session(), n);
+        expectNumbered(won[0].session(), n);
+        sendA.get(60, TimeUnit.SECONDS);
+        sendB.get(60, TimeUnit.SECONDS);
+        dev.tryst.net.Await.until("both sides moved", () -> won[0].session().path().startsWith("direct")
+                && won[1].session().path().startsWith("direct"));
+        assertTrue(paths.size() == 2 && paths.get(1).startsWith("direct, quic "), paths.toString());
+        long relayed = relay.stats().bytesFirstToSecond() + relay.stats().bytesSecondToFirst();
+        byte[] big = new byte[60_000];
+        for (int i = 0; i < 10; i++) {
+            won[0].session().channel().send(big);
+            assertEquals(big.length, won[1].session().channel().receive().remaining());
+        }
+        assertEquals(relayed, relay.stats().bytesFirstToSecond() + relay.stats().bytesSecondToFirst(),
+                "bytes passed the relay after the move");
+        won[0].session().close();
+        won[1].session().close();
+        dev.tryst.net.Await.until("no race thread left", () -> pathThreads() == 0);
+        assertTrue(ua.isClosed() && ub.isClosed(), "the UDP sockets closed with the session");
+    }
+
+    /** No relay at all and no TCP: the punched UDP path carries the session from the start. */
+    @Test
+    void withoutARelayQuicCarriesTheSessionFromTheStart() throws Exception {
+        var keys = agree("42-code", "42-code");
+        java.net.DatagramSocket ua = udpSocket();
+        java.net.DatagramSocket ub = udpSocket();
+        PathRace.Won[] won = race(
+                new PathRace.Plan(keys[0], 0, List.of(), null, null, Duration.ofSeconds(30), Duration.ofSeconds(30), false)
+                        .withUdp(udpTo(ua, ub)),
+                new PathRace.Plan(keys[1], 0, List.of(), null, null, Duration.ofSeconds(30), Duration.ofSeconds(30), false)
+                        .withUdp(udpTo(ub, ua)),
+                Duration.ZERO);
+        assertTrue(won[0].direct() && won[1].direct());
+        assertTrue(won[0].session().path().startsWith("direct, quic 127.0.0.1:"), won[0].session().path());
+        exchange(won);
+        won[0].session().close();
+        won[1].session().close();
+        dev.tryst.net.Await.until("no race thread left", () -> pathThreads() == 0);
+    }
+
     /** Sends records "0".."n-1"; after record {@code at}, runs {@code then} once (and paces a little so the move falls mid-stream). */
     private static void numbered(dev.tryst.session.Session s, int n, int at, Runnable then) {
         try {
