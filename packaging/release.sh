@@ -26,10 +26,10 @@ step() { echo "release: $* ($((SECONDS - t0)) s)"; }
 #                   AES-GCM, javax.crypto.KDF (HKDF), sockets, the zstd-jni/sqlite-jdbc native loading
 #   java.sql        sqlite-jdbc's JDBC API (brings java.logging, java.xml, java.transaction.xa)
 #   jdk.httpserver  com.sun.net.httpserver, for the server's /healthz and /metrics (issue 15, Operable)
+#   jdk.unsupported sun.misc.Unsafe, which Netty (the QUIC path, dev.tryst.quic) uses for its buffers
 # Not included: jdk.zipfs (nothing opens a zip as a file system), java.net.http (no HTTP client),
-# jdk.localedata (messages are English; other locales fall back to the root locale's formats),
-# jdk.unsupported (jdeps finds no use of sun.misc).
-modules=java.base,java.sql,jdk.httpserver
+# jdk.localedata (messages are English; other locales fall back to the root locale's formats).
+modules=java.base,java.sql,jdk.httpserver,jdk.unsupported
 
 found="$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "$jar")"
 missing=""
@@ -54,7 +54,7 @@ mkdir -p "$img/bin" "$img/lib"
 # the shaded jar, less the native libraries of other platforms (20 MB -> 3 MB); the two this one
 # needs must still be there
 "$jdk/bin/java" "$here/TrimJar.java" "$jar" "$img/lib/tryst.jar"
-for lib in linux/amd64/libzstd-jni- org/sqlite/native/Linux/x86_64/libsqlitejdbc.so; do
+for lib in linux/amd64/libzstd-jni- org/sqlite/native/Linux/x86_64/libsqlitejdbc.so META-INF/native/libnetty_quiche42_linux_x86_64.so; do
   "$jdk/bin/jar" tf "$img/lib/tryst.jar" | grep -q "^$lib" || { echo "release: $lib is not in the image's jar" >&2; exit 1; }
 done
 cp "$root/scripts/jvm.args" "$img/lib/jvm.args"
