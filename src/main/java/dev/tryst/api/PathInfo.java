@@ -5,11 +5,11 @@ package dev.tryst.api;
  * relay (with the relay's address).
  *
  * @param direct    true for a direct path, false through the relay
- * @param transport "tcp" for a direct path; "relay" otherwise
+ * @param transport "tcp" or "quic" (over a punched UDP path) for a direct path; "relay" otherwise
  * @param address   the peer's address (direct) or the relay's, as {@code host:port}
  */
 public record PathInfo(boolean direct, String transport, String address) {
-    /** From a session's description: {@code "direct, tcp ADDRESS"} or {@code "relayed via ADDRESS"}. */
+    /** From a session's description: {@code "direct, tcp|quic ADDRESS"} or {@code "relayed via ADDRESS"}. */
     static PathInfo of(String description) {
         if (description.startsWith("direct, ")) {
             String[] parts = description.substring("direct, ".length()).split(" ", 2);
