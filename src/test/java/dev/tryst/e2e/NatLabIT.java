@@ -86,8 +86,10 @@ class NatLabIT {
     @Test
     void everyPairConnectsDirectlyWhereTcpCanAndThroughTheRelayWhereItCannot() throws Exception {
         // the relay slowed (2 MB/s), so that a transfer that starts on it is still running when a direct
-        // path proves itself: the PATH column is the path each transfer ended on
-        Result r = run(List.of("bash", SCRIPT.toString(), "matrix"), 800, Map.of("THROTTLE_RELAY", "1"));
+        // path proves itself: the PATH column is the path each transfer ended on. 24 MiB (12 s on the
+        // relay): a UDP path needs the spray (after 1 s), the punch's linger (1.5 s) and a QUIC handshake
+        // before cone <-> symmetric can move, longer on a loaded machine
+        Result r = run(List.of("bash", SCRIPT.toString(), "matrix"), 800, Map.of("THROTTLE_RELAY", "1", "SIZE_MIB", "24"));
         assertEquals(0, r.code(), r.out() + r.err());
         Map<String, String[]> rows = rows(r.out());
         Map<String, String> ended = new HashMap<>();
