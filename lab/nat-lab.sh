@@ -446,6 +446,13 @@ session() {
   elif [ "${there%%,*}" != "${path%%,*}" ]; then
     result=FAIL; note="the two sides disagree on the path: listener $there, connector $path"
   fi
+  # a session that started on the relay (relay first, on a busy machine) and moved: the path it ended on
+  # (the listener says only where it started)
+  local moved
+  moved=$({ grep -oE 'Moved to a direct path to a, [^;]+\.' "$dir/connect.err" || true; } | head -1 | sed 's/^Moved to a direct path to a, //; s/\.$//')
+  if [ -n "$moved" ] && [ -z "$cut" ]; then
+    note="$note; started ${path}"; path="$moved"
+  fi
   if [ -n "$cut" ]; then
     # both sides must say the session moved to the relay: the connector in words, the listener in its log
     local moved_b moved_a
