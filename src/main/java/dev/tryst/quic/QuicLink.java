@@ -83,7 +83,7 @@ public final class QuicLink implements ByteChannel {
     private final LinkedBlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
     private final AtomicLong queued = new AtomicLong();
     private final Object writable = new Object();
-    private final Object reading = new Object();
+    private final java.util.concurrent.locks.ReentrantLock reading = new java.util.concurrent.locks.ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch peerDone = new CountDownLatch(1);
     private volatile Throwable failure;
@@ -238,7 +238,8 @@ public final class QuicLink implements ByteChannel {
         if (!dst.hasRemaining()) {
             return 0;
         }
-        synchronized (reading) {
+        reading.lock();
+        try {
             while (current == null) {
                 if (eof) {
                     return -1;
@@ -282,6 +283,8 @@ public final class QuicLink implements ByteChannel {
                 resume();
             }
             return n;
+        } finally {
+            reading.unlock();
         }
     }
 
@@ -354,7 +357,7 @@ public final class QuicLink implements ByteChannel {
             return;
         }
         try {
-            if (linger && connection.isActive()) {
+            if (linger && connection.isActive() && !udp.eventLoop().inEventLoop()) { // never stall the loop
                 lastWrite.addListener(f -> stream.shutdownOutput());
                 if (!peerDone.await(LINGER.toMillis(), TimeUnit.MILLISECONDS)) {
                     LOG.log(System.Logger.Level.DEBUG, "no FIN from {0} within {1} ms; closing", peer, LINGER.toMillis());
@@ -369,9 +372,29 @@ public final class QuicLink implements ByteChannel {
                 connection.close().awaitUninterruptibly(1000);
                 udp.close().awaitUninterruptibly(1000);
             }
+            release();
             inbound.add(EOF);
             synchronized (writable) {
                 writable.notifyAll();
+            }
+        }
+    }
+
+    /** Frees what was received but never read: pooled direct buffers, up to {@value #HIGH_WATER} bytes. */
+    private void release() {
+        for (Object o; (o = inbound.poll()) != null; ) {
+            if (o instanceof ByteBuf b) {
+                b.release();
+            }
+        }
+        if (reading.tryLock()) {
+            try {
+                if (current != null) {
+                    current.release();
+                    current = null;
+                }
+            } finally {
+                reading.unlock();
             }
         }
     }
