@@ -27,9 +27,11 @@ step() { echo "release: $* ($((SECONDS - t0)) s)"; }
 #   java.sql        sqlite-jdbc's JDBC API (brings java.logging, java.xml, java.transaction.xa)
 #   jdk.httpserver  com.sun.net.httpserver, for the server's /healthz and /metrics (issue 15, Operable)
 #   jdk.unsupported sun.misc.Unsafe, which Netty (the QUIC path, dev.tryst.quic) uses for its buffers
+#   java.naming     Netty's resolver and SSL classes link against javax.naming (loaded only if used)
+#   jdk.jfr         Netty declares JFR events for its buffer allocator (jdeps requires the module)
 # Not included: jdk.zipfs (nothing opens a zip as a file system), java.net.http (no HTTP client),
 # jdk.localedata (messages are English; other locales fall back to the root locale's formats).
-modules=java.base,java.sql,jdk.httpserver,jdk.unsupported
+modules=java.base,java.sql,jdk.httpserver,jdk.unsupported,java.naming,jdk.jfr
 
 found="$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "$jar")"
 missing=""
